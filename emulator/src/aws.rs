@@ -1,0 +1,37 @@
+//! AWS facts as named constants, each with its source: limits, error types, defaults. A limit AWS changes
+//! is a one-line fix here, and every message that mentions it is built from the constant.
+
+use std::time::Duration;
+
+/// The account id of every local ARN and queue URL.
+pub const ACCOUNT_ID: &str = crate::config::variables::LOCAL_ACCOUNT_ID;
+
+pub mod lambda {
+    use super::Duration;
+
+    /// Synchronous invocation payload, request and response: 6 MB (Lambda quotas, "Invocation payload").
+    pub const MAX_SYNC_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+    /// Asynchronous (`Event`) payload: 1 MB since 2026-01-29 (AWS Compute blog "payloads up to 1 MB").
+    pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1024 * 1024;
+    /// The init phase may take at most 10 s (Lambda execution environment lifecycle, "Init phase").
+    pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// `X-Amz-Log-Result` carries the last 4 KB of the execution log (Invoke API, LogType).
+    pub const LOG_TAIL_BYTES: usize = 4 * 1024;
+    /// Lambda bills in 1 ms increments (since December 2020).
+    pub const BILLING_GRANULARITY_MS: f64 = 1.0;
+    pub const VERSION_LATEST: &str = "$LATEST";
+
+    /// Error types in function error payloads (runtime API and troubleshooting docs).
+    pub const ERROR_TIMEOUT: &str = "Sandbox.Timedout";
+    pub const ERROR_EXIT: &str = "Runtime.ExitError";
+    pub const ERROR_INIT: &str = "Runtime.InitError";
+    pub const ERROR_INVALID_ENTRYPOINT: &str = "Runtime.InvalidEntrypoint";
+    pub const ERROR_RESPONSE_TOO_LARGE: &str = "Function.ResponseSizeTooLarge";
+
+    /// Invoke API error types (API_Invoke "Errors"), sent in `x-amzn-ErrorType`.
+    pub const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
+    pub const REQUEST_TOO_LARGE: &str = "RequestTooLargeException";
+    pub const INVALID_REQUEST_CONTENT: &str = "InvalidRequestContentException";
+    pub const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValueException";
+    pub const UNKNOWN_OPERATION: &str = "UnknownOperationException";
+}

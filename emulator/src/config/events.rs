@@ -1,0 +1,313 @@
+//! Function events in their Serverless v3 forms (`http: POST /tasks`, `sqs: arn`, the object forms) → typed
+//! [`Event`]s, with CORS settings. Errors name the key path; the loader adds file and line.
+
+use super::error::ConfigError;
+use super::model::{Cors, Event, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_REST_CORS_HEADERS};
+use super::variables::kind_of;
+use serde_json::Value;
+
+/// Event kinds Serverless knows that ftb-offline does not emulate yet: kept and reported, never dropped.
+const KNOWN_UNSUPPORTED: &[&str] = &[
+    "schedule",
+    "s3",
+    "sns",
+    "stream",
+    "alb",
+    "alexaSkill",
+    "alexaSmartHome",
+    "iot",
+    "iotFleetProvisioning",
+    "cloudwatchEvent",
+    "cloudwatchLog",
+    "eventBridge",
+    "cognitoUserPool",
+    "msk",
+    "kafka",
+    "activemq",
+    "rabbitmq",
+    "cloudFront",
+];
+
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
+
+/// Parses `functions.<key>.events[index]`.
+pub fn parse_event(value: &Value, path: &str) -> Result<Event, ConfigError> {
+    let Value::Object(map) = value else {
+        return Err(ConfigError::at_path(
+            path,
+            format!("expected an event such as `http: GET /tasks`, found {}", kind_of(value)),
+        ));
+    };
+    let Some((kind, definition)) = map.iter().next().filter(|_| map.len() == 1) else {
+        return Err(ConfigError::at_path(
+            path,
+            "expected exactly one event type per list item (http, httpApi, websocket, sqs, …)",
+        ));
+    };
+    let path = format!("{path}.{kind}");
+    match kind.as_str() {
+        "http" => parse_http(definition, &path).map(Event::Http),
+        "httpApi" => parse_http_api(definition, &path).map(Event::HttpApi),
+        "websocket" => parse_websocket(definition, &path).map(Event::Websocket),
+        "sqs" => parse_sqs(definition, &path).map(Event::Sqs),
+        other if KNOWN_UNSUPPORTED.contains(&other) => {
+            Ok(Event::Unsupported { kind: other.to_string(), definition: definition.clone() })
+        }
+        other => Err(ConfigError::at_path(
+            &path,
+            format!("unknown event type `{other}`; expected http, httpApi, websocket, sqs or another Serverless event"),
+        )),
+    }
+}
+
+fn parse_http(value: &Value, path: &str) -> Result<HttpEvent, ConfigError> {
+    let (method, route_path, cors) = match value {
+        Value::String(text) => {
+            let (method, route) = split_route(text, path)?;
+            (method, route, None)
+        }
+        Value::Object(map) => {
+            let method = required_str(map.get("method"), &format!("{path}.method"))?;
+            let route = required_str(map.get("path"), &format!("{path}.path"))?;
+            let cors = map.get("cors").map(|c| parse_rest_cors(c, &format!("{path}.cors"))).transpose()?.flatten();
+            (method.to_string(), route.to_string(), cors)
+        }
+        other => {
+            return Err(ConfigError::at_path(
+                path,
+                format!("expected `METHOD /path` or an object with method and path, found {}", kind_of(other)),
+            ))
+        }
+    };
+    let method = http_method(&method, path)?;
+    let mut cors = cors;
+    if let Some(cors) = cors.as_mut() {
+        if cors.methods.is_empty() {
+            cors.methods = vec!["OPTIONS".to_string(), method.clone()];
+        }
+    }
+    Ok(HttpEvent { method, path: normalize_path(&route_path), cors })
+}
+
+fn parse_http_api(value: &Value, path: &str) -> Result<HttpApiEvent, ConfigError> {
+    let (method, route) = match value {
+        Value::String(text) if text.trim() == "*" => ("*".to_string(), "*".to_string()),
+        Value::String(text) => split_route(text, path)?,
+        Value::Object(map) => {
+            let method = map.get("method").and_then(Value::as_str).unwrap_or("*");
+            let route = required_str(map.get("path"), &format!("{path}.path"))?;
+            (method.to_string(), route.to_string())
+        }
+        other => {
+            return Err(ConfigError::at_path(
+                path,
+                format!("expected `METHOD /path`, `*` or an object, found {}", kind_of(other)),
+            ))
+        }
+    };
+    let method = if method == "*" { method } else { http_method(&method, path)? };
+    let route = if route == "*" { route } else { normalize_path(&route) };
+    Ok(HttpApiEvent { method, path: route })
+}
+
+fn parse_websocket(value: &Value, path: &str) -> Result<WebsocketEvent, ConfigError> {
+    match value {
+        Value::String(route) => Ok(WebsocketEvent { route: route.clone(), route_response_selection_expression: None }),
+        Value::Object(map) => Ok(WebsocketEvent {
+            route: required_str(map.get("route"), &format!("{path}.route"))?.to_string(),
+            route_response_selection_expression: map
+                .get("routeResponseSelectionExpression")
+                .and_then(Value::as_str)
+                .map(String::from),
+        }),
+        other => Err(ConfigError::at_path(
+            path,
+            format!("expected a route key such as `$connect` or an object with `route`, found {}", kind_of(other)),
+        )),
+    }
+}
+
+fn parse_sqs(value: &Value, path: &str) -> Result<SqsEvent, ConfigError> {
+    let (arn, map) = match value {
+        Value::Object(map) if !is_intrinsic(map) => {
+            let arn = map.get("arn").cloned().ok_or_else(|| {
+                ConfigError::at_path(
+                    format!("{path}.arn"),
+                    "expected the queue ARN (for example `!GetAtt TasksQueue.Arn`)",
+                )
+            })?;
+            (arn, Some(map))
+        }
+        Value::String(_) | Value::Object(_) => (value.clone(), None),
+        other => {
+            return Err(ConfigError::at_path(
+                path,
+                format!("expected a queue ARN or an object with `arn`, found {}", kind_of(other)),
+            ))
+        }
+    };
+    let number = |key: &str, default: u32| -> Result<u32, ConfigError> {
+        match map.and_then(|m| m.get(key)) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v.as_u64().map(|n| n as u32).ok_or_else(|| {
+                ConfigError::at_path(format!("{path}.{key}"), format!("expected a whole number, found {}", kind_of(v)))
+            }),
+        }
+    };
+    let response_type = map.and_then(|m| m.get("functionResponseType")).and_then(Value::as_str);
+    if let Some(other) = response_type.filter(|t| *t != "ReportBatchItemFailures") {
+        return Err(ConfigError::at_path(
+            format!("{path}.functionResponseType"),
+            format!("expected `ReportBatchItemFailures`, found `{other}`"),
+        ));
+    }
+    Ok(SqsEvent {
+        arn,
+        batch_size: number("batchSize", 10)?,
+        maximum_batching_window_seconds: number("maximumBatchingWindow", 0)?,
+        report_batch_item_failures: response_type.is_some(),
+        enabled: map.and_then(|m| m.get("enabled")).and_then(Value::as_bool).unwrap_or(true),
+        maximum_concurrency: map.and_then(|m| m.get("maximumConcurrency")).and_then(Value::as_u64).map(|n| n as u32),
+    })
+}
+
+/// `cors: true` or the object form on an `http` event. `false` means no CORS.
+fn parse_rest_cors(value: &Value, path: &str) -> Result<Option<Cors>, ConfigError> {
+    match value {
+        Value::Bool(false) | Value::Null => Ok(None),
+        Value::Bool(true) => Ok(Some(Cors {
+            origins: vec!["*".to_string()],
+            headers: DEFAULT_REST_CORS_HEADERS.iter().map(|h| h.to_string()).collect(),
+            methods: Vec::new(),
+            allow_credentials: false,
+            exposed_headers: Vec::new(),
+            max_age: None,
+            cache_control: None,
+        })),
+        Value::Object(map) => {
+            let mut origins = string_list(map.get("origins"), &format!("{path}.origins"))?;
+            if let Some(origin) = map.get("origin") {
+                origins.extend(string_list(Some(origin), &format!("{path}.origin"))?);
+            }
+            if origins.is_empty() {
+                origins.push("*".to_string());
+            }
+            let headers = match map.get("headers") {
+                None => DEFAULT_REST_CORS_HEADERS.iter().map(|h| h.to_string()).collect(),
+                some => string_list(some, &format!("{path}.headers"))?,
+            };
+            Ok(Some(Cors {
+                origins,
+                headers,
+                methods: string_list(map.get("methods"), &format!("{path}.methods"))?,
+                allow_credentials: map.get("allowCredentials").and_then(Value::as_bool).unwrap_or(false),
+                exposed_headers: string_list(
+                    map.get("exposedResponseHeaders"),
+                    &format!("{path}.exposedResponseHeaders"),
+                )?,
+                max_age: map.get("maxAge").and_then(Value::as_u64),
+                cache_control: map.get("cacheControl").and_then(Value::as_str).map(String::from),
+            }))
+        }
+        other => Err(ConfigError::at_path(
+            path,
+            format!(
+                "expected true, false or an object (origin, headers, allowCredentials, maxAge, cacheControl), found {}",
+                kind_of(other)
+            ),
+        )),
+    }
+}
+
+impl Cors {
+    /// `provider.httpApi.cors`: `true` allows every origin with Serverless's default headers.
+    pub fn from_http_api(value: &Value, path: &str) -> Result<Option<Cors>, ConfigError> {
+        let mut cors = match value {
+            Value::Object(map) => {
+                let mut cors = parse_rest_cors(value, path)?.expect("object form is always some");
+                cors.origins = string_list(map.get("allowedOrigins"), &format!("{path}.allowedOrigins"))?;
+                if cors.origins.is_empty() {
+                    cors.origins.push("*".to_string());
+                }
+                if let Some(headers) = map.get("allowedHeaders") {
+                    cors.headers = string_list(Some(headers), &format!("{path}.allowedHeaders"))?;
+                }
+                cors.methods = string_list(map.get("allowedMethods"), &format!("{path}.allowedMethods"))?;
+                cors.exposed_headers =
+                    string_list(map.get("exposedResponseHeaders"), &format!("{path}.exposedResponseHeaders"))?;
+                cors
+            }
+            other => match parse_rest_cors(other, path)? {
+                Some(cors) => cors,
+                None => return Ok(None),
+            },
+        };
+        if cors.methods.is_empty() {
+            cors.methods = ["OPTIONS", "GET", "POST", "PUT", "PATCH", "DELETE"].iter().map(|m| m.to_string()).collect();
+        }
+        Ok(Some(cors))
+    }
+}
+
+fn split_route(text: &str, path: &str) -> Result<(String, String), ConfigError> {
+    let mut parts = text.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(route), None) => Ok((method.to_string(), route.to_string())),
+        _ => Err(ConfigError::at_path(
+            path,
+            format!("expected `METHOD /path` (for example `GET /tasks`), found \"{text}\""),
+        )),
+    }
+}
+
+fn http_method(method: &str, path: &str) -> Result<String, ConfigError> {
+    let upper = method.to_ascii_uppercase();
+    if upper == "*" {
+        return Ok("ANY".to_string());
+    }
+    if HTTP_METHODS.contains(&upper.as_str()) {
+        Ok(upper)
+    } else {
+        Err(ConfigError::at_path(
+            path,
+            format!("unknown HTTP method `{method}`; expected one of {}", HTTP_METHODS.join(", ")),
+        ))
+    }
+}
+
+fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim().trim_end_matches('/');
+    if trimmed.starts_with('/') {
+        trimmed.to_string()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+fn required_str<'v>(value: Option<&'v Value>, path: &str) -> Result<&'v str, ConfigError> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(ConfigError::at_path(path, format!("expected a string, found {}", kind_of(other)))),
+        None => Err(ConfigError::at_path(path, "this key is required")),
+    }
+}
+
+fn string_list(value: Option<&Value>, path: &str) -> Result<Vec<String>, ConfigError> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| required_str(Some(item), &format!("{path}.{i}")).map(String::from))
+            .collect(),
+        Some(other) => {
+            Err(ConfigError::at_path(path, format!("expected a string or a list of strings, found {}", kind_of(other))))
+        }
+    }
+}
+
+/// `{"Fn::GetAtt": …}` or `{"Ref": …}`: a value CloudFormation computes.
+pub fn is_intrinsic(map: &serde_json::Map<String, Value>) -> bool {
+    map.len() == 1 && map.keys().next().is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+}

@@ -1,0 +1,326 @@
+//! `serverless.yml` → [`Service`]: YAML with locations and short tags ([`yaml`]), Serverless variables
+//! ([`variables`]), the typed model ([`model`], [`events`]), and CloudFormation intrinsics against the local
+//! endpoints ([`intrinsics`]). Every error carries the file, line and column, the key path and what was expected.
+
+pub mod error;
+pub mod events;
+pub mod intrinsics;
+pub mod model;
+pub mod variables;
+pub mod yaml;
+
+pub use error::{ConfigError, Location};
+pub use model::*;
+
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use variables::{join_path, kind_of};
+use yaml::{Node, NodeValue};
+
+/// Reads an environment variable; replaceable so tests never depend on the process environment.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// What the command line adds to a `serverless.yml`.
+#[derive(Clone)]
+pub struct LoadOptions {
+    pub stage: Option<String>,
+    pub region: Option<String>,
+    /// `--param key=value`, read by `${param:key}` before the file's `params`.
+    pub params: BTreeMap<String, String>,
+    /// Any other `${opt:name}` values.
+    pub options: BTreeMap<String, String>,
+    pub env: EnvLookup,
+    /// `${sls:instanceId}`.
+    pub instance_id: String,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            stage: None,
+            region: None,
+            params: BTreeMap::new(),
+            options: BTreeMap::new(),
+            env: Arc::new(|name| std::env::var(name).ok()),
+            instance_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_string(),
+        }
+    }
+}
+
+impl LoadOptions {
+    /// `${opt:name}`.
+    pub fn option(&self, name: &str) -> Option<String> {
+        match name {
+            "stage" => self.stage.clone(),
+            "region" => self.region.clone(),
+            other => self.options.get(other).cloned(),
+        }
+    }
+}
+
+/// Loads and validates a service definition.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Service, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        ConfigError::file(path, format!("cannot read the service file: {err}; pass its path with --config"))
+    })?;
+    load_str(&text, path, options)
+}
+
+/// Loads a service definition from text; `path` names it in errors and anchors relative paths.
+pub fn load_str(text: &str, path: &Path, options: &LoadOptions) -> Result<Service, ConfigError> {
+    let root = yaml::parse(text, path)?;
+    let locations = Locations::index(&root);
+    let service_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let build = || -> Result<Service, ConfigError> {
+        let (stage, region) = variables::stage_and_region(&root, options, &service_dir)?;
+        let resolved = variables::resolve(&root, options, &service_dir)?;
+        build_service(resolved, stage, region, path, &service_dir)
+    };
+    let mut service = build().map_err(|err| locations.locate(err))?;
+    service.locations = Arc::new(locations);
+    Ok(service)
+}
+
+/// Where each key path was written, so errors found on plain values can still name a line.
+#[derive(Debug, Default)]
+pub struct Locations(HashMap<String, Location>);
+
+impl Locations {
+    pub fn index(root: &Node) -> Self {
+        let mut map = HashMap::new();
+        fn visit(node: &Node, path: String, map: &mut HashMap<String, Location>) {
+            match &node.value {
+                NodeValue::Map(entries) => {
+                    for (key, child) in entries {
+                        visit(child, join_path(&path, key), map);
+                    }
+                }
+                NodeValue::Seq(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        visit(child, join_path(&path, &i.to_string()), map);
+                    }
+                }
+                _ => {}
+            }
+            map.insert(path, node.location.clone());
+        }
+        visit(root, String::new(), &mut map);
+        Self(map)
+    }
+
+    /// Whether `path` was written in the file.
+    pub fn has(&self, path: &str) -> bool {
+        self.0.contains_key(path)
+    }
+
+    /// Gives `err` the location of its key path, or of the nearest key above it that was written.
+    pub fn locate(&self, mut err: ConfigError) -> ConfigError {
+        if err.location.is_some() {
+            return err;
+        }
+        let mut path = err.key_path.as_str();
+        loop {
+            if let Some(location) = self.0.get(path) {
+                err.location = Some(location.clone());
+                return err;
+            }
+            match path.rfind('.') {
+                Some(i) => path = &path[..i],
+                None if !path.is_empty() => path = "",
+                None => return err,
+            }
+        }
+    }
+}
+
+fn build_service(
+    resolved: Value,
+    stage: String,
+    region: String,
+    path: &Path,
+    service_dir: &Path,
+) -> Result<Service, ConfigError> {
+    let Value::Object(mut top) = resolved else {
+        return Err(ConfigError::at_path("", "expected a mapping with `service`, `provider` and `functions`"));
+    };
+    let service = match top.remove("service") {
+        Some(Value::String(name)) => name,
+        Some(Value::Object(map)) => match map.get("name") {
+            Some(Value::String(name)) => name.clone(),
+            _ => return Err(ConfigError::at_path("service.name", "expected the service name as a string")),
+        },
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                "service",
+                format!("expected the service name as a string, found {}", kind_of(&other)),
+            ))
+        }
+        None => {
+            return Err(ConfigError::at_path(
+                "",
+                "missing `service`: expected `service: <name>` at the top of the file",
+            ))
+        }
+    };
+    let provider: Provider = match top.remove("provider") {
+        Some(value) => typed(value, "provider")?,
+        None => {
+            return Err(ConfigError::at_path("", "missing `provider`: expected `provider:` with at least `name: aws`"))
+        }
+    };
+    if provider.name != "aws" {
+        return Err(ConfigError::at_path("provider.name", format!("expected `aws`, found `{}`", provider.name)));
+    }
+    let custom = top.remove("custom").unwrap_or(Value::Null);
+    let offline: OfflineSettings = match custom.get("serverless-offline") {
+        Some(value) => typed(value.clone(), "custom.serverless-offline")?,
+        None => OfflineSettings::default(),
+    };
+    let functions = build_functions(top.remove("functions"), &service, &stage, &provider)?;
+    let resources = build_resources(top.remove("resources"))?;
+    Ok(Service {
+        service,
+        stage,
+        region,
+        provider,
+        functions,
+        resources,
+        offline,
+        custom,
+        config_path: path.to_path_buf(),
+        service_dir: service_dir.to_path_buf(),
+        locations: Arc::new(Locations(HashMap::new())),
+    })
+}
+
+fn build_functions(
+    value: Option<Value>,
+    service: &str,
+    stage: &str,
+    provider: &Provider,
+) -> Result<IndexMap<String, Function>, ConfigError> {
+    let entries = match value {
+        None | Some(Value::Null) => return Ok(IndexMap::new()),
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                "functions",
+                format!("expected a mapping of function names to definitions, found {}", kind_of(&other)),
+            ))
+        }
+    };
+    let mut functions = IndexMap::new();
+    for (key, definition) in entries {
+        let path = format!("functions.{key}");
+        let function = build_function(&key, definition, &path, service, stage, provider)?;
+        functions.insert(key, function);
+    }
+    Ok(functions)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RawFunction {
+    name: Option<String>,
+    handler: Option<String>,
+    runtime: Option<String>,
+    timeout: Option<f64>,
+    memory_size: Option<u32>,
+    reserved_concurrency: Option<u32>,
+    #[serde(default)]
+    environment: IndexMap<String, Value>,
+    #[serde(default)]
+    events: Vec<Value>,
+    package: Option<RawPackage>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RawPackage {
+    artifact: Option<String>,
+}
+
+fn build_function(
+    key: &str,
+    definition: Value,
+    path: &str,
+    service: &str,
+    stage: &str,
+    provider: &Provider,
+) -> Result<Function, ConfigError> {
+    if !definition.is_object() {
+        return Err(ConfigError::at_path(
+            path,
+            format!("expected a function definition (handler, events, …), found {}", kind_of(&definition)),
+        ));
+    }
+    let raw: RawFunction = typed(definition, path)?;
+    let mut events = Vec::with_capacity(raw.events.len());
+    for (i, event) in raw.events.iter().enumerate() {
+        events.push(events::parse_event(event, &format!("{path}.events.{i}"))?);
+    }
+    let mut environment = provider.environment.clone();
+    environment.extend(raw.environment);
+    Ok(Function {
+        key: key.to_string(),
+        name: raw.name.unwrap_or_else(|| format!("{service}-{stage}-{key}")),
+        handler: raw.handler,
+        runtime: raw.runtime.or_else(|| provider.runtime.clone()),
+        timeout_seconds: raw.timeout.or(provider.timeout).unwrap_or(DEFAULT_TIMEOUT_SECONDS),
+        memory_size_mb: raw.memory_size.or(provider.memory_size).unwrap_or(DEFAULT_MEMORY_MB),
+        reserved_concurrency: raw.reserved_concurrency,
+        environment,
+        events,
+        artifact: raw.package.and_then(|p| p.artifact),
+    })
+}
+
+/// `resources:` as an object, or Serverless's list form whose items are merged.
+fn build_resources(value: Option<Value>) -> Result<Resources, ConfigError> {
+    let parts = match value {
+        None | Some(Value::Null) => return Ok(Resources::default()),
+        Some(Value::Array(items)) => {
+            items.into_iter().enumerate().map(|(i, v)| (format!("resources.{i}"), v)).collect()
+        }
+        Some(value) => vec![("resources".to_string(), value)],
+    };
+    let mut resources = Resources::default();
+    for (path, part) in parts {
+        let Value::Object(mut part) = part else {
+            return Err(ConfigError::at_path(
+                &path,
+                format!("expected a mapping with `Resources`, found {}", kind_of(&part)),
+            ));
+        };
+        for (name, definition) in section(&mut part, "Resources", &path)? {
+            let resource: Resource = typed(definition, &format!("{path}.Resources.{name}"))?;
+            resources.resources.insert(name, resource);
+        }
+        resources.conditions.extend(section(&mut part, "Conditions", &path)?);
+        resources.outputs.extend(section(&mut part, "Outputs", &path)?);
+    }
+    Ok(resources)
+}
+
+fn section(part: &mut Map<String, Value>, name: &str, path: &str) -> Result<Map<String, Value>, ConfigError> {
+    match part.remove(name) {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(map)) => Ok(map),
+        Some(other) => Err(ConfigError::at_path(
+            format!("{path}.{name}"),
+            format!("expected a mapping, found {}", kind_of(&other)),
+        )),
+    }
+}
+
+/// Deserialises `value` into `T`, naming the exact key and the expected type on failure.
+fn typed<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let inner = err.path().to_string();
+        let full = if inner == "." || inner.is_empty() { path.to_string() } else { join_path(path, &inner) };
+        ConfigError::at_path(full, err.inner().to_string())
+    })
+}

@@ -1,0 +1,249 @@
+//! The typed model of a Serverless Framework v3 service, after variables are resolved.
+//!
+//! CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, …) are kept as JSON values here (environment values, resource
+//! properties, SQS ARNs): they resolve only once the emulator knows its bound addresses (see `intrinsics`).
+
+use super::{ConfigError, Locations};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Serverless v3 defaults (docs: "serverless.yml reference", provider.timeout / provider.memorySize).
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 6.0;
+pub const DEFAULT_MEMORY_MB: u32 = 1024;
+/// API Gateway WebSocket default route selection expression.
+pub const DEFAULT_ROUTE_SELECTION_EXPRESSION: &str = "$request.body.action";
+
+/// A whole service, ready for the emulator.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    pub service: String,
+    pub stage: String,
+    pub region: String,
+    pub provider: Provider,
+    pub functions: IndexMap<String, Function>,
+    pub resources: Resources,
+    pub offline: OfflineSettings,
+    pub custom: Value,
+    /// The `serverless.yml` this was read from, and its folder (relative paths start there).
+    pub config_path: PathBuf,
+    pub service_dir: PathBuf,
+    /// Where each key was written, to locate errors found after loading (intrinsics, for one).
+    #[serde(skip)]
+    pub locations: Arc<Locations>,
+}
+
+impl Service {
+    /// Adds the file, line and column of the error's key path.
+    pub fn locate(&self, err: ConfigError) -> ConfigError {
+        self.locations.locate(err)
+    }
+
+    /// CloudFormation's stack name for a Serverless service: `service-stage`.
+    pub fn stack_name(&self) -> String {
+        format!("{}-{}", self.service, self.stage)
+    }
+
+    /// Finds a function by its key, its deployed name, or a Lambda ARN naming either.
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        let short = arn_function_name(name).unwrap_or(name);
+        let short = short.split(':').next().unwrap_or(short);
+        self.functions.values().find(|f| f.key == short || f.name == short)
+    }
+}
+
+/// `arn:aws:lambda:region:account:function:name[:qualifier]` or `account:function:name` → `name[:qualifier]`.
+fn arn_function_name(name: &str) -> Option<&str> {
+    name.find(":function:").map(|i| &name[i + ":function:".len()..])
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provider {
+    pub name: String,
+    pub runtime: Option<String>,
+    pub stage: Option<String>,
+    pub region: Option<String>,
+    #[serde(default)]
+    pub environment: IndexMap<String, Value>,
+    pub timeout: Option<f64>,
+    pub memory_size: Option<u32>,
+    pub architecture: Option<String>,
+    pub websockets_api_route_selection_expression: Option<String>,
+    pub http_api: Option<ProviderHttpApi>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderHttpApi {
+    /// `true` or an object: parsed into [`Cors`] with [`Cors::from_http_api`].
+    pub cors: Option<Value>,
+}
+
+/// One function, with provider defaults applied.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Function {
+    /// The key under `functions:` (`submitTask`).
+    pub key: String,
+    /// The deployed name (`service-stage-key` unless `name:` is given).
+    pub name: String,
+    pub handler: Option<String>,
+    pub runtime: Option<String>,
+    pub timeout_seconds: f64,
+    pub memory_size_mb: u32,
+    pub reserved_concurrency: Option<u32>,
+    /// Provider environment overlaid with the function's own; values may hold intrinsics.
+    pub environment: IndexMap<String, Value>,
+    pub events: Vec<Event>,
+    /// `package.artifact`: for Rust, `target/lambda/<binary>/bootstrap.zip` as cargo-lambda lays it out.
+    pub artifact: Option<String>,
+}
+
+impl Function {
+    /// The cargo binary that serves this function: the folder name in a cargo-lambda artifact path
+    /// (`target/lambda/<binary>/bootstrap.zip`), else a handler that is not the generic `bootstrap`.
+    pub fn binary_name(&self) -> Option<String> {
+        if let Some(artifact) = &self.artifact {
+            let parts: Vec<&str> = artifact.split('/').collect();
+            if let Some(i) = parts.iter().position(|p| *p == "lambda") {
+                if let Some(bin) = parts.get(i + 1).filter(|b| !b.is_empty() && !b.contains('.')) {
+                    return Some(bin.to_string());
+                }
+            }
+        }
+        self.handler.clone().filter(|h| h != "bootstrap" && !h.contains('/') && !h.contains('.'))
+    }
+}
+
+/// An event that triggers a function.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum Event {
+    /// REST API (API Gateway v1), payload format 1.0.
+    Http(HttpEvent),
+    /// HTTP API (API Gateway v2), payload format 2.0.
+    HttpApi(HttpApiEvent),
+    Websocket(WebsocketEvent),
+    Sqs(SqsEvent),
+    /// Kept so that `config` can show it and start-up can report it; not emulated.
+    Unsupported {
+        kind: String,
+        definition: Value,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpEvent {
+    /// Upper-case method, or `ANY`.
+    pub method: String,
+    /// With a leading slash: `/tasks/{id}`.
+    pub path: String,
+    pub cors: Option<Cors>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpApiEvent {
+    /// Upper-case method, or `*` for any method.
+    pub method: String,
+    /// With a leading slash, or `*` for the catch-all route.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebsocketEvent {
+    pub route: String,
+    pub route_response_selection_expression: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqsEvent {
+    /// The queue ARN, often an intrinsic (`!GetAtt TasksQueue.Arn`).
+    pub arn: Value,
+    pub batch_size: u32,
+    pub maximum_batching_window_seconds: u32,
+    pub report_batch_item_failures: bool,
+    pub enabled: bool,
+    pub maximum_concurrency: Option<u32>,
+}
+
+/// CORS as API Gateway configures it from `serverless.yml`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cors {
+    pub origins: Vec<String>,
+    pub headers: Vec<String>,
+    pub methods: Vec<String>,
+    pub allow_credentials: bool,
+    pub exposed_headers: Vec<String>,
+    pub max_age: Option<u64>,
+    pub cache_control: Option<String>,
+}
+
+/// Serverless v3's headers for `cors: true` on `http` events (lib/plugins/aws/package/compile/events/api-gateway).
+pub const DEFAULT_REST_CORS_HEADERS: &[&str] = &[
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "X-Amzn-Trace-Id",
+];
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    pub resources: IndexMap<String, Resource>,
+    pub conditions: IndexMap<String, Value>,
+    pub outputs: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Resource {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    #[serde(rename = "Properties", default)]
+    pub properties: Value,
+    #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+}
+
+/// `custom.serverless-offline`, with serverless-offline's key names and ftb-offline's default ports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OfflineSettings {
+    pub host: String,
+    pub http_port: u16,
+    pub websocket_port: u16,
+    pub lambda_port: u16,
+    pub no_prepend_stage_in_url: bool,
+    pub no_timeout: bool,
+    /// Seconds before an idle handler process is stopped (serverless-offline's terminateIdleLambdaTime).
+    pub terminate_idle_lambda_time: u64,
+    pub web_socket_idle_timeout: u64,
+    pub web_socket_hard_timeout: u64,
+}
+
+impl Default for OfflineSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_string(),
+            http_port: 4000,
+            websocket_port: 4001,
+            lambda_port: 4002,
+            no_prepend_stage_in_url: false,
+            no_timeout: false,
+            terminate_idle_lambda_time: 60,
+            web_socket_idle_timeout: 600,
+            web_socket_hard_timeout: 7200,
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Building the handler binaries that `serverless.yml` points to, with the workspace's own cargo profile, and
+//! finding them afterwards. Cargo's own progress and compiler errors are shown as cargo prints them.
+
+use crate::Error;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// How to get the binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildMode {
+    /// `cargo build` (with `--release` when asked) before starting.
+    Build { release: bool },
+    /// Use what is built: `target/debug/<bin>`, else cargo-lambda's `target/lambda/<bin>/bootstrap`.
+    NoBuild,
+}
+
+/// The cargo workspace around a service, and which package defines each binary.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    packages_by_binary: HashMap<String, String>,
+}
+
+impl Workspace {
+    /// Reads the cargo workspace that contains `service_dir`.
+    pub fn discover(service_dir: &Path) -> Result<Self, Error> {
+        let dir = if service_dir.as_os_str().is_empty() { Path::new(".") } else { service_dir };
+        let metadata = cargo_metadata::MetadataCommand::new().current_dir(dir).no_deps().exec().map_err(|err| {
+            Error::Build(format!(
+                "cannot read the cargo workspace around {}: {err}; the handler crates must be in a cargo workspace (or pass --no-build with built binaries)",
+                dir.display()
+            ))
+        })?;
+        let mut packages_by_binary = HashMap::new();
+        for package in metadata.workspace_packages() {
+            for target in package.targets.iter().filter(|t| t.is_bin()) {
+                packages_by_binary.insert(target.name.clone(), package.name.to_string());
+            }
+        }
+        Ok(Self {
+            root: metadata.workspace_root.into_std_path_buf(),
+            target_dir: metadata.target_directory.into_std_path_buf(),
+            packages_by_binary,
+        })
+    }
+
+    /// Runs one `cargo build` for all `binaries` (binary name → the function keys that use it).
+    pub async fn build(&self, binaries: &BTreeMap<String, Vec<String>>, release: bool) -> Result<(), Error> {
+        let mut command = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        command.arg("build").current_dir(&self.root);
+        if release {
+            command.arg("--release");
+        }
+        for (binary, functions) in binaries {
+            let Some(package) = self.packages_by_binary.get(binary) else {
+                return Err(Error::Build(format!(
+                    "function {} runs the binary `{binary}`, which no package of the cargo workspace at {} defines; add a [[bin]] named `{binary}` or fix the function's package.artifact",
+                    functions.join(", "),
+                    self.root.display()
+                )));
+            };
+            command.args(["-p", package, "--bin", binary]);
+        }
+        tracing::info!(target: "build", "building {} handler binaries: {}", binaries.len(), binaries.keys().cloned().collect::<Vec<_>>().join(", "));
+        let started = std::time::Instant::now();
+        let status = command.status().await.map_err(|err| {
+            Error::Build(format!("cannot run cargo: {err}; is the Rust toolchain installed and on PATH?"))
+        })?;
+        if !status.success() {
+            return Err(Error::Build(
+                "the handler build failed (the compiler's errors are above); fix them and start again, or pass --no-build to run the binaries already built".into(),
+            ));
+        }
+        tracing::info!(target: "build", "handlers built in {:.1} s", started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    /// Where a built binary is.
+    pub fn binary_path(&self, binary: &str, mode: BuildMode) -> Result<PathBuf, Error> {
+        let profile = if mode == (BuildMode::Build { release: true }) { "release" } else { "debug" };
+        let built = self.target_dir.join(profile).join(binary);
+        if built.is_file() {
+            return Ok(built);
+        }
+        let lambda = self.target_dir.join("lambda").join(binary).join("bootstrap");
+        if mode == BuildMode::NoBuild && lambda.is_file() {
+            return Ok(lambda);
+        }
+        Err(Error::Build(format!(
+            "the binary `{binary}` is not built ({} does not exist); start without --no-build, or run `cargo build --bin {binary}`",
+            built.display()
+        )))
+    }
+}

@@ -1,0 +1,223 @@
+//! The execution environments of one function, as Lambda manages them: one invocation at a time per process,
+//! processes started on demand (cold start) and reused warm, at most `max_concurrency` at once, stopped when
+//! idle, killed on a timeout, and replaced after a crash.
+
+use super::logs::{InvocationLog, Report};
+use super::runtime_api::RuntimeApi;
+use super::spec::FunctionSpec;
+use super::worker::{Completion, Delivery, Worker};
+use super::{FunctionResult, InvokeRequest, InvokeResponse};
+use crate::aws::lambda as limits;
+use bytes::Bytes;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+pub struct FunctionPool {
+    pub spec: FunctionSpec,
+    runtime: Arc<RuntimeApi>,
+    idle: Mutex<Vec<Arc<Worker>>>,
+    slots: Arc<Semaphore>,
+    /// How long a warm process may sit idle before it is stopped.
+    idle_timeout: Duration,
+}
+
+/// What a finished invocation leaves the worker fit for.
+enum Aftermath {
+    Reuse,
+    Discard,
+}
+
+impl FunctionPool {
+    pub fn new(spec: FunctionSpec, runtime: Arc<RuntimeApi>, idle_timeout: Duration) -> Arc<Self> {
+        let slots = Arc::new(Semaphore::new(spec.max_concurrency.max(1)));
+        let pool = Arc::new(Self { spec, runtime, idle: Mutex::new(Vec::new()), slots, idle_timeout });
+        tokio::spawn(reap_idle(Arc::downgrade(&pool)));
+        pool
+    }
+
+    /// Runs one invocation to its end. Never hangs: every wait is bounded by the init or function timeout.
+    pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
+        let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+        let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let mut log = InvocationLog::start(&self.spec.key, &request_id);
+        let worker = match self.checkout() {
+            Some(worker) => worker,
+            None => match self.spawn() {
+                Ok(worker) => worker,
+                Err(err) => {
+                    let message =
+                        format!("RequestId: {request_id} Error: fork/exec {}: {err}", self.spec.binary.display());
+                    log.line(message.clone());
+                    let log_text = log.finish(self.report(Duration::ZERO, None, None));
+                    return InvokeResponse {
+                        request_id,
+                        result: error_result(limits::ERROR_INVALID_ENTRYPOINT, &message),
+                        log: log_text,
+                    };
+                }
+            },
+        };
+        let started = Instant::now();
+        let (result, aftermath) = self.run(&worker, &request_id, request, log).await;
+        // Let the output readers pass on lines the handler printed just before it answered.
+        tokio::task::yield_now().await;
+        let mut log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
+        if let FunctionResult::Error { payload, .. } = &result {
+            log.line(String::from_utf8_lossy(payload).into_owned());
+        }
+        let init_duration = worker.init_duration().filter(|_| !worker.init_reported.swap(true, Ordering::SeqCst));
+        // Duration counts from the end of init, as on Lambda.
+        let begun = worker.ready_at().map_or(started, |ready| ready.max(started));
+        let log_text = log.finish(self.report(begun.elapsed(), worker.max_memory_mb(), init_duration));
+        match aftermath {
+            Aftermath::Reuse if worker.is_alive() => {
+                worker.touch();
+                self.idle.lock().unwrap().push(worker);
+            }
+            _ => worker.kill(),
+        }
+        InvokeResponse { request_id, result, log: log_text }
+    }
+
+    async fn run(
+        &self,
+        worker: &Arc<Worker>,
+        request_id: &str,
+        request: InvokeRequest,
+        log: InvocationLog,
+    ) -> (FunctionResult, Aftermath) {
+        let (picked_up, picked_rx) = tokio::sync::oneshot::channel();
+        let delivery = Delivery {
+            request_id: request_id.to_string(),
+            payload: request.payload,
+            client_context: request.client_context,
+            cognito_identity: request.cognito_identity,
+            trace_id: request.trace_id.unwrap_or_else(|| trace_header(request_id)),
+            picked_up,
+        };
+        let Some(mut done) = worker.deliver(delivery, log).await else {
+            return (exited(request_id, "the runtime is gone"), Aftermath::Discard);
+        };
+        // Phase 1: the process picks the invocation up (after its init, on a cold start).
+        let init_limit = if worker.link.is_initialized() { Duration::MAX } else { limits::INIT_TIMEOUT };
+        tokio::select! {
+            biased;
+            picked = picked_rx => if picked.is_err() {
+                return (exited(request_id, "the runtime is gone"), Aftermath::Discard);
+            },
+            completion = &mut done => return (self.early_end(request_id, completion.ok()), Aftermath::Discard),
+            _ = tokio::time::sleep(init_limit) => {
+                worker.abandon();
+                let message = format!("RequestId: {request_id} Error: init did not finish within {} seconds", limits::INIT_TIMEOUT.as_secs());
+                return (error_result(limits::ERROR_INIT, &message), Aftermath::Discard);
+            }
+        }
+        // Phase 2: the handler runs, within the function's timeout.
+        let timeout = self.spec.timeout.unwrap_or(Duration::MAX);
+        tokio::select! {
+            biased;
+            completion = &mut done => match completion {
+                Ok(Completion::Response(body)) => (FunctionResult::Success(body), Aftermath::Reuse),
+                Ok(Completion::Error { error_type, payload }) => (FunctionResult::Error { error_type, payload }, Aftermath::Reuse),
+                Ok(Completion::InitError { error_type, payload }) => (FunctionResult::Error { error_type, payload }, Aftermath::Discard),
+                Ok(Completion::Exited(how)) => (exited(request_id, &how), Aftermath::Discard),
+                Err(_) => (exited(request_id, "the runtime is gone"), Aftermath::Discard),
+            },
+            _ = tokio::time::sleep(timeout) => {
+                worker.abandon();
+                let message = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", timeout.as_secs_f64());
+                (error_result(limits::ERROR_TIMEOUT, &message), Aftermath::Discard)
+            }
+        }
+    }
+
+    /// The invocation ended before the process picked it up: an init failure.
+    fn early_end(&self, request_id: &str, completion: Option<Completion>) -> FunctionResult {
+        match completion {
+            Some(Completion::InitError { error_type, payload }) => FunctionResult::Error { error_type, payload },
+            Some(Completion::Exited(how)) => error_result(
+                limits::ERROR_INIT,
+                &format!("RequestId: {request_id} Error: Runtime exited during init with error: {how}"),
+            ),
+            _ => error_result(limits::ERROR_INIT, &format!("RequestId: {request_id} Error: Runtime failed to start")),
+        }
+    }
+
+    fn checkout(&self) -> Option<Arc<Worker>> {
+        let mut idle = self.idle.lock().unwrap();
+        while let Some(worker) = idle.pop() {
+            if worker.is_alive() {
+                return Some(worker);
+            }
+        }
+        None
+    }
+
+    fn spawn(&self) -> std::io::Result<Arc<Worker>> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let worker = Worker::spawn(&self.spec, id, &self.runtime.address())?;
+        self.runtime.register(&worker.link);
+        tracing::debug!(target: "lambda", function = %self.spec.key, worker = %worker.link.id, "cold start");
+        Ok(Arc::new(worker))
+    }
+
+    fn report(&self, duration: Duration, max_memory_used_mb: Option<u64>, init_duration: Option<Duration>) -> Report {
+        Report { duration, memory_size_mb: self.spec.memory_mb, max_memory_used_mb, init_duration }
+    }
+
+    /// Warm processes right now (for tests and benchmarks).
+    pub fn idle_workers(&self) -> usize {
+        self.idle.lock().unwrap().len()
+    }
+
+    /// Stops every warm process.
+    pub fn shutdown(&self) {
+        for worker in self.idle.lock().unwrap().drain(..) {
+            worker.kill();
+        }
+    }
+}
+
+impl Drop for FunctionPool {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Stops processes idle for longer than the pool's idle timeout.
+async fn reap_idle(pool: std::sync::Weak<FunctionPool>) {
+    let period = pool.upgrade().map(|p| (p.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(5)));
+    let Some(period) = period else { return };
+    loop {
+        tokio::time::sleep(period).await;
+        let Some(pool) = pool.upgrade() else { return };
+        let mut idle = pool.idle.lock().unwrap();
+        idle.retain(|worker| {
+            let keep = worker.is_alive() && worker.idle_for() < pool.idle_timeout;
+            if !keep {
+                tracing::debug!(target: "lambda", function = %pool.spec.key, worker = %worker.link.id, "stopping idle process");
+                worker.kill();
+            }
+            keep
+        });
+    }
+}
+
+fn exited(request_id: &str, how: &str) -> FunctionResult {
+    error_result(limits::ERROR_EXIT, &format!("RequestId: {request_id} Error: Runtime exited with error: {how}"))
+}
+
+pub fn error_result(error_type: &str, message: &str) -> FunctionResult {
+    let payload = json!({ "errorType": error_type, "errorMessage": message });
+    FunctionResult::Error { error_type: error_type.to_string(), payload: Bytes::from(payload.to_string()) }
+}
+
+/// An X-Ray trace header for one invocation: `Root=1-<epoch hex>-<24 hex>;Sampled=0`.
+fn trace_header(request_id: &str) -> String {
+    let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let random: String = request_id.chars().filter(|c| c.is_ascii_hexdigit()).take(24).collect();
+    format!("Root=1-{epoch:08x}-{random:0<24};Parent={};Sampled=0", &random[..16.min(random.len())])
+}

@@ -1,0 +1,202 @@
+//! The Lambda Runtime API (2018-06-01) that handler processes poll, exactly as `lambda_runtime` expects it:
+//! `GET invocation/next` (long poll), `POST invocation/{id}/response`, `POST invocation/{id}/error`,
+//! `POST init/error`, with Lambda's headers.
+//!
+//! One server serves every process. Each process's `AWS_LAMBDA_RUNTIME_API` ends in its own path prefix
+//! (`127.0.0.1:PORT/<worker id>`), which tells the server which process is asking.
+
+use super::worker::{Completion, WorkerLink};
+use crate::aws::lambda::{ERROR_RESPONSE_TOO_LARGE, MAX_SYNC_PAYLOAD_BYTES};
+use crate::server::{self, json, read_body, Body, BodyError, Shutdown};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{json as j, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub struct RuntimeApi {
+    address: SocketAddr,
+    /// Weak: a link lives as long as its process; a stopped process's prefix stops answering.
+    workers: Mutex<HashMap<String, Weak<WorkerLink>>>,
+    /// The ARN per function key, for `Lambda-Runtime-Invoked-Function-Arn`.
+    arns: HashMap<String, String>,
+    /// Timeout per function key, for `Lambda-Runtime-Deadline-Ms`.
+    timeouts: HashMap<String, Option<std::time::Duration>>,
+}
+
+impl RuntimeApi {
+    /// Starts the server on an internal loopback port.
+    pub async fn start(
+        arns: HashMap<String, String>,
+        timeouts: HashMap<String, Option<std::time::Duration>>,
+        shutdown: Shutdown,
+    ) -> Result<Arc<Self>, crate::Error> {
+        let listener = server::bind("127.0.0.1", 0, "Lambda Runtime API", "(an internal port)").await?;
+        let address = listener.local_addr().expect("a bound listener has an address");
+        let api = Arc::new(Self { address, workers: Mutex::new(HashMap::new()), arns, timeouts });
+        let handler = api.clone();
+        server::serve(listener, move |request, _| handler.clone().handle(request), shutdown);
+        Ok(api)
+    }
+
+    /// What a process puts in `AWS_LAMBDA_RUNTIME_API` before its own prefix.
+    pub fn address(&self) -> String {
+        self.address.to_string()
+    }
+
+    pub fn register(&self, link: &Arc<WorkerLink>) {
+        let mut workers = self.workers.lock().unwrap();
+        workers.retain(|_, link| link.strong_count() > 0);
+        workers.insert(link.id.clone(), Arc::downgrade(link));
+    }
+
+    async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Body> {
+        let path = request.uri().path().to_string();
+        let mut parts = path.trim_start_matches('/').splitn(2, '/');
+        let worker_id = parts.next().unwrap_or_default();
+        let route = parts.next().unwrap_or_default();
+        let Some(link) = self.workers.lock().unwrap().get(worker_id).and_then(Weak::upgrade) else {
+            return runtime_error(
+                StatusCode::FORBIDDEN,
+                "InvalidRuntime",
+                "this runtime is not registered (its process was stopped)",
+            );
+        };
+        let segments: Vec<&str> = route.split('/').collect();
+        match (request.method(), segments.as_slice()) {
+            (&Method::GET, ["2018-06-01", "runtime", "invocation", "next"]) => self.next(&link).await,
+            (&Method::POST, ["2018-06-01", "runtime", "invocation", id, "response"]) => {
+                let id = id.to_string();
+                response(&link, &id, request).await
+            }
+            (&Method::POST, ["2018-06-01", "runtime", "invocation", id, "error"]) => {
+                let id = id.to_string();
+                let (error_type, payload) = error_document(request).await;
+                accepted(link.complete(&id, Completion::Error { error_type, payload }))
+            }
+            (&Method::POST, ["2018-06-01", "runtime", "init", "error"]) => {
+                let (error_type, payload) = error_document(request).await;
+                tracing::warn!(target: "lambda", "{} init error: {}", link.function, String::from_utf8_lossy(&payload));
+                link.complete_any(Completion::InitError { error_type, payload });
+                accepted(true)
+            }
+            _ => runtime_error(
+                StatusCode::NOT_FOUND,
+                "UnknownPath",
+                &format!("no Runtime API route {} {route}", request.method()),
+            ),
+        }
+    }
+
+    async fn next(&self, link: &WorkerLink) -> Response<Body> {
+        let Some(delivery) = link.next_delivery().await else {
+            return runtime_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ShuttingDown",
+                "the execution environment is being stopped",
+            );
+        };
+        let timeout = self.timeouts.get(&link.function).copied().flatten();
+        let deadline = SystemTime::now() + timeout.unwrap_or(std::time::Duration::from_secs(365 * 24 * 3600));
+        let deadline_ms = deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let _ = delivery.picked_up.send(deadline);
+        let mut builder = Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/json")
+            .header("lambda-runtime-aws-request-id", &delivery.request_id)
+            .header("lambda-runtime-deadline-ms", deadline_ms.to_string())
+            .header(
+                "lambda-runtime-invoked-function-arn",
+                self.arns.get(&link.function).map(String::as_str).unwrap_or_default(),
+            )
+            .header("lambda-runtime-trace-id", &delivery.trace_id);
+        if let Some(context) = &delivery.client_context {
+            builder = builder.header("lambda-runtime-client-context", context);
+        }
+        if let Some(identity) = &delivery.cognito_identity {
+            builder = builder.header("lambda-runtime-cognito-identity", identity);
+        }
+        builder.body(Full::new(delivery.payload)).unwrap_or_else(|_| {
+            runtime_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InvalidHeader",
+                "a client context or identity header was not valid",
+            )
+        })
+    }
+}
+
+/// `POST invocation/{id}/response`, buffered or streamed (`Lambda-Runtime-Function-Response-Mode: streaming`,
+/// where a failure arrives in the trailers `Lambda-Runtime-Function-Error-Type` / `-Body`).
+async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming>) -> Response<Body> {
+    let collected = match http_body_util::Limited::new(request.into_body(), MAX_SYNC_PAYLOAD_BYTES).collect().await {
+        Ok(collected) => collected,
+        Err(_) => {
+            let message = format!(
+                "Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD_BYTES} bytes)."
+            );
+            let payload = Bytes::from(j!({"errorType": ERROR_RESPONSE_TOO_LARGE, "errorMessage": message}).to_string());
+            link.complete(request_id, Completion::Error { error_type: ERROR_RESPONSE_TOO_LARGE.into(), payload });
+            return runtime_error(StatusCode::PAYLOAD_TOO_LARGE, ERROR_RESPONSE_TOO_LARGE, &message);
+        }
+    };
+    let trailers = collected.trailers().cloned();
+    let body = collected.to_bytes();
+    let completion = match trailers.as_ref().and_then(|t| t.get("lambda-runtime-function-error-type")) {
+        Some(error_type) => {
+            let error_type = error_type.to_str().unwrap_or("Unhandled").to_string();
+            let detail = trailers
+                .as_ref()
+                .and_then(|t| t.get("lambda-runtime-function-error-body"))
+                .and_then(|v| v.to_str().ok());
+            let payload = detail
+                .and_then(|b64| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok())
+                .map(Bytes::from)
+                .unwrap_or_else(|| {
+                    Bytes::from(
+                        j!({"errorType": error_type, "errorMessage": "the streamed response failed"}).to_string(),
+                    )
+                });
+            Completion::Error { error_type, payload }
+        }
+        None => Completion::Response(body),
+    };
+    accepted(link.complete(request_id, completion))
+}
+
+/// The error type and document a runtime posts to `/error` or `/init/error`.
+async fn error_document(request: Request<Incoming>) -> (String, Bytes) {
+    let header_type =
+        request.headers().get("lambda-runtime-function-error-type").and_then(|v| v.to_str().ok()).map(String::from);
+    let body = read_body(request.into_body(), MAX_SYNC_PAYLOAD_BYTES).await.unwrap_or_else(|e| match e {
+        BodyError::TooLarge | BodyError::Broken => Bytes::new(),
+    });
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let body_type = parsed.as_ref().and_then(|v| v.get("errorType")).and_then(Value::as_str).map(String::from);
+    let error_type = body_type.or(header_type).unwrap_or_else(|| "Unhandled".to_string());
+    let payload = match parsed {
+        Some(_) => body,
+        None => Bytes::from(j!({"errorType": error_type, "errorMessage": String::from_utf8_lossy(&body)}).to_string()),
+    };
+    (error_type, payload)
+}
+
+fn accepted(known_request: bool) -> Response<Body> {
+    if known_request {
+        json(StatusCode::ACCEPTED, &j!({"status": "OK"}))
+    } else {
+        runtime_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestID",
+            "this request id is not the invocation in progress (it ended or timed out)",
+        )
+    }
+}
+
+fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Response<Body> {
+    json(status, &j!({"errorType": error_type, "errorMessage": message}))
+}

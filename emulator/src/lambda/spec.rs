@@ -1,0 +1,85 @@
+//! A function ready to run: its binary, limits and the environment real Lambda gives a process.
+
+use crate::aws::{lambda::VERSION_LATEST, ACCOUNT_ID};
+use crate::config::intrinsics::LocalEndpoints;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    /// Key under `functions:` (`submitTask`).
+    pub key: String,
+    /// Deployed name (`fault-tolerant-app-backend-dev-submitTask`).
+    pub name: String,
+    pub arn: String,
+    pub binary: PathBuf,
+    pub working_dir: PathBuf,
+    pub handler: String,
+    pub region: String,
+    pub runtime: String,
+    pub memory_mb: u32,
+    /// `None` with `noTimeout`.
+    pub timeout: Option<Duration>,
+    pub max_concurrency: usize,
+    /// The function's own environment, intrinsics resolved; applied last, as on AWS.
+    pub environment: Vec<(String, String)>,
+    pub endpoints: LocalEndpoints,
+    /// Where DynamoDB Local answers, for `AWS_ENDPOINT_URL_DYNAMODB`.
+    pub dynamodb_endpoint: String,
+}
+
+impl FunctionSpec {
+    pub fn arn_for(region: &str, name: &str) -> String {
+        format!("arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}")
+    }
+
+    pub fn log_group(&self) -> String {
+        format!("/aws/lambda/{}", self.name)
+    }
+
+    /// The environment of one process: nothing inherited but PATH, Lambda's own variables, dummy credentials,
+    /// SDK endpoints pointing at the local services, then the function's environment from `serverless.yml`.
+    pub fn process_environment(&self, worker_id: &str, runtime_api: &str) -> Vec<(String, String)> {
+        let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let day = date.get(..10).unwrap_or("1970-01-01").replace('-', "/");
+        let lambda_url = self.endpoints.lambda_url();
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into())),
+            ("LANG", "en_US.UTF-8".into()),
+            ("TZ", ":UTC".into()),
+            ("_HANDLER", self.handler.clone()),
+            ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", self.runtime)),
+            ("AWS_LAMBDA_FUNCTION_NAME", self.name.clone()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", self.memory_mb.to_string()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", VERSION_LATEST.into()),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", self.log_group()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", format!("{day}/[{VERSION_LATEST}]{worker_id}")),
+            ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string()),
+            ("AWS_REGION", self.region.clone()),
+            ("AWS_DEFAULT_REGION", self.region.clone()),
+            ("AWS_ACCESS_KEY_ID", "ftb-offline".into()),
+            ("AWS_SECRET_ACCESS_KEY", "ftb-offline".into()),
+            ("AWS_SESSION_TOKEN", "ftb-offline".into()),
+            ("LAMBDA_TASK_ROOT", self.working_dir.display().to_string()),
+            ("LAMBDA_RUNTIME_DIR", self.working_dir.display().to_string()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_endpoint.clone()),
+            ("AWS_ENDPOINT_URL_SQS", lambda_url.clone()),
+            ("AWS_ENDPOINT_URL_LAMBDA", lambda_url),
+            (
+                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+                format!("http://{}:{}", self.endpoints.host, self.endpoints.websocket_port),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for name in ["RUST_BACKTRACE", "RUST_LOG", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_LOG_FORMAT"] {
+            if let Ok(value) = std::env::var(name) {
+                env.push((name.to_string(), value));
+            }
+        }
+        env.extend(self.environment.iter().cloned());
+        env
+    }
+}

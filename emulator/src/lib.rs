@@ -1,0 +1,220 @@
+//! ftb-offline runs a Serverless Framework v3 application on one machine: its Rust handlers behind local
+//! Lambda, API Gateway, SQS and DynamoDB endpoints. The library is the product; the `ftb-offline` binary is a
+//! thin command line over [`Emulator`].
+//!
+//! - [`config`]: `serverless.yml` → typed [`config::Service`] (variables, intrinsics, located errors).
+//! - [`lambda`]: handler processes, the Runtime API, the Invoke API; every invocation goes through it.
+//! - [`endpoint`]: the AWS endpoint on the Lambda port.
+//! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts as constants; [`view`]: `config` output.
+
+pub mod aws;
+pub mod config;
+pub mod endpoint;
+mod error;
+pub mod lambda;
+pub mod server;
+pub mod view;
+
+pub use error::Error;
+
+use config::intrinsics::{Intrinsics, LocalEndpoints};
+use config::{Event, LoadOptions, Service};
+use lambda::build::{BuildMode, Workspace};
+use lambda::spec::FunctionSpec;
+use lambda::{Lambda, PoolSettings};
+use server::ShutdownTrigger;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default DynamoDB Local endpoint (serverless-dynamodb-local's port).
+pub const DEFAULT_DYNAMODB_ENDPOINT: &str = "http://127.0.0.1:8000";
+
+/// How to start an emulator. Port `Some(0)` picks a free port; the bound ones are in [`Emulator::endpoints`].
+#[derive(Clone)]
+pub struct EmulatorOptions {
+    pub config_path: PathBuf,
+    pub load: LoadOptions,
+    /// Listen address; `custom.serverless-offline.host` or 127.0.0.1 when unset.
+    pub host: Option<String>,
+    pub http_port: Option<u16>,
+    pub websocket_port: Option<u16>,
+    pub lambda_port: Option<u16>,
+    pub build: BuildMode,
+    /// Processes per function when it sets no `reservedConcurrency`.
+    pub max_concurrency: usize,
+    /// Overrides `custom.serverless-offline.terminateIdleLambdaTime`.
+    pub idle_timeout: Option<Duration>,
+    pub dynamodb_endpoint: String,
+}
+
+impl EmulatorOptions {
+    pub fn new(config_path: impl Into<PathBuf>) -> Self {
+        Self {
+            config_path: config_path.into(),
+            load: LoadOptions::default(),
+            host: None,
+            http_port: None,
+            websocket_port: None,
+            lambda_port: None,
+            build: BuildMode::Build { release: false },
+            max_concurrency: 10,
+            idle_timeout: None,
+            dynamodb_endpoint: DEFAULT_DYNAMODB_ENDPOINT.to_string(),
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops it too; [`Emulator::stop`] waits until everything has ended.
+pub struct Emulator {
+    service: Arc<Service>,
+    endpoints: LocalEndpoints,
+    lambda: Arc<Lambda>,
+    trigger: ShutdownTrigger,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Emulator {
+    pub async fn start(options: EmulatorOptions) -> Result<Self, Error> {
+        let service = config::load(&options.config_path, &options.load)?;
+        let host = options.host.clone().unwrap_or_else(|| service.offline.host.clone());
+        if !is_loopback(&host) {
+            tracing::warn!(
+                "listening on {host}: other machines on the network can reach this emulator and its handlers"
+            );
+        }
+        let (trigger, shutdown) = server::shutdown_pair();
+        let lambda_listener = server::bind(
+            &host,
+            options.lambda_port.unwrap_or(service.offline.lambda_port),
+            "Lambda and SQS APIs",
+            "--lambda-port",
+        )
+        .await?;
+        let endpoints = LocalEndpoints {
+            host: client_host(&host),
+            http_port: options.http_port.unwrap_or(service.offline.http_port),
+            websocket_port: options.websocket_port.unwrap_or(service.offline.websocket_port),
+            lambda_port: lambda_listener.local_addr().expect("bound").port(),
+        };
+        report_unsupported_events(&service);
+        let specs = function_specs(&service, &endpoints, &options).await?;
+        let idle_timeout =
+            options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
+        let settings = PoolSettings { max_concurrency: options.max_concurrency, idle_timeout };
+        let lambda = Lambda::start(specs, &settings, shutdown.clone()).await?;
+        let router = lambda.clone();
+        let servers =
+            vec![server::serve(lambda_listener, move |request, _| endpoint::route(router.clone(), request), shutdown)];
+        tracing::info!("Lambda API ready on {} ({} functions)", endpoints.lambda_url(), service.functions.len());
+        Ok(Self { service: Arc::new(service), endpoints, lambda, trigger, servers })
+    }
+
+    /// Where each API answers, with the real bound ports.
+    pub fn endpoints(&self) -> &LocalEndpoints {
+        &self.endpoints
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    pub fn lambda(&self) -> &Arc<Lambda> {
+        &self.lambda
+    }
+
+    /// Stops the servers and every handler process.
+    pub async fn stop(mut self) {
+        self.trigger.trigger();
+        self.lambda.shutdown();
+        for server in self.servers.drain(..) {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.trigger.trigger();
+        self.lambda.shutdown();
+    }
+}
+
+/// Builds (or finds) the binaries and resolves each function's environment.
+async fn function_specs(
+    service: &Service,
+    endpoints: &LocalEndpoints,
+    options: &EmulatorOptions,
+) -> Result<Vec<FunctionSpec>, Error> {
+    let mut binaries: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for function in service.functions.values() {
+        let Some(binary) = function.binary_name() else {
+            let location = service.locate(config::ConfigError::at_path(format!("functions.{}", function.key), ""));
+            return Err(Error::Build(format!(
+                "{}function `{}` names no Rust binary: set package.artifact to target/lambda/<binary>/bootstrap.zip (cargo-lambda's layout)",
+                location.location.map(|l| format!("{l}: ")).unwrap_or_default(),
+                function.key
+            )));
+        };
+        binaries.entry(binary).or_default().push(function.key.clone());
+    }
+    if binaries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let service_dir = service.service_dir.clone();
+    let workspace = tokio::task::spawn_blocking(move || Workspace::discover(&service_dir))
+        .await
+        .map_err(|e| Error::Build(format!("reading the cargo workspace failed: {e}")))??;
+    if let BuildMode::Build { release } = options.build {
+        workspace.build(&binaries, release).await?;
+    }
+    let intrinsics = Intrinsics::new(service, endpoints);
+    let mut specs = Vec::new();
+    for function in service.functions.values() {
+        let binary = workspace.binary_path(&function.binary_name().expect("checked above"), options.build)?;
+        let environment = intrinsics.environment(function)?.into_iter().collect();
+        specs.push(FunctionSpec {
+            key: function.key.clone(),
+            name: function.name.clone(),
+            arn: FunctionSpec::arn_for(&service.region, &function.name),
+            working_dir: binary.parent().map(PathBuf::from).unwrap_or_default(),
+            binary,
+            handler: function.handler.clone().unwrap_or_else(|| "bootstrap".into()),
+            region: service.region.clone(),
+            runtime: function.runtime.clone().unwrap_or_else(|| "provided.al2023".into()),
+            memory_mb: function.memory_size_mb,
+            timeout: (!service.offline.no_timeout).then(|| Duration::from_secs_f64(function.timeout_seconds)),
+            max_concurrency: function.reserved_concurrency.map(|n| n as usize).unwrap_or(options.max_concurrency),
+            environment,
+            endpoints: endpoints.clone(),
+            dynamodb_endpoint: options.dynamodb_endpoint.clone(),
+        });
+    }
+    Ok(specs)
+}
+
+fn report_unsupported_events(service: &Service) {
+    for function in service.functions.values() {
+        for event in &function.events {
+            if let Event::Unsupported { kind, .. } = event {
+                tracing::warn!(
+                    "function {}: `{kind}` events are not emulated; the function can still be invoked directly",
+                    function.key
+                );
+            }
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The address clients on this machine use for `host`.
+fn client_host(host: &str) -> String {
+    match host {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,76 @@
+//! The fully resolved view of a service that `ftb-offline config` prints: every function with its resolved
+//! environment (queue URLs, table names) and events, and every resource with its properties resolved.
+
+use crate::config::intrinsics::{Intrinsics, LocalEndpoints};
+use crate::config::{ConfigError, Event, Service};
+use serde_json::{json, Map, Value};
+
+pub fn resolved_view(service: &Service, endpoints: &LocalEndpoints) -> Result<Value, ConfigError> {
+    let intrinsics = Intrinsics::new(service, endpoints);
+    let mut functions = Map::new();
+    for function in service.functions.values() {
+        let mut events = Vec::new();
+        for (i, event) in function.events.iter().enumerate() {
+            let mut value = serde_json::to_value(event).expect("events serialise");
+            if let Event::Sqs(sqs) = event {
+                let path = format!("functions.{}.events.{i}.sqs.arn", function.key);
+                value["arn"] =
+                    Value::String(intrinsics.resolve_string(&sqs.arn, &path).map_err(|e| service.locate(e))?);
+            }
+            events.push(value);
+        }
+        functions.insert(
+            function.key.clone(),
+            json!({
+                "name": function.name,
+                "binary": function.binary_name(),
+                "runtime": function.runtime,
+                "timeout": function.timeout_seconds,
+                "memorySize": function.memory_size_mb,
+                "reservedConcurrency": function.reserved_concurrency,
+                "environment": intrinsics.environment(function)?,
+                "events": events,
+            }),
+        );
+    }
+    let mut resources = Map::new();
+    for (logical, resource) in &service.resources.resources {
+        let path = format!("resources.Resources.{logical}.Properties");
+        let properties = intrinsics.resolve(&resource.properties, &path).map_err(|e| service.locate(e))?;
+        resources.insert(logical.clone(), json!({ "Type": resource.kind, "Properties": properties }));
+    }
+    Ok(json!({
+        "service": service.service,
+        "stage": service.stage,
+        "region": service.region,
+        "endpoints": {
+            "http": endpoints.http_url(),
+            "websocket": endpoints.websocket_url(),
+            "lambda": endpoints.lambda_url(),
+        },
+        "functions": functions,
+        "resources": resources,
+    }))
+}
+
+/// Renders JSON as block-style YAML.
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = String::new();
+    let mut emitter = yaml_rust2::YamlEmitter::new(&mut out);
+    emitter.dump(&to_yaml_value(value)).expect("writing to a String cannot fail");
+    out.trim_start_matches("---\n").to_string() + "\n"
+}
+
+fn to_yaml_value(value: &Value) -> yaml_rust2::Yaml {
+    use yaml_rust2::Yaml;
+    match value {
+        Value::Null => Yaml::Null,
+        Value::Bool(b) => Yaml::Boolean(*b),
+        Value::Number(n) => n.as_i64().map(Yaml::Integer).unwrap_or_else(|| Yaml::Real(n.to_string())),
+        Value::String(s) => Yaml::String(s.clone()),
+        Value::Array(items) => Yaml::Array(items.iter().map(to_yaml_value).collect()),
+        Value::Object(map) => {
+            Yaml::Hash(map.iter().map(|(k, v)| (Yaml::String(k.clone()), to_yaml_value(v))).collect())
+        }
+    }
+}

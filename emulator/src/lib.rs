@@ -103,7 +103,7 @@ impl Emulator {
         let idle_timeout =
             options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
         let settings = PoolSettings { max_concurrency: options.max_concurrency, idle_timeout };
-        let lambda = Lambda::start(specs, &settings, shutdown.clone()).await?;
+        let lambda = Lambda::start(specs, &settings);
         let router = lambda.clone();
         let servers =
             vec![server::serve(lambda_listener, move |request, _| endpoint::route(router.clone(), request), shutdown)];

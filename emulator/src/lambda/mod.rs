@@ -17,7 +17,6 @@ pub mod runtime_api;
 pub mod spec;
 pub mod worker;
 
-use crate::server::Shutdown;
 use bytes::Bytes;
 use indexmap::IndexMap;
 use pool::FunctionPool;
@@ -75,23 +74,18 @@ pub struct PoolSettings {
 /// The functions of a service and their processes.
 pub struct Lambda {
     pools: IndexMap<String, Arc<FunctionPool>>,
-    _runtime: Arc<RuntimeApi>,
 }
 
 impl Lambda {
-    pub async fn start(
-        specs: Vec<FunctionSpec>,
-        settings: &PoolSettings,
-        shutdown: Shutdown,
-    ) -> Result<Arc<Self>, crate::Error> {
+    pub fn start(specs: Vec<FunctionSpec>, settings: &PoolSettings) -> Arc<Self> {
         let arns: HashMap<String, String> = specs.iter().map(|s| (s.key.clone(), s.arn.clone())).collect();
         let timeouts = specs.iter().map(|s| (s.key.clone(), s.timeout)).collect();
-        let runtime = RuntimeApi::start(arns, timeouts, shutdown).await?;
+        let runtime = RuntimeApi::new(arns, timeouts);
         let pools = specs
             .into_iter()
             .map(|spec| (spec.key.clone(), FunctionPool::new(spec, runtime.clone(), settings.idle_timeout)))
             .collect();
-        Ok(Arc::new(Self { pools, _runtime: runtime }))
+        Arc::new(Self { pools })
     }
 
     /// Finds a function by key (`submitTask`), deployed name (`service-stage-submitTask`) or ARN, with an

@@ -45,7 +45,7 @@ impl FunctionPool {
         let mut log = InvocationLog::start(&self.spec.key, &request_id);
         let worker = match self.checkout() {
             Some(worker) => worker,
-            None => match self.spawn() {
+            None => match self.spawn().await {
                 Ok(worker) => worker,
                 Err(err) => {
                     let message =
@@ -156,10 +156,9 @@ impl FunctionPool {
         None
     }
 
-    fn spawn(&self) -> std::io::Result<Arc<Worker>> {
+    async fn spawn(&self) -> std::io::Result<Arc<Worker>> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let worker = Worker::spawn(&self.spec, id, &self.runtime.address())?;
-        self.runtime.register(&worker.link);
+        let worker = Worker::spawn(&self.spec, id, &self.runtime).await?;
         tracing::debug!(target: "lambda", function = %self.spec.key, worker = %worker.link.id, "cold start");
         Ok(Arc::new(worker))
     }

@@ -2,26 +2,22 @@
 //! `GET invocation/next` (long poll), `POST invocation/{id}/response`, `POST invocation/{id}/error`,
 //! `POST init/error`, with Lambda's headers.
 //!
-//! One server serves every process. Each process's `AWS_LAMBDA_RUNTIME_API` ends in its own path prefix
-//! (`127.0.0.1:PORT/<worker id>`), which tells the server which process is asking.
+//! Each process gets its own loopback listener, and `AWS_LAMBDA_RUNTIME_API` is a bare `127.0.0.1:PORT` as on
+//! AWS (runtimes parse it in different ways; none of them accept more). The listener knows its process.
 
 use super::worker::{Completion, WorkerLink};
 use crate::aws::lambda::{ERROR_RESPONSE_TOO_LARGE, MAX_SYNC_PAYLOAD_BYTES};
-use crate::server::{self, json, read_body, Body, BodyError, Shutdown};
+use crate::server::{self, json, read_body, Body, BodyError, ShutdownTrigger};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json as j, Value};
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct RuntimeApi {
-    address: SocketAddr,
-    /// Weak: a link lives as long as its process; a stopped process's prefix stops answering.
-    workers: Mutex<HashMap<String, Weak<WorkerLink>>>,
     /// The ARN per function key, for `Lambda-Runtime-Invoked-Function-Arn`.
     arns: HashMap<String, String>,
     /// Timeout per function key, for `Lambda-Runtime-Deadline-Ms`.
@@ -29,44 +25,24 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Starts the server on an internal loopback port.
-    pub async fn start(
-        arns: HashMap<String, String>,
-        timeouts: HashMap<String, Option<std::time::Duration>>,
-        shutdown: Shutdown,
-    ) -> Result<Arc<Self>, crate::Error> {
-        let listener = server::bind("127.0.0.1", 0, "Lambda Runtime API", "(an internal port)").await?;
-        let address = listener.local_addr().expect("a bound listener has an address");
-        let api = Arc::new(Self { address, workers: Mutex::new(HashMap::new()), arns, timeouts });
-        let handler = api.clone();
-        server::serve(listener, move |request, _| handler.clone().handle(request), shutdown);
-        Ok(api)
+    pub fn new(arns: HashMap<String, String>, timeouts: HashMap<String, Option<std::time::Duration>>) -> Arc<Self> {
+        Arc::new(Self { arns, timeouts })
     }
 
-    /// What a process puts in `AWS_LAMBDA_RUNTIME_API` before its own prefix.
-    pub fn address(&self) -> String {
-        self.address.to_string()
+    /// Serves the Runtime API for one process until the returned trigger fires or is dropped. Returns the
+    /// value for the process's `AWS_LAMBDA_RUNTIME_API`.
+    pub async fn attach(self: &Arc<Self>, link: Arc<WorkerLink>) -> std::io::Result<(String, ShutdownTrigger)> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?.to_string();
+        let (trigger, shutdown) = server::shutdown_pair();
+        let api = self.clone();
+        server::serve(listener, move |request, _| api.clone().handle(link.clone(), request), shutdown);
+        Ok((address, trigger))
     }
 
-    pub fn register(&self, link: &Arc<WorkerLink>) {
-        let mut workers = self.workers.lock().unwrap();
-        workers.retain(|_, link| link.strong_count() > 0);
-        workers.insert(link.id.clone(), Arc::downgrade(link));
-    }
-
-    async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Body> {
+    async fn handle(self: Arc<Self>, link: Arc<WorkerLink>, request: Request<Incoming>) -> Response<Body> {
         let path = request.uri().path().to_string();
-        let mut parts = path.trim_start_matches('/').splitn(2, '/');
-        let worker_id = parts.next().unwrap_or_default();
-        let route = parts.next().unwrap_or_default();
-        let Some(link) = self.workers.lock().unwrap().get(worker_id).and_then(Weak::upgrade) else {
-            return runtime_error(
-                StatusCode::FORBIDDEN,
-                "InvalidRuntime",
-                "this runtime is not registered (its process was stopped)",
-            );
-        };
-        let segments: Vec<&str> = route.split('/').collect();
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match (request.method(), segments.as_slice()) {
             (&Method::GET, ["2018-06-01", "runtime", "invocation", "next"]) => self.next(&link).await,
             (&Method::POST, ["2018-06-01", "runtime", "invocation", id, "response"]) => {
@@ -87,7 +63,7 @@ impl RuntimeApi {
             _ => runtime_error(
                 StatusCode::NOT_FOUND,
                 "UnknownPath",
-                &format!("no Runtime API route {} {route}", request.method()),
+                &format!("no Runtime API route {} {path}", request.method()),
             ),
         }
     }

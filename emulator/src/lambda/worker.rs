@@ -2,7 +2,9 @@
 //! with the Runtime API (one invocation at a time), its output lines, and how it ends.
 
 use super::logs::InvocationLog;
+use super::runtime_api::RuntimeApi;
 use super::spec::FunctionSpec;
+use crate::server::ShutdownTrigger;
 use bytes::Bytes;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -111,11 +113,13 @@ pub struct Worker {
     last_used: Mutex<Instant>,
     /// Init Duration is reported once, on the first invocation.
     pub init_reported: AtomicBool,
+    /// Keeps this process's Runtime API listener open; dropping it closes the listener.
+    _runtime_api: ShutdownTrigger,
 }
 
 impl Worker {
     /// Starts the function's binary with Lambda's environment and `runtime_api` as its Runtime API.
-    pub fn spawn(spec: &FunctionSpec, worker_id: String, runtime_api: &str) -> std::io::Result<Self> {
+    pub async fn spawn(spec: &FunctionSpec, worker_id: String, runtime: &Arc<RuntimeApi>) -> std::io::Result<Self> {
         let (deliver, deliveries) = mpsc::channel(1);
         let link = Arc::new(WorkerLink {
             id: worker_id.clone(),
@@ -125,10 +129,11 @@ impl Worker {
             log: Mutex::new(None),
             ready_at: OnceLock::new(),
         });
+        let (runtime_api, runtime_api_listener) = runtime.attach(link.clone()).await?;
         let mut command = Command::new(&spec.binary);
         command
             .env_clear()
-            .envs(spec.process_environment(&worker_id, &format!("{runtime_api}/{worker_id}")))
+            .envs(spec.process_environment(&worker_id, &runtime_api))
             .current_dir(&spec.working_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -150,6 +155,7 @@ impl Worker {
             started: Instant::now(),
             last_used: Mutex::new(Instant::now()),
             init_reported: AtomicBool::new(false),
+            _runtime_api: runtime_api_listener,
         })
     }
 

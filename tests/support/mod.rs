@@ -1,1 +1,74 @@
+//! Shared set-up for the end-to-end tests: an emulator started in-process on port 0 from a fixture
+//! `serverless.yml` (so tests run side by side), and real AWS clients pointed at it.
 
+use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::{Emulator, EmulatorOptions};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repository").to_path_buf()
+}
+
+/// The test-only functions in `tests/fixtures/serverless.yml`.
+pub fn fixtures_config() -> PathBuf {
+    repo_root().join("tests/fixtures/serverless.yml")
+}
+
+/// Options for an emulator of the fixture functions on free ports, building them with cargo first.
+pub fn fixture_options() -> EmulatorOptions {
+    let mut options = EmulatorOptions::new(fixtures_config());
+    options.http_port = Some(0);
+    options.websocket_port = Some(0);
+    options.lambda_port = Some(0);
+    options.build = BuildMode::Build { release: false };
+    options
+}
+
+pub async fn start_fixtures() -> Emulator {
+    start(fixture_options()).await
+}
+
+pub async fn start(options: EmulatorOptions) -> Emulator {
+    Emulator::start(options).await.unwrap_or_else(|err| panic!("the emulator did not start: {err}"))
+}
+
+/// A stock `aws-sdk-lambda` client for this emulator, with dummy credentials.
+pub fn lambda_client(emulator: &Emulator) -> aws_sdk_lambda::Client {
+    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-north-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
+        .endpoint_url(emulator.endpoints().lambda_url())
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+/// Polls `condition` every 20 ms until it holds or `limit` passes.
+pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    condition()
+}
+
+/// The AWS CLI, which the test command installs. Missing, the test fails with what to do. Async, so the
+/// emulator in the same test keeps serving while the CLI waits for it.
+pub fn aws_cli() -> tokio::process::Command {
+    let found = std::process::Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found, "the AWS CLI is not installed: run the README's test command (scripts/test), which installs it");
+    let mut command = tokio::process::Command::new("aws");
+    command
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "eu-north-1")
+        .env("AWS_PAGER", "")
+        .env_remove("AWS_PROFILE");
+    command
+}

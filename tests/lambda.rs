@@ -1,0 +1,348 @@
+//! The Lambda core end to end: real handler binaries built with `lambda_runtime`, invoked through the stock
+//! `aws-sdk-lambda` client and the AWS CLI, against an emulator started in-process on free ports.
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{InvocationType, LogType};
+use base64::Engine;
+use ftb_offline::lambda::build::BuildMode;
+use ftb_offline_tests::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+async fn invoke_json(client: &aws_sdk_lambda::Client, function: &str, payload: Value) -> (Value, Option<String>) {
+    let output = client
+        .invoke()
+        .function_name(function)
+        .payload(Blob::new(payload.to_string()))
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("invoke {function}: {err:?}"));
+    assert_eq!(output.status_code(), 200);
+    let body: Value = serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("a JSON payload");
+    (body, output.function_error().map(String::from))
+}
+
+#[tokio::test]
+async fn invoke_returns_the_result_with_the_environment_lambda_gives() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let output = client.invoke().function_name("echo").payload(Blob::new(r#"{"hello":"world"}"#)).send().await.unwrap();
+    assert_eq!(output.status_code(), 200);
+    assert_eq!(output.executed_version(), Some("$LATEST"));
+    assert_eq!(output.function_error(), None);
+    let body: Value = serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(body["event"], json!({"hello": "world"}));
+    assert_eq!(body["invokedFunctionArn"], "arn:aws:lambda:eu-north-1:000000000000:function:ftb-fixtures-dev-echo");
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let deadline = body["deadlineMs"].as_u64().unwrap();
+    assert!(
+        deadline > now_ms && deadline <= now_ms + 6_000,
+        "deadline {deadline} is the default 6 s timeout from now ({now_ms})"
+    );
+    let env = &body["env"];
+    let lambda_url = emulator.endpoints().lambda_url();
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "ftb-fixtures-dev-echo");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+    assert_eq!(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/ftb-fixtures-dev-echo");
+    assert_eq!(env["AWS_REGION"], "eu-north-1");
+    assert_eq!(env["_HANDLER"], "bootstrap");
+    assert_eq!(env["AWS_ENDPOINT_URL_SQS"], lambda_url.as_str());
+    assert_eq!(env["AWS_ENDPOINT_URL_LAMBDA"], lambda_url.as_str());
+    assert_eq!(env["FROM_PROVIDER"], "provider-value");
+    assert_eq!(env["FROM_FUNCTION"], "dev-function-value");
+    assert_eq!(env["QUEUE_URL"], format!("{lambda_url}/000000000000/work-dev"), "Ref resolves with the bound port");
+    assert!(env.get("HOME").is_none(), "nothing of the emulator's own environment leaks in but PATH");
+    emulator.stop().await;
+}
+
+#[tokio::test]
+async fn functions_are_found_by_key_deployed_name_and_arn() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    for name in
+        ["echo", "ftb-fixtures-dev-echo", "arn:aws:lambda:eu-north-1:000000000000:function:ftb-fixtures-dev-echo"]
+    {
+        let (body, error) = invoke_json(&client, name, json!({"n": name})).await;
+        assert_eq!((body["event"]["n"].as_str(), error), (Some(name), None));
+    }
+    let output = client.invoke().function_name("echo").qualifier("$LATEST").send().await.unwrap();
+    assert_eq!(output.status_code(), 200);
+}
+
+#[tokio::test]
+async fn concurrent_invocations_run_in_several_processes_and_warm_ones_are_reused() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        async move { invoke_json(&client, "sleep", json!({"ms": 400})).await }
+    });
+    let results = futures_join_all(calls).await;
+    let pids: BTreeSet<u64> = results
+        .iter()
+        .map(|(body, error)| {
+            assert_eq!(*error, None);
+            body["pid"].as_u64().unwrap()
+        })
+        .collect();
+    assert!(pids.len() >= 4, "8 overlapping invocations ran in only {} processes", pids.len());
+    let (after, _) = invoke_json(&client, "sleep", json!({"ms": 0})).await;
+    assert!(pids.contains(&after["pid"].as_u64().unwrap()), "a later invocation reuses a warm process");
+}
+
+#[tokio::test]
+async fn reserved_concurrency_caps_the_processes_of_a_function() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let calls = (0..3).map(|_| {
+        let client = client.clone();
+        async move { invoke_json(&client, "capped", json!({"ms": 100})).await }
+    });
+    let pids: BTreeSet<u64> = futures_join_all(calls).await.iter().map(|(b, _)| b["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids.len(), 1, "reservedConcurrency: 1 means one process, invocations queue for it");
+}
+
+#[tokio::test]
+async fn a_timeout_kills_the_process_and_fails_with_lambdas_message() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let (warm, _) = invoke_json(&client, "sleep", json!({"ms": 0})).await;
+    let (body, error) = invoke_json(&client, "sleep", json!({"ms": 5000})).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"));
+    assert_eq!(body["errorType"], "Sandbox.Timedout");
+    assert!(body["errorMessage"].as_str().unwrap().ends_with("Task timed out after 1.00 seconds"), "{body}");
+    let pid = warm["pid"].as_u64().unwrap();
+    assert!(
+        eventually(Duration::from_secs(2), || !std::path::Path::new(&format!("/proc/{pid}")).exists()).await,
+        "the timed-out process {pid} was killed"
+    );
+    let (next, error) = invoke_json(&client, "sleep", json!({"ms": 0})).await;
+    assert_eq!(error, None);
+    assert_ne!(next["pid"], warm["pid"], "a new process replaces the killed one");
+}
+
+#[tokio::test]
+async fn a_panic_or_handler_error_fails_the_invocation_and_the_process_lives_on() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let (ok, _) = invoke_json(&client, "crash", json!({})).await;
+    let (body, error) = invoke_json(&client, "crash", json!({"mode": "panic"})).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"));
+    assert!(body["errorMessage"].as_str().unwrap().contains("fixture panic on purpose"), "{body}");
+    let (body, error) = invoke_json(&client, "crash", json!({"mode": "error"})).await;
+    assert_eq!(
+        (error.as_deref(), body["errorMessage"].as_str()),
+        (Some("Unhandled"), Some("fixture error on purpose"))
+    );
+    let (after, _) = invoke_json(&client, "crash", json!({})).await;
+    assert_eq!(after["pid"], ok["pid"], "lambda_runtime survives a panic, so the process is reused");
+}
+
+#[tokio::test]
+async fn a_process_that_dies_mid_invocation_fails_it_with_runtime_exit_error_and_is_replaced() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let (body, error) = invoke_json(&client, "crash", json!({"mode": "kill"})).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"));
+    assert_eq!(body["errorType"], "Runtime.ExitError");
+    assert!(body["errorMessage"].as_str().unwrap().ends_with("Runtime exited with error: signal: killed"), "{body}");
+    let (body, _) = invoke_json(&client, "crash", json!({"mode": "exit", "code": 3})).await;
+    assert!(body["errorMessage"].as_str().unwrap().ends_with("Runtime exited with error: exit status 3"), "{body}");
+    let (body, error) = invoke_json(&client, "crash", json!({})).await;
+    assert_eq!((error, body["ok"].as_bool()), (None, Some(true)));
+}
+
+#[tokio::test]
+async fn an_init_failure_reports_runtime_init_error() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let output = client.invoke().function_name("initFail").log_type(LogType::Tail).send().await.unwrap();
+    assert_eq!(output.function_error(), Some("Unhandled"));
+    let body: Value = serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(body["errorType"], "Runtime.InitError");
+    assert!(body["errorMessage"].as_str().unwrap().contains("exit status 1"), "{body}");
+    let log = base64::engine::general_purpose::STANDARD.decode(output.log_result().unwrap()).unwrap();
+    assert!(
+        String::from_utf8_lossy(&log).contains("REQUIRED_SETTING is not set"),
+        "the handler's own init output is in the log"
+    );
+}
+
+#[tokio::test]
+async fn event_invocations_run_in_the_background_and_dry_runs_do_not_run() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let output = client
+        .invoke()
+        .function_name("echo")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(json!({"writeFile": marker}).to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(output.status_code(), 202);
+    assert!(eventually(Duration::from_secs(5), || marker.exists()).await, "the Event invocation ran");
+    let dry = dir.path().join("dry");
+    let output = client
+        .invoke()
+        .function_name("echo")
+        .invocation_type(InvocationType::DryRun)
+        .payload(Blob::new(json!({"writeFile": dry}).to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(output.status_code(), 204);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!dry.exists(), "a DryRun validates and does not invoke");
+}
+
+#[tokio::test]
+async fn tail_logs_carry_start_the_handlers_lines_end_and_report() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let output =
+        client.invoke().function_name("echo").log_type(LogType::Tail).payload(Blob::new("{}")).send().await.unwrap();
+    let body: Value = serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap();
+    let id = body["requestId"].as_str().unwrap();
+    let log =
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(output.log_result().unwrap()).unwrap())
+            .unwrap();
+    assert!(log.contains(&format!("START RequestId: {id} Version: $LATEST")), "{log}");
+    assert!(log.contains(&format!("echo handling {id}")), "{log}");
+    assert!(log.contains(&format!("END RequestId: {id}")), "{log}");
+    let report = log.lines().find(|l| l.starts_with("REPORT")).expect("a REPORT line");
+    for field in ["Duration: ", "Billed Duration: ", "Memory Size: 256 MB", "Max Memory Used: ", "Init Duration: "] {
+        assert!(report.contains(field), "{field} missing from {report}");
+    }
+}
+
+#[tokio::test]
+async fn client_context_reaches_the_handler() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let context = json!({"custom": {"tenant": "t1"}});
+    let encoded = base64::engine::general_purpose::STANDARD.encode(context.to_string());
+    let output = client.invoke().function_name("echo").client_context(encoded).send().await.unwrap();
+    let body: Value = serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(body["clientContext"], json!({"tenant": "t1"}));
+}
+
+#[tokio::test]
+async fn aws_shaped_errors_for_unknown_functions_bad_payloads_and_oversize_requests() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let err = client.invoke().function_name("missing").send().await.unwrap_err().into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    assert!(err.to_string().contains("Function not found"), "{err}");
+    let err = client
+        .invoke()
+        .function_name("echo")
+        .payload(Blob::new("{not json"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_request_content_exception(), "{err:?}");
+    let big = format!("\"{}\"", "x".repeat(6 * 1024 * 1024 + 1));
+    let err =
+        client.invoke().function_name("echo").payload(Blob::new(big)).send().await.unwrap_err().into_service_error();
+    assert!(err.is_request_too_large_exception(), "{err:?}");
+    let (body, error) = invoke_json(&client, "echo", json!({"still": "serving"})).await;
+    assert_eq!((body["event"]["still"].as_str(), error), (Some("serving"), None));
+}
+
+#[tokio::test]
+async fn idle_processes_are_stopped_and_stop_ends_every_process() {
+    let mut options = fixture_options();
+    options.idle_timeout = Some(Duration::from_millis(300));
+    let emulator = start(options).await;
+    let client = lambda_client(&emulator);
+    let (body, _) = invoke_json(&client, "echo", json!({})).await;
+    let pid = body["pid"].as_u64().unwrap();
+    let pool = emulator.lambda().find("echo").unwrap().clone();
+    assert_eq!(pool.idle_workers(), 1);
+    assert!(eventually(Duration::from_secs(3), || pool.idle_workers() == 0).await, "the idle process was stopped");
+    assert!(eventually(Duration::from_secs(2), || !std::path::Path::new(&format!("/proc/{pid}")).exists()).await);
+    let (body, _) = invoke_json(&client, "echo", json!({})).await;
+    let pid = body["pid"].as_u64().unwrap();
+    emulator.stop().await;
+    assert!(
+        eventually(Duration::from_secs(2), || !std::path::Path::new(&format!("/proc/{pid}")).exists()).await,
+        "stop ends handler processes"
+    );
+}
+
+#[tokio::test]
+async fn without_build_a_missing_binary_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serverless.yml");
+    std::fs::write(&config, "service: s\nprovider: { name: aws }\nfunctions:\n  f:\n    handler: bootstrap\n    package: { artifact: target/lambda/no-such-binary/bootstrap.zip }\n").unwrap();
+    let mut options = ftb_offline::EmulatorOptions::new(&config);
+    options.lambda_port = Some(0);
+    options.build = BuildMode::Build { release: false };
+    let err = ftb_offline::Emulator::start(options).await.err().expect("no workspace, no binary");
+    assert!(err.to_string().contains("cargo workspace"), "{err}");
+}
+
+#[tokio::test]
+async fn the_aws_cli_invokes_and_reads_tail_logs() {
+    let emulator = start_fixtures().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let output = aws_cli()
+        .args(["lambda", "invoke", "--endpoint-url", &emulator.endpoints().lambda_url(), "--function-name", "echo"])
+        .args(["--payload", r#"{"from":"cli"}"#, "--log-type", "Tail"])
+        .arg(&out)
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "aws lambda invoke failed: {}", String::from_utf8_lossy(&output.stderr));
+    let meta: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(meta["StatusCode"], 200);
+    let log = String::from_utf8(
+        base64::engine::general_purpose::STANDARD.decode(meta["LogResult"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert!(log.contains("REPORT RequestId"), "{log}");
+    let body: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(body["event"]["from"], "cli");
+    let output = aws_cli()
+        .args(["lambda", "invoke", "--endpoint-url", &emulator.endpoints().lambda_url(), "--function-name", "crash"])
+        .args(["--payload", r#"{"mode":"error"}"#])
+        .arg(&out)
+        .output()
+        .await
+        .unwrap();
+    let meta: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(meta["FunctionError"], "Unhandled");
+    let output = aws_cli()
+        .args(["lambda", "invoke", "--endpoint-url", &emulator.endpoints().lambda_url(), "--function-name", "nope"])
+        .arg(&out)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("ResourceNotFoundException"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs futures concurrently on this task (no extra crate for join_all).
+async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send,
+    F: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.expect("task"));
+    }
+    out
+}

@@ -251,6 +251,9 @@ async fn aws_shaped_errors_for_unknown_functions_bad_payloads_and_oversize_reque
     let err =
         client.invoke().function_name("echo").payload(Blob::new(big)).send().await.unwrap_err().into_service_error();
     assert!(err.is_request_too_large_exception(), "{err:?}");
+    let (body, error) = invoke_json(&client, "ghost", json!({})).await;
+    assert_eq!((body["errorType"].as_str(), error.as_deref()), (Some("Runtime.InvalidEntrypoint"), Some("Unhandled")));
+    assert!(body["errorMessage"].as_str().unwrap().contains("`fixture-ghost`, which no package"), "{body}");
     let (body, error) = invoke_json(&client, "echo", json!({"still": "serving"})).await;
     assert_eq!((body["event"]["still"].as_str(), error), (Some("serving"), None));
 }

@@ -172,7 +172,19 @@ async fn function_specs(
     let intrinsics = Intrinsics::new(service, endpoints);
     let mut specs = Vec::new();
     for function in service.functions.values() {
-        let binary = workspace.binary_path(&function.binary_name().expect("checked above"), options.build)?;
+        let name = function.binary_name().expect("checked above");
+        // A function whose binary is not there yet does not stop the others: it fails when invoked, as
+        // serverless-offline does with a missing handler.
+        let (binary, unavailable) = match workspace.missing(&name, &binaries[&name]) {
+            Some(reason) => (PathBuf::from(&name), Some(reason)),
+            None => match workspace.binary_path(&name, options.build) {
+                Ok(path) => (path, None),
+                Err(err) => (PathBuf::from(&name), Some(err.to_string())),
+            },
+        };
+        if let Some(reason) = &unavailable {
+            tracing::warn!("{reason}; invocations of {} will fail until it exists", function.key);
+        }
         let environment = intrinsics.environment(function)?.into_iter().collect();
         specs.push(FunctionSpec {
             key: function.key.clone(),
@@ -189,6 +201,7 @@ async fn function_specs(
             environment,
             endpoints: endpoints.clone(),
             dynamodb_endpoint: options.dynamodb_endpoint.clone(),
+            unavailable,
         });
     }
     Ok(specs)

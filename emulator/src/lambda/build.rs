@@ -44,24 +44,33 @@ impl Workspace {
         })
     }
 
-    /// Runs one `cargo build` for all `binaries` (binary name → the function keys that use it).
+    /// Why `binary` cannot be built here, if it cannot.
+    pub fn missing(&self, binary: &str, functions: &[String]) -> Option<String> {
+        (!self.packages_by_binary.contains_key(binary)).then(|| {
+            format!(
+                "function {} runs the binary `{binary}`, which no package of the cargo workspace at {} defines; add a [[bin]] named `{binary}` or fix the function's package.artifact",
+                functions.join(", "),
+                self.root.display()
+            )
+        })
+    }
+
+    /// Runs one `cargo build` for the `binaries` this workspace defines (binary name → function keys).
     pub async fn build(&self, binaries: &BTreeMap<String, Vec<String>>, release: bool) -> Result<(), Error> {
+        let binaries: BTreeMap<&String, &Vec<String>> =
+            binaries.iter().filter(|(binary, _)| self.packages_by_binary.contains_key(*binary)).collect();
+        if binaries.is_empty() {
+            return Ok(());
+        }
         let mut command = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         command.arg("build").current_dir(&self.root);
         if release {
             command.arg("--release");
         }
-        for (binary, functions) in binaries {
-            let Some(package) = self.packages_by_binary.get(binary) else {
-                return Err(Error::Build(format!(
-                    "function {} runs the binary `{binary}`, which no package of the cargo workspace at {} defines; add a [[bin]] named `{binary}` or fix the function's package.artifact",
-                    functions.join(", "),
-                    self.root.display()
-                )));
-            };
-            command.args(["-p", package, "--bin", binary]);
+        for binary in binaries.keys() {
+            command.args(["-p", &self.packages_by_binary[*binary], "--bin", binary]);
         }
-        tracing::info!(target: "build", "building {} handler binaries: {}", binaries.len(), binaries.keys().cloned().collect::<Vec<_>>().join(", "));
+        tracing::info!(target: "build", "building {} handler binaries: {}", binaries.len(), binaries.keys().map(|b| b.as_str()).collect::<Vec<_>>().join(", "));
         let started = std::time::Instant::now();
         let status = command.status().await.map_err(|err| {
             Error::Build(format!("cannot run cargo: {err}; is the Rust toolchain installed and on PATH?"))

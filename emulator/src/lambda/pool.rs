@@ -42,21 +42,17 @@ impl FunctionPool {
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
         let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let mut log = InvocationLog::start(&self.spec.key, &request_id);
+        let log = InvocationLog::start(&self.spec.key, &request_id);
+        if let Some(reason) = &self.spec.unavailable {
+            return self.refuse(request_id, log, reason);
+        }
         let worker = match self.checkout() {
             Some(worker) => worker,
             None => match self.spawn().await {
                 Ok(worker) => worker,
                 Err(err) => {
-                    let message =
-                        format!("RequestId: {request_id} Error: fork/exec {}: {err}", self.spec.binary.display());
-                    log.line(message.clone());
-                    let log_text = log.finish(self.report(Duration::ZERO, None, None));
-                    return InvokeResponse {
-                        request_id,
-                        result: error_result(limits::ERROR_INVALID_ENTRYPOINT, &message),
-                        log: log_text,
-                    };
+                    let reason = format!("fork/exec {}: {err}", self.spec.binary.display());
+                    return self.refuse(request_id, log, &reason);
                 }
             },
         };
@@ -132,6 +128,14 @@ impl FunctionPool {
                 (error_result(limits::ERROR_TIMEOUT, &message), Aftermath::Discard)
             }
         }
+    }
+
+    /// Fails an invocation that no process can run (`Runtime.InvalidEntrypoint`, as Lambda does for a bad bootstrap).
+    fn refuse(&self, request_id: String, mut log: InvocationLog, reason: &str) -> InvokeResponse {
+        let message = format!("RequestId: {request_id} Error: {reason}");
+        log.line(message.clone());
+        let log = log.finish(self.report(Duration::ZERO, None, None));
+        InvokeResponse { request_id, result: error_result(limits::ERROR_INVALID_ENTRYPOINT, &message), log }
     }
 
     /// The invocation ended before the process picked it up: an init failure.

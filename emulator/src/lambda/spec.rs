@@ -26,6 +26,8 @@ pub struct FunctionSpec {
     pub endpoints: LocalEndpoints,
     /// Where DynamoDB Local answers, for `AWS_ENDPOINT_URL_DYNAMODB`.
     pub dynamodb_endpoint: String,
+    /// Why the binary cannot run (not defined or not built); invocations fail with this.
+    pub unavailable: Option<String>,
 }
 
 impl FunctionSpec {

@@ -1,0 +1,134 @@
+//! `ftb-bench`: measures ftb-offline beside the physical limit, in one run on this machine, and writes the
+//! figures into docs/BENCHMARKS.md. Bounded: a fixed number of requests per run, loopback only.
+//!
+//! Invocation overhead: the same JSON echo (1) answered by a plain hyper server in-process, and (2) invoked through
+//! the emulator's Invoke API, which hands it to a `lambda_runtime` handler process and back. Figures: latency
+//! p50/p99 and requests/s at 1 and 32 connections; the median of several runs.
+
+mod load;
+
+use bytes::Bytes;
+use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::server::{self, json};
+use hyper::StatusCode;
+use load::{measure, Stats, Target};
+use std::path::{Path, PathBuf};
+
+const RUNS: usize = 5;
+const WARMUP_REQUESTS: usize = 500;
+const REQUESTS_PER_RUN: usize = 6_000;
+const LEVELS: [usize; 2] = [1, 32];
+
+#[tokio::main]
+async fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is in the repository").to_path_buf();
+    let output = std::env::args().skip_while(|a| a != "--write").nth(1).map(PathBuf::from);
+    let body = Bytes::from_static(br#"{"n":42,"text":"benchmark"}"#);
+
+    let (_baseline_stop, baseline) = start_baseline().await;
+    let mut options = ftb_offline::EmulatorOptions::new(root.join("bench/serverless.yml"));
+    options.lambda_port = Some(0);
+    options.build = BuildMode::Build { release: true };
+    options.max_concurrency = 32;
+    let emulator = ftb_offline::Emulator::start(options).await.expect("the emulator starts");
+    let invoke = Target {
+        addr: emulator.endpoints().lambda_url(),
+        path: "/2015-03-31/functions/hello/invocations".into(),
+        body: body.clone(),
+    };
+    let hyper = Target { addr: baseline, path: "/".into(), body };
+
+    let mut rows = Vec::new();
+    for connections in LEVELS {
+        let base = median_of_runs(&hyper, connections).await;
+        let ours = median_of_runs(&invoke, connections).await;
+        println!("{connections:>2} conn  hyper {base}\n{connections:>2} conn  ftb-offline invoke {ours}");
+        rows.push((connections, base, ours));
+    }
+    emulator.stop().await;
+    let table = render(&rows);
+    println!("\n{table}");
+    if let Some(path) = output {
+        write_section(&path, "invoke", &table);
+        println!("written to {}", path.display());
+    }
+}
+
+async fn median_of_runs(target: &Target, connections: usize) -> Stats {
+    measure(target, connections, WARMUP_REQUESTS).await;
+    let mut runs = Vec::new();
+    for _ in 0..RUNS {
+        runs.push(measure(target, connections, REQUESTS_PER_RUN).await);
+    }
+    Stats::median(runs)
+}
+
+/// The physical limit: hyper in-process, doing the handler's work (parse the JSON, answer JSON).
+async fn start_baseline() -> (server::ShutdownTrigger, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let (trigger, shutdown) = server::shutdown_pair();
+    server::serve(
+        listener,
+        |request, _| async move {
+            let body = server::read_body(request.into_body(), 6 << 20).await.unwrap_or_default();
+            let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            json(StatusCode::OK, &serde_json::json!({"message": "hello", "n": event.get("n").cloned()}))
+        },
+        shutdown,
+    );
+    (trigger, addr)
+}
+
+fn render(rows: &[(usize, Stats, Stats)]) -> String {
+    let mut out = String::from("| connections | hyper in-process p50 / p99 | hyper req/s | ftb-offline Invoke API p50 / p99 | ftb-offline req/s | overhead at p50 |\n|---|---|---|---|---|---|\n");
+    for (connections, base, ours) in rows {
+        out.push_str(&format!(
+            "| {connections} | {} / {} | {:.0} | {} / {} | {:.0} | {} |\n",
+            micros(base.p50),
+            micros(base.p99),
+            base.requests_per_second,
+            micros(ours.p50),
+            micros(ours.p99),
+            ours.requests_per_second,
+            micros(ours.p50.saturating_sub(base.p50)),
+        ));
+    }
+    out
+}
+
+fn micros(d: std::time::Duration) -> String {
+    format!("{} µs", d.as_micros())
+}
+
+/// Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`, adding the section if absent.
+fn write_section(path: &Path, name: &str, table: &str) {
+    let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
+    let machine = machine_description();
+    let block = format!("{start}\nMeasured {} on {machine}, `{}`.\n\n{table}{end}", today(), "scripts/bench");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let updated = match (text.find(&start), text.find(&end)) {
+        (Some(a), Some(b)) if a < b => format!("{}{block}{}", &text[..a], &text[b + end.len()..]),
+        _ => format!("{text}\n{block}\n"),
+    };
+    std::fs::write(path, updated).expect("write the results");
+}
+
+fn machine_description() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{cores} cores ({cpu})")
+}
+
+fn today() -> String {
+    let out = std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d").output().ok();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+}

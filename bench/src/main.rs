@@ -1,9 +1,9 @@
 //! `ftb-bench`: measures ftb-offline beside the physical limit, in one run on this machine, and writes the
 //! figures into docs/BENCHMARKS.md. Bounded: a fixed number of requests per run, loopback only.
 //!
-//! Invocation overhead: the same JSON echo (1) answered by a plain hyper server in-process, and (2) invoked through
-//! the emulator's Invoke API, which hands it to a `lambda_runtime` handler process and back. Figures: latency
-//! p50/p99 and requests/s at 1 and 32 connections; the median of several runs.
+//! The same JSON echo answered (1) by a plain hyper server in-process, (2) through the emulator's Invoke API and
+//! (3) through an HTTP API route; (2) and (3) hand it to a `lambda_runtime` handler process and back. Figures:
+//! latency p50/p99 and requests/s at 1 and 32 connections; the median of several runs.
 
 mod load;
 
@@ -28,29 +28,39 @@ async fn main() {
     let (_baseline_stop, baseline) = start_baseline().await;
     let mut options = ftb_offline::EmulatorOptions::new(root.join("bench/serverless.yml"));
     options.lambda_port = Some(0);
+    options.http_port = Some(0);
+    options.websocket_port = Some(0);
     options.build = BuildMode::Build { release: true };
     options.max_concurrency = 32;
     let emulator = ftb_offline::Emulator::start(options).await.expect("the emulator starts");
+    let endpoints = emulator.endpoints().clone();
+    let hyper = Target { addr: baseline, path: "/".into(), body: body.clone() };
     let invoke = Target {
-        addr: emulator.endpoints().lambda_url(),
+        addr: endpoints.lambda_url(),
         path: "/2015-03-31/functions/hello/invocations".into(),
         body: body.clone(),
     };
-    let hyper = Target { addr: baseline, path: "/".into(), body };
+    let http = Target { addr: endpoints.http_url(), path: "/hello".into(), body };
 
-    let mut rows = Vec::new();
-    for connections in LEVELS {
-        let base = median_of_runs(&hyper, connections).await;
-        let ours = median_of_runs(&invoke, connections).await;
-        println!("{connections:>2} conn  hyper {base}\n{connections:>2} conn  ftb-offline invoke {ours}");
-        rows.push((connections, base, ours));
+    let mut sections = Vec::new();
+    for (name, label, target) in
+        [("invoke", "ftb-offline Invoke API", &invoke), ("http", "ftb-offline HTTP API route", &http)]
+    {
+        let mut rows = Vec::new();
+        for connections in LEVELS {
+            let base = median_of_runs(&hyper, connections).await;
+            let ours = median_of_runs(target, connections).await;
+            println!("{connections:>2} conn  hyper {base}\n{connections:>2} conn  {label} {ours}");
+            rows.push((connections, base, ours));
+        }
+        sections.push((name, render(label, &rows)));
     }
     emulator.stop().await;
-    let table = render(&rows);
-    println!("\n{table}");
-    if let Some(path) = output {
-        write_section(&path, "invoke", &table);
-        println!("written to {}", path.display());
+    for (name, table) in &sections {
+        println!("\n{table}");
+        if let Some(path) = &output {
+            write_section(path, name, table);
+        }
     }
 }
 
@@ -80,8 +90,8 @@ async fn start_baseline() -> (server::ShutdownTrigger, String) {
     (trigger, addr)
 }
 
-fn render(rows: &[(usize, Stats, Stats)]) -> String {
-    let mut out = String::from("| connections | hyper in-process p50 / p99 | hyper req/s | ftb-offline Invoke API p50 / p99 | ftb-offline req/s | overhead at p50 |\n|---|---|---|---|---|---|\n");
+fn render(label: &str, rows: &[(usize, Stats, Stats)]) -> String {
+    let mut out = format!("| connections | hyper in-process p50 / p99 | hyper req/s | {label} p50 / p99 | ftb-offline req/s | overhead at p50 |\n|---|---|---|---|---|---|\n");
     for (connections, base, ours) in rows {
         out.push_str(&format!(
             "| {connections} | {} / {} | {:.0} | {} / {} | {:.0} | {} |\n",

@@ -35,3 +35,16 @@ pub mod lambda {
     pub const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValueException";
     pub const UNKNOWN_OPERATION: &str = "UnknownOperationException";
 }
+
+pub mod apigw {
+    use super::Duration;
+
+    /// Request payload limit, REST and HTTP APIs: 10 MB (API Gateway quotas).
+    pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+    /// REST API integration timeout: 29 s by default (API Gateway quotas).
+    pub const REST_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+    /// HTTP API integration timeout: at most 30 s (API Gateway quotas). Serverless v3 sets it to the function's
+    /// timeout plus 0.5 s (serverless/serverless #11222).
+    pub const HTTP_API_MAX_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const HTTP_API_TIMEOUT_MARGIN: Duration = Duration::from_millis(500);
+}

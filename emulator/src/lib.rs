@@ -7,6 +7,7 @@
 //! - [`endpoint`]: the AWS endpoint on the Lambda port.
 //! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts as constants; [`view`]: `config` output.
 
+pub mod apigw;
 pub mod aws;
 pub mod config;
 pub mod endpoint;
@@ -47,6 +48,9 @@ pub struct EmulatorOptions {
     /// Overrides `custom.serverless-offline.terminateIdleLambdaTime`.
     pub idle_timeout: Option<Duration>,
     pub dynamodb_endpoint: String,
+    /// Overrides API Gateway's integration timeouts (29 s REST; the function's timeout + 0.5 s, at most 30 s, for
+    /// HTTP APIs), so tests can reach them quickly.
+    pub integration_timeout: Option<Duration>,
 }
 
 impl EmulatorOptions {
@@ -62,6 +66,7 @@ impl EmulatorOptions {
             max_concurrency: 10,
             idle_timeout: None,
             dynamodb_endpoint: DEFAULT_DYNAMODB_ENDPOINT.to_string(),
+            integration_timeout: None,
         }
     }
 }
@@ -92,9 +97,11 @@ impl Emulator {
             "--lambda-port",
         )
         .await?;
+        let http_port = options.http_port.unwrap_or(service.offline.http_port);
+        let http_listener = server::bind(&host, http_port, "HTTP API", "--http-port").await?;
         let endpoints = LocalEndpoints {
             host: client_host(&host),
-            http_port: options.http_port.unwrap_or(service.offline.http_port),
+            http_port: http_listener.local_addr().expect("bound").port(),
             websocket_port: options.websocket_port.unwrap_or(service.offline.websocket_port),
             lambda_port: lambda_listener.local_addr().expect("bound").port(),
         };
@@ -105,9 +112,22 @@ impl Emulator {
         let settings = PoolSettings { max_concurrency: options.max_concurrency, idle_timeout };
         let lambda = Lambda::start(specs, &settings);
         let router = lambda.clone();
-        let servers =
-            vec![server::serve(lambda_listener, move |request, _| endpoint::route(router.clone(), request), shutdown)];
-        tracing::info!("Lambda API ready on {} ({} functions)", endpoints.lambda_url(), service.functions.len());
+        let gateway = Arc::new(apigw::http::HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?);
+        log_routes(&gateway, &endpoints);
+        let servers = vec![
+            server::serve(
+                lambda_listener,
+                move |request, _| endpoint::route(router.clone(), request),
+                shutdown.clone(),
+            ),
+            server::serve(http_listener, move |request, peer| gateway.clone().handle(request, peer), shutdown),
+        ];
+        tracing::info!(
+            "ready: HTTP API on {}, Lambda API on {} ({} functions)",
+            endpoints.http_url(),
+            endpoints.lambda_url(),
+            service.functions.len()
+        );
         Ok(Self { service: Arc::new(service), endpoints, lambda, trigger, servers })
     }
 
@@ -205,6 +225,17 @@ async fn function_specs(
         });
     }
     Ok(specs)
+}
+
+fn log_routes(gateway: &apigw::http::HttpGateway, endpoints: &LocalEndpoints) {
+    let base = endpoints.http_url();
+    for route in gateway.routes().rest_routes() {
+        tracing::info!(target: "http", "{:<7} {base}{}{} → {}", route.method, gateway.rest_prefix(), route.resource, route.function);
+    }
+    for route in gateway.routes().http_api_routes() {
+        let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
+        tracing::info!(target: "http", "{:<7} {base}{path} → {} (HTTP API)", route.method, route.function);
+    }
 }
 
 fn report_unsupported_events(service: &Service) {

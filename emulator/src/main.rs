@@ -176,7 +176,7 @@ async fn start(common: &Common, args: StartArgs) -> Result<(), String> {
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
     options.dynamodb_endpoint = args.dynamodb_endpoint;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
-    tracing::warn!("the HTTP API (REST and HTTP API events), the WebSocket API and SQS are not available in this version yet; functions answer through the Lambda API");
+    tracing::warn!("the WebSocket API, SQS and DynamoDB Local are not available in this version yet");
     tracing::info!("press Ctrl-C to stop");
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("stopping");

@@ -72,3 +72,31 @@ pub fn aws_cli() -> tokio::process::Command {
         .env_remove("AWS_PROFILE");
     command
 }
+
+/// Options for an emulator of `tests/fixtures/http.yml` on free ports.
+pub fn http_options() -> EmulatorOptions {
+    let mut options = fixture_options();
+    options.config_path = repo_root().join("tests/fixtures/http.yml");
+    options
+}
+
+/// An AWS sample event shipped with `aws_lambda_events` (the fixtures it tests itself against).
+pub fn aws_sample_event(name: &str) -> serde_json::Value {
+    let path = sample_events_dir().join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+fn sample_events_dir() -> PathBuf {
+    let registry = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"));
+    let sources = registry.join("registry/src");
+    std::fs::read_dir(&sources)
+        .expect("the cargo registry sources")
+        .flatten()
+        .flat_map(|index| std::fs::read_dir(index.path()).into_iter().flatten().flatten())
+        .filter(|krate| krate.file_name().to_string_lossy().starts_with("aws_lambda_events-1."))
+        .map(|krate| krate.path().join("src/fixtures"))
+        .find(|fixtures| fixtures.is_dir())
+        .expect("aws_lambda_events' fixtures in the cargo registry")
+}

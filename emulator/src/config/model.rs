@@ -74,6 +74,15 @@ pub struct Provider {
     pub architecture: Option<String>,
     pub websockets_api_route_selection_expression: Option<String>,
     pub http_api: Option<ProviderHttpApi>,
+    pub api_gateway: Option<ProviderApiGateway>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderApiGateway {
+    /// REST API content types passed to functions base64-encoded.
+    #[serde(default)]
+    pub binary_media_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -224,7 +233,9 @@ pub struct OfflineSettings {
     pub http_port: u16,
     pub websocket_port: u16,
     pub lambda_port: u16,
+    #[serde(deserialize_with = "lenient_bool")]
     pub no_prepend_stage_in_url: bool,
+    #[serde(deserialize_with = "lenient_bool")]
     pub no_timeout: bool,
     /// Seconds before an idle handler process is stopped (serverless-offline's terminateIdleLambdaTime).
     pub terminate_idle_lambda_time: u64,
@@ -245,5 +256,15 @@ impl Default for OfflineSettings {
             web_socket_idle_timeout: 600,
             web_socket_hard_timeout: 7200,
         }
+    }
+}
+
+/// A boolean, also written as `"true"`/`"false"`: Serverless variables (`${param:…}`, `${env:…}`) give strings.
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Bool(b) => Ok(b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") || s.is_empty() => Ok(false),
+        other => Err(serde::de::Error::custom(format!("invalid value {other}, expected true or false"))),
     }
 }

@@ -1,0 +1,217 @@
+//! A Lambda result → the HTTP response API Gateway sends: the proxy response of payload 1.0 (strict: anything
+//! else is a 502), payload 2.0's structured or simplified form, and the gateway's own error responses.
+
+use crate::lambda::FunctionResult;
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::Value;
+
+/// An HTTP response, before it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    /// In order; repeated names are repeated headers (`set-cookie`).
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// Why the gateway answers with an error of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayError {
+    /// The function failed, or its response was malformed.
+    Integration,
+    /// The integration did not answer within the gateway's timeout.
+    Timeout,
+    /// No route for the request.
+    NoRoute,
+    /// The request body is over API Gateway's 10 MB.
+    TooLarge,
+}
+
+impl Reply {
+    fn json(status: u16, body: &str, error_type: Option<&str>) -> Self {
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        if let Some(kind) = error_type {
+            headers.push(("x-amzn-errortype".to_string(), kind.to_string()));
+        }
+        Self { status, headers, body: Bytes::from(body.to_string()) }
+    }
+
+    /// REST API gateway responses (default gateway response bodies, `{"message":$context.error.messageString}`).
+    pub fn rest_error(error: GatewayError) -> Self {
+        match error {
+            GatewayError::Integration => {
+                Self::json(502, r#"{"message": "Internal server error"}"#, Some("InternalServerErrorException"))
+            }
+            GatewayError::Timeout => Self::json(504, r#"{"message": "Endpoint request timed out"}"#, None),
+            GatewayError::NoRoute => Self::json(
+                403,
+                r#"{"message":"Missing Authentication Token"}"#,
+                Some("MissingAuthenticationTokenException"),
+            ),
+            GatewayError::TooLarge => Self::json(413, r#"{"message":"Request Too Long"}"#, None),
+        }
+    }
+
+    /// HTTP API error responses.
+    pub fn http_api_error(error: GatewayError) -> Self {
+        match error {
+            GatewayError::Integration => Self::json(500, r#"{"message":"Internal Server Error"}"#, None),
+            GatewayError::Timeout => Self::json(503, r#"{"message":"Service Unavailable"}"#, None),
+            GatewayError::NoRoute => Self::json(404, r#"{"message":"Not Found"}"#, None),
+            GatewayError::TooLarge => Self::json(413, r#"{"message":"Request Entity Too Large"}"#, None),
+        }
+    }
+}
+
+/// Payload 1.0: `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}` and nothing else.
+pub fn rest_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
+    let FunctionResult::Success(payload) = result else { return Err(GatewayError::Integration) };
+    let Ok(Value::Object(response)) = serde_json::from_slice::<Value>(payload) else {
+        return Err(GatewayError::Integration);
+    };
+    const ALLOWED: &[&str] = &["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"];
+    if response.keys().any(|k| !ALLOWED.contains(&k.as_str())) {
+        return Err(GatewayError::Integration);
+    }
+    let mut reply = structured(&response)?;
+    if !reply.headers.iter().any(|(k, _)| k == "content-type") {
+        reply.headers.push(("content-type".into(), "application/json".into()));
+    }
+    Ok(reply)
+}
+
+/// Payload 2.0: a response with `statusCode` is used as it is; any other valid JSON becomes a 200 JSON response.
+pub fn http_api_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
+    let FunctionResult::Success(payload) = result else { return Err(GatewayError::Integration) };
+    let Ok(value) = serde_json::from_slice::<Value>(payload) else { return Err(GatewayError::Integration) };
+    match &value {
+        Value::Object(response) if response.contains_key("statusCode") => structured(response),
+        other => {
+            let body = match other {
+                Value::String(text) => text.clone(),
+                json => json.to_string(),
+            };
+            Ok(Reply {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: Bytes::from(body),
+            })
+        }
+    }
+}
+
+fn structured(response: &serde_json::Map<String, Value>) -> Result<Reply, GatewayError> {
+    let status = match response.get("statusCode") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    let status = status.filter(|s| (100..=599).contains(s)).ok_or(GatewayError::Integration)? as u16;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    if let Some(map) = object(response.get("headers"))? {
+        for (name, value) in map {
+            headers.push((name.to_ascii_lowercase(), scalar(value)?));
+        }
+    }
+    if let Some(map) = object(response.get("multiValueHeaders"))? {
+        for (name, values) in map {
+            let name = name.to_ascii_lowercase();
+            let Value::Array(values) = values else { return Err(GatewayError::Integration) };
+            headers.retain(|(k, _)| *k != name);
+            for value in values {
+                headers.push((name.clone(), scalar(value)?));
+            }
+        }
+    }
+    match response.get("cookies") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(cookies)) => {
+            for cookie in cookies {
+                headers.push(("set-cookie".into(), scalar(cookie)?));
+            }
+        }
+        Some(_) => return Err(GatewayError::Integration),
+    }
+    let text = match response.get("body") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(GatewayError::Integration),
+    };
+    let encoded = match response.get("isBase64Encoded") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(GatewayError::Integration),
+    };
+    let body = if encoded {
+        Bytes::from(
+            base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).map_err(|_| GatewayError::Integration)?,
+        )
+    } else {
+        Bytes::from(text)
+    };
+    Ok(Reply { status, headers, body })
+}
+
+fn object(value: Option<&Value>) -> Result<Option<&serde_json::Map<String, Value>>, GatewayError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(_) => Err(GatewayError::Integration),
+    }
+}
+
+fn scalar(value: &Value) -> Result<String, GatewayError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(GatewayError::Integration),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(json: &str) -> FunctionResult {
+        FunctionResult::Success(Bytes::from(json.to_string()))
+    }
+
+    #[test]
+    fn rest_responses_must_have_the_proxy_shape() {
+        let reply = rest_response(&ok(
+            r#"{"statusCode":201,"headers":{"X-A":"1"},"multiValueHeaders":{"Set-Cookie":["a=1","b=2"]},"body":"hi"}"#,
+        ))
+        .unwrap();
+        assert_eq!(reply.status, 201);
+        assert_eq!(reply.body, "hi");
+        assert!(reply.headers.contains(&("x-a".into(), "1".into())));
+        assert_eq!(reply.headers.iter().filter(|(k, _)| k == "set-cookie").count(), 2);
+        for bad in [
+            r#"{"statusCode":200,"extra":1}"#,
+            r#""just a string""#,
+            r#"{"body":"x"}"#,
+            r#"{"statusCode":200,"body":{"a":1}}"#,
+            "not json",
+        ] {
+            assert_eq!(rest_response(&ok(bad)), Err(GatewayError::Integration), "{bad}");
+        }
+        let error = FunctionResult::Error { error_type: "x".into(), payload: Bytes::new() };
+        assert_eq!(rest_response(&error), Err(GatewayError::Integration));
+    }
+
+    #[test]
+    fn http_api_responses_may_be_simplified() {
+        let reply = http_api_response(&ok(r#"{"hello":"world"}"#)).unwrap();
+        assert_eq!((reply.status, &reply.body[..]), (200, &br#"{"hello":"world"}"#[..]));
+        assert_eq!(http_api_response(&ok(r#""plain""#)).unwrap().body, "plain");
+        let reply = http_api_response(&ok(
+            r#"{"statusCode":302,"headers":{"location":"/x"},"cookies":["a=1"],"body":"aGk=","isBase64Encoded":true}"#,
+        ))
+        .unwrap();
+        assert_eq!((reply.status, &reply.body[..]), (302, &b"hi"[..]));
+        assert!(reply.headers.contains(&("set-cookie".into(), "a=1".into())));
+        assert_eq!(http_api_response(&ok("nope")), Err(GatewayError::Integration));
+    }
+}

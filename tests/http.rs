@@ -1,0 +1,309 @@
+//! API Gateway's HTTP side end to end: real HTTP requests (reqwest) → REST API (payload 1.0) and HTTP API
+//! (payload 2.0) → real handler processes (one written with `lambda_http`) → responses, errors and CORS.
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use base64::Engine;
+use ftb_offline_tests::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+fn url(emulator: &ftb_offline::Emulator, path: &str) -> String {
+    format!("{}{path}", emulator.endpoints().http_url())
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn rest_events_have_payload_1_0_as_aws_sends_it() {
+    let emulator = start(http_options()).await;
+    let response = reqwest::Client::new()
+        .get(url(&emulator, "/dev/items/42?tag=a&tag=b&q=x%20y"))
+        .header("x-custom", "one")
+        .header("user-agent", "ftb-tests")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("x-amzn-requestid"));
+    let event = json_of(response).await;
+    serde_json::from_value::<ApiGatewayProxyRequest>(event.clone()).expect("aws_lambda_events reads the REST event");
+    let sample = aws_sample_event("example-apigw-request.json");
+    let extra: Vec<_> = keys(&event).difference(&keys(&sample)).cloned().collect();
+    assert!(keys(&sample).is_subset(&keys(&event)), "every top-level field of AWS's sample");
+    assert_eq!(extra, ["isBase64Encoded"], "AWS documents isBase64Encoded for payload 1.0; the old sample predates it");
+    let context_keys = keys(&event["requestContext"]);
+    let missing: Vec<_> = keys(&sample["requestContext"]).difference(&context_keys).cloned().collect();
+    assert_eq!(
+        missing,
+        ["authorizer"],
+        "requestContext has every sample field but the authorizer's (no authorizer here)"
+    );
+    assert!(keys(&sample["requestContext"]["identity"]).is_subset(&keys(&event["requestContext"]["identity"])));
+    assert_eq!(event["resource"], "/items/{id}");
+    assert_eq!(event["path"], "/items/42");
+    assert_eq!(event["httpMethod"], "GET");
+    assert_eq!(event["pathParameters"], serde_json::json!({"id": "42"}));
+    assert_eq!(event["queryStringParameters"]["tag"], "b", "the single-value map keeps the last value");
+    assert_eq!(event["queryStringParameters"]["q"], "x y");
+    assert_eq!(event["multiValueQueryStringParameters"]["tag"], serde_json::json!(["a", "b"]));
+    assert_eq!(event["headers"]["X-Custom"], "one");
+    assert_eq!(event["multiValueHeaders"]["X-Custom"], serde_json::json!(["one"]));
+    assert_eq!(event["body"], Value::Null);
+    assert_eq!(event["isBase64Encoded"], false);
+    let context = &event["requestContext"];
+    assert_eq!((context["stage"].as_str(), context["path"].as_str()), (Some("dev"), Some("/dev/items/42")));
+    assert_eq!(context["identity"]["sourceIp"], "127.0.0.1");
+    assert_eq!(context["identity"]["userAgent"], "ftb-tests");
+    assert_eq!(context["accountId"], "000000000000");
+    let now = chrono_now_ms();
+    assert!((context["requestTimeEpoch"].as_i64().unwrap() - now).abs() < 10_000);
+}
+
+#[tokio::test]
+async fn http_api_events_have_payload_2_0_as_aws_sends_it() {
+    let emulator = start(http_options()).await;
+    let response = reqwest::Client::new()
+        .get(url(&emulator, "/v2/items/7?tag=a&tag=b"))
+        .header("cookie", "session=abc; theme=dark")
+        .header("x-custom", "one")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("apigw-requestid"));
+    let event = json_of(response).await;
+    serde_json::from_value::<ApiGatewayV2httpRequest>(event.clone())
+        .expect("aws_lambda_events reads the HTTP API event");
+    let sample = aws_sample_event("example-apigw-v2-request-no-authorizer.json");
+    let missing: Vec<_> = keys(&sample).difference(&keys(&event)).cloned().collect();
+    assert!(missing.is_empty(), "missing top-level fields {missing:?}");
+    let missing: Vec<_> =
+        keys(&sample["requestContext"]).difference(&keys(&event["requestContext"])).cloned().collect();
+    assert_eq!(missing, ["authentication"], "no mutual TLS here");
+    assert_eq!(keys(&event["requestContext"]["http"]), keys(&sample["requestContext"]["http"]));
+    assert_eq!(event["version"], "2.0");
+    assert_eq!(event["routeKey"], "GET /v2/items/{id}");
+    assert_eq!(event["rawPath"], "/v2/items/7");
+    assert_eq!(event["rawQueryString"], "tag=a&tag=b");
+    assert_eq!(event["queryStringParameters"]["tag"], "a,b", "repeated values are comma-joined");
+    assert_eq!(event["cookies"], serde_json::json!(["session=abc", "theme=dark"]));
+    assert!(event["headers"].get("cookie").is_none(), "cookies move out of the headers");
+    assert_eq!(event["headers"]["x-custom"], "one");
+    assert_eq!(event["pathParameters"]["id"], "7");
+    assert_eq!(event["requestContext"]["stage"], "$default");
+    assert_eq!(event["requestContext"]["http"]["method"], "GET");
+    assert_eq!(event["requestContext"]["http"]["sourceIp"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn a_lambda_http_handler_is_served_on_both_apis() {
+    let emulator = start(http_options()).await;
+    let client = reqwest::Client::new();
+    for (path, api) in [("/dev/web/a/b?tag=x&tag=y", "rest"), ("/api/a/b?tag=x&tag=y", "http-api")] {
+        let response = client
+            .post(url(&emulator, path))
+            .header("x-custom", "c")
+            .header("content-type", "application/json")
+            .body(r#"{"k":1}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{path}");
+        assert_eq!(response.headers()["x-handled-by"], "lambda_http");
+        let report = json_of(response).await;
+        assert_eq!(report["api"], api);
+        assert_eq!(report["method"], "POST");
+        assert_eq!(report["proxy"], "a/b");
+        assert_eq!(report["tags"], serde_json::json!(["x", "y"]));
+        assert_eq!(report["custom"], "c");
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.decode(report["body"].as_str().unwrap()).unwrap(),
+            br#"{"k":1}"#
+        );
+    }
+}
+
+#[tokio::test]
+async fn binary_bodies_round_trip_base64_encoded() {
+    let emulator = start(http_options()).await;
+    let client = reqwest::Client::new();
+    let bytes: Vec<u8> = (0..=255u8).rev().collect();
+    for (path, content_type) in [("/dev/web/upload", "image/png"), ("/api/upload", "application/octet-stream")] {
+        let report = json_of(
+            client
+                .post(url(&emulator, path))
+                .header("content-type", content_type)
+                .body(bytes.clone())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.decode(report["body"].as_str().unwrap()).unwrap(),
+            bytes,
+            "{path}: the handler got the exact bytes"
+        );
+    }
+    for path in ["/dev/web/binary", "/api/binary"] {
+        let response = client.get(url(&emulator, path)).send().await.unwrap();
+        assert_eq!(response.headers()["content-type"], "image/png");
+        assert_eq!(
+            &response.bytes().await.unwrap()[..],
+            &[0x89, b'P', b'N', b'G', 0x00, 0xff, 0xfe, 0x10],
+            "{path}: the gateway decoded the base64 body"
+        );
+    }
+    let event = json_of(
+        client
+            .get(url(&emulator, "/v2/items/1"))
+            .header("content-type", "image/png")
+            .body(vec![1u8, 2, 250])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((event["isBase64Encoded"].as_bool(), event["body"].as_str()), (Some(true), Some("AQL6")));
+}
+
+#[tokio::test]
+async fn the_most_specific_route_wins_and_unknown_routes_get_aws_errors() {
+    let emulator = start(http_options()).await;
+    let client = reqwest::Client::new();
+    let special = json_of(client.get(url(&emulator, "/dev/items/special")).send().await.unwrap()).await;
+    assert_eq!(special["resource"], "/items/special");
+    let param = json_of(client.get(url(&emulator, "/dev/items/other")).send().await.unwrap()).await;
+    assert_eq!(param["resource"], "/items/{id}");
+    let posted = json_of(client.post(url(&emulator, "/dev/items")).send().await.unwrap()).await;
+    assert_eq!((posted["resource"].as_str(), posted["httpMethod"].as_str()), (Some("/items"), Some("POST")));
+    for (method, path) in [("GET", "/dev/nothing"), ("DELETE", "/dev/items/1"), ("GET", "/dev")] {
+        let response = client.request(method.parse().unwrap(), url(&emulator, path)).send().await.unwrap();
+        assert_eq!(response.status(), 403, "{method} {path}");
+        assert_eq!(response.headers()["x-amzn-errortype"], "MissingAuthenticationTokenException");
+        assert_eq!(response.text().await.unwrap(), r#"{"message":"Missing Authentication Token"}"#);
+    }
+    let response = client.get(url(&emulator, "/v2/nothing")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.text().await.unwrap(), r#"{"message":"Not Found"}"#);
+}
+
+#[tokio::test]
+async fn function_errors_and_malformed_responses_map_to_each_apis_error() {
+    let emulator = start(http_options()).await;
+    let client = reqwest::Client::new();
+    let expect = |status: u16, body: &'static str| {
+        move |response: reqwest::Response| async move {
+            assert_eq!(response.status(), status);
+            assert_eq!(response.text().await.unwrap(), body);
+        }
+    };
+    expect(502, r#"{"message": "Internal server error"}"#)(
+        client.post(url(&emulator, "/dev/crash")).body(r#"{"mode":"error"}"#).send().await.unwrap(),
+    )
+    .await;
+    expect(500, r#"{"message":"Internal Server Error"}"#)(
+        client.post(url(&emulator, "/v2/crash")).body(r#"{"mode":"panic"}"#).send().await.unwrap(),
+    )
+    .await;
+    expect(502, r#"{"message": "Internal server error"}"#)(
+        client.get(url(&emulator, "/dev/malformed")).send().await.unwrap(),
+    )
+    .await;
+    let simplified = client.get(url(&emulator, "/v2/simplified")).send().await.unwrap();
+    assert_eq!(simplified.status(), 200, "payload 2.0 takes a bare JSON object as a 200");
+    assert_eq!(simplified.headers()["content-type"], "application/json");
+    assert_eq!(json_of(simplified).await["event"]["routeKey"], "GET /v2/simplified");
+    // A function that times out (1 s) before the integration does is a function error, as on AWS.
+    expect(502, r#"{"message": "Internal server error"}"#)(
+        client.post(url(&emulator, "/dev/slow")).body(r#"{"ms":3000}"#).send().await.unwrap(),
+    )
+    .await;
+    expect(500, r#"{"message":"Internal Server Error"}"#)(
+        client.post(url(&emulator, "/v2/slow")).body(r#"{"ms":3000}"#).send().await.unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn integration_timeouts_answer_504_and_503() {
+    let mut options = http_options();
+    options.integration_timeout = Some(Duration::from_millis(400));
+    let emulator = start(options).await;
+    let client = reqwest::Client::new();
+    let response = client.post(url(&emulator, "/dev/patient")).body(r#"{"ms":3000}"#).send().await.unwrap();
+    assert_eq!(response.status(), 504);
+    assert_eq!(response.text().await.unwrap(), r#"{"message": "Endpoint request timed out"}"#);
+    let response = client.post(url(&emulator, "/v2/patient")).body(r#"{"ms":3000}"#).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.text().await.unwrap(), r#"{"message":"Service Unavailable"}"#);
+}
+
+#[tokio::test]
+async fn bodies_over_10_mb_are_refused_with_413() {
+    let emulator = start(http_options()).await;
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let response = reqwest::Client::new().post(url(&emulator, "/dev/items")).body(big).send().await.unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered_by_the_gateway_for_allowed_origins_only() {
+    let emulator = start(http_options()).await;
+    let client = reqwest::Client::new();
+    let preflight = |path: &'static str, origin: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, url(&emulator, path))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("/dev/items/1", "http://localhost:4200").await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "http://localhost:4200");
+    assert_eq!(allowed.headers()["access-control-allow-methods"], "OPTIONS,GET");
+    assert_eq!(allowed.headers()["access-control-allow-headers"], "Content-Type,X-Custom");
+    assert_eq!(allowed.headers()["access-control-allow-credentials"], "true");
+    let refused = preflight("/dev/items/1", "http://evil.example").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    let allowed = preflight("/v2/items/1", "http://localhost:4200").await.unwrap();
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "http://localhost:4200");
+    assert_eq!(allowed.headers()["access-control-max-age"], "600");
+    let refused = preflight("/v2/items/1", "http://evil.example").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(emulator.lambda().find("event").unwrap().idle_workers(), 0, "no preflight invoked the function");
+    let actual =
+        client.get(url(&emulator, "/v2/items/1")).header("origin", "http://localhost:4200").send().await.unwrap();
+    assert_eq!(actual.headers()["access-control-allow-origin"], "http://localhost:4200");
+    assert_eq!(actual.headers()["access-control-allow-credentials"], "true");
+    let actual =
+        client.get(url(&emulator, "/v2/items/1")).header("origin", "http://evil.example").send().await.unwrap();
+    assert!(actual.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn no_prepend_stage_in_url_serves_rest_routes_at_the_root() {
+    let mut options = http_options();
+    options.load.params.insert("noPrepend".into(), "true".into());
+    let emulator = start(options).await;
+    let event = json_of(reqwest::get(url(&emulator, "/items/5")).await.unwrap()).await;
+    assert_eq!(
+        (event["resource"].as_str(), event["requestContext"]["stage"].as_str()),
+        (Some("/items/{id}"), Some("dev"))
+    );
+    assert_eq!(reqwest::get(url(&emulator, "/dev/items/5")).await.unwrap().status(), 403);
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}

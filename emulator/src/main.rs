@@ -171,7 +171,11 @@ async fn start(common: &Common, args: StartArgs) -> Result<(), String> {
     options.http_port = common.http_port;
     options.websocket_port = common.websocket_port;
     options.lambda_port = common.lambda_port;
-    options.build = if args.no_build { BuildMode::NoBuild } else { BuildMode::Build { release: args.release } };
+    options.build = if args.no_build {
+        BuildMode::NoBuild { release: args.release }
+    } else {
+        BuildMode::Build { release: args.release }
+    };
     options.max_concurrency = args.max_concurrency;
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
     options.dynamodb_endpoint = args.dynamodb_endpoint;

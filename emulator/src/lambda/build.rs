@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 pub enum BuildMode {
     /// `cargo build` (with `--release` when asked) before starting.
     Build { release: bool },
-    /// Use what is built: `target/debug/<bin>`, else cargo-lambda's `target/lambda/<bin>/bootstrap`.
-    NoBuild,
+    /// Use what is built: `target/debug/<bin>` (`target/release/<bin>` with `release`), else cargo-lambda's
+    /// `target/lambda/<bin>/bootstrap`.
+    NoBuild { release: bool },
 }
 
 /// The cargo workspace around a service, and which package defines each binary.
@@ -86,13 +87,14 @@ impl Workspace {
 
     /// Where a built binary is.
     pub fn binary_path(&self, binary: &str, mode: BuildMode) -> Result<PathBuf, Error> {
-        let profile = if mode == (BuildMode::Build { release: true }) { "release" } else { "debug" };
+        let release = matches!(mode, BuildMode::Build { release: true } | BuildMode::NoBuild { release: true });
+        let profile = if release { "release" } else { "debug" };
         let built = self.target_dir.join(profile).join(binary);
         if built.is_file() {
             return Ok(built);
         }
         let lambda = self.target_dir.join("lambda").join(binary).join("bootstrap");
-        if mode == BuildMode::NoBuild && lambda.is_file() {
+        if matches!(mode, BuildMode::NoBuild { .. }) && lambda.is_file() {
             return Ok(lambda);
         }
         Err(Error::Build(format!(

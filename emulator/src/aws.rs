@@ -48,3 +48,26 @@ pub mod apigw {
     pub const HTTP_API_MAX_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
     pub const HTTP_API_TIMEOUT_MARGIN: Duration = Duration::from_millis(500);
 }
+
+pub mod websocket {
+    use super::Duration;
+
+    /// API Gateway WebSocket quotas: frames up to 32 KB, messages up to 128 KB (close 1009 beyond).
+    pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+    pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
+    /// PostToConnection `Data`: at most 131072 bytes (apigatewaymanagementapi service model).
+    pub const MAX_POST_BYTES: usize = 128 * 1024;
+    /// Idle connection timeout, 10 minutes; connection duration, 2 hours.
+    pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+    pub const MAX_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
+    /// Close codes (RFC 6455): API Gateway sends 1001 when it ends a connection, 1003 for binary frames, 1009 for
+    /// oversize messages; 1006 is what is reported when a connection drops without a close frame.
+    pub const CLOSE_NORMAL: u16 = 1000;
+    pub const CLOSE_GOING_AWAY: u16 = 1001;
+    pub const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
+    pub const CLOSE_NO_STATUS: u16 = 1005;
+    pub const CLOSE_ABNORMAL: u16 = 1006;
+    pub const CLOSE_TOO_BIG: u16 = 1009;
+    pub const GONE: &str = "GoneException";
+    pub const PAYLOAD_TOO_LARGE: &str = "PayloadTooLargeException";
+}

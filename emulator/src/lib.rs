@@ -18,6 +18,7 @@ pub mod view;
 
 pub use error::Error;
 
+use apigw::websocket::server::{WebSocketGateway, WsLimits};
 use config::intrinsics::{Intrinsics, LocalEndpoints};
 use config::{Event, LoadOptions, Service};
 use lambda::build::{BuildMode, Workspace};
@@ -51,6 +52,10 @@ pub struct EmulatorOptions {
     /// Overrides API Gateway's integration timeouts (29 s REST; the function's timeout + 0.5 s, at most 30 s, for
     /// HTTP APIs), so tests can reach them quickly.
     pub integration_timeout: Option<Duration>,
+    /// Override the WebSocket idle timeout and maximum connection duration (`webSocketIdleTimeout` /
+    /// `webSocketHardTimeout`, API Gateway's 10 minutes and 2 hours).
+    pub websocket_idle_timeout: Option<Duration>,
+    pub websocket_max_duration: Option<Duration>,
 }
 
 impl EmulatorOptions {
@@ -67,6 +72,8 @@ impl EmulatorOptions {
             idle_timeout: None,
             dynamodb_endpoint: DEFAULT_DYNAMODB_ENDPOINT.to_string(),
             integration_timeout: None,
+            websocket_idle_timeout: None,
+            websocket_max_duration: None,
         }
     }
 }
@@ -99,10 +106,12 @@ impl Emulator {
         .await?;
         let http_port = options.http_port.unwrap_or(service.offline.http_port);
         let http_listener = server::bind(&host, http_port, "HTTP API", "--http-port").await?;
+        let websocket_port = options.websocket_port.unwrap_or(service.offline.websocket_port);
+        let websocket_listener = server::bind(&host, websocket_port, "WebSocket API", "--websocket-port").await?;
         let endpoints = LocalEndpoints {
             host: client_host(&host),
             http_port: http_listener.local_addr().expect("bound").port(),
-            websocket_port: options.websocket_port.unwrap_or(service.offline.websocket_port),
+            websocket_port: websocket_listener.local_addr().expect("bound").port(),
             lambda_port: lambda_listener.local_addr().expect("bound").port(),
         };
         report_unsupported_events(&service);
@@ -113,18 +122,29 @@ impl Emulator {
         let lambda = Lambda::start(specs, &settings);
         let router = lambda.clone();
         let gateway = Arc::new(apigw::http::HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?);
-        log_routes(&gateway, &endpoints);
+        let ws_limits = WsLimits {
+            idle_timeout: options
+                .websocket_idle_timeout
+                .unwrap_or(Duration::from_secs(service.offline.web_socket_idle_timeout)),
+            max_duration: options
+                .websocket_max_duration
+                .unwrap_or(Duration::from_secs(service.offline.web_socket_hard_timeout)),
+        };
+        let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), ws_limits));
+        log_routes(&gateway, &websocket, &endpoints);
         let servers = vec![
             server::serve(
                 lambda_listener,
                 move |request, _| endpoint::route(router.clone(), request),
                 shutdown.clone(),
             ),
-            server::serve(http_listener, move |request, peer| gateway.clone().handle(request, peer), shutdown),
+            server::serve(http_listener, move |request, peer| gateway.clone().handle(request, peer), shutdown.clone()),
+            server::serve(websocket_listener, move |request, peer| websocket.clone().handle(request, peer), shutdown),
         ];
         tracing::info!(
-            "ready: HTTP API on {}, Lambda API on {} ({} functions)",
+            "ready: HTTP API on {}, WebSocket API on {}, Lambda API on {} ({} functions)",
             endpoints.http_url(),
+            endpoints.websocket_url(),
             endpoints.lambda_url(),
             service.functions.len()
         );
@@ -227,7 +247,7 @@ async fn function_specs(
     Ok(specs)
 }
 
-fn log_routes(gateway: &apigw::http::HttpGateway, endpoints: &LocalEndpoints) {
+fn log_routes(gateway: &apigw::http::HttpGateway, websocket: &WebSocketGateway, endpoints: &LocalEndpoints) {
     let base = endpoints.http_url();
     for route in gateway.routes().rest_routes() {
         tracing::info!(target: "http", "{:<7} {base}{}{} → {}", route.method, gateway.rest_prefix(), route.resource, route.function);
@@ -235,6 +255,9 @@ fn log_routes(gateway: &apigw::http::HttpGateway, endpoints: &LocalEndpoints) {
     for route in gateway.routes().http_api_routes() {
         let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
         tracing::info!(target: "http", "{:<7} {base}{path} → {} (HTTP API)", route.method, route.function);
+    }
+    for (route, function) in websocket.route_keys() {
+        tracing::info!(target: "websocket", "{route:<12} {} → {function}", endpoints.websocket_url());
     }
 }
 

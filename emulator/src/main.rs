@@ -127,6 +127,10 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FTB_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    // Thousands of WebSocket clients and handler processes need more than the usual 1024 file descriptors.
+    if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!("could not raise the open-file limit: {err}");
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -180,7 +184,7 @@ async fn start(common: &Common, args: StartArgs) -> Result<(), String> {
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
     options.dynamodb_endpoint = args.dynamodb_endpoint;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
-    tracing::warn!("the WebSocket API, SQS and DynamoDB Local are not available in this version yet");
+    tracing::warn!("SQS and DynamoDB Local are not available in this version yet");
     tracing::info!("press Ctrl-C to stop");
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("stopping");

@@ -100,3 +100,32 @@ fn sample_events_dir() -> PathBuf {
         .find(|fixtures| fixtures.is_dir())
         .expect("aws_lambda_events' fixtures in the cargo registry")
 }
+
+/// Options for an emulator of `tests/fixtures/ws.yml` whose handler records events in `events_dir`.
+pub fn ws_options(events_dir: &Path) -> EmulatorOptions {
+    let mut options = fixture_options();
+    options.config_path = repo_root().join("tests/fixtures/ws.yml");
+    options.load.params.insert("eventsDir".into(), events_dir.display().to_string());
+    options
+}
+
+/// The events the WebSocket fixture recorded so far.
+pub fn recorded_events(events_dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(events_dir.join("events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON event per line"))
+        .collect()
+}
+
+/// A stock `aws-sdk-apigatewaymanagement` client for `endpoint` (`http://127.0.0.1:PORT/dev`).
+pub fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
+    use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_apigatewaymanagement::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-north-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_apigatewaymanagement::Client::from_conf(config)
+}

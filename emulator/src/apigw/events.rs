@@ -44,26 +44,13 @@ impl IncomingRequest {
 
     /// `(key, value)` pairs of the query string, decoded.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        self.query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode(k), decode(v))
-            })
-            .collect()
+        parse_query(&self.query)
     }
 }
 
 /// Payload format 1.0. `path` is the route path without the stage.
 pub fn rest_event(request: &IncomingRequest, matched: &Matched, path: &str, api: &ApiContext) -> Value {
-    let mut headers = Map::new();
-    let mut multi_headers: Map<String, Value> = Map::new();
-    for (name, value) in &request.headers {
-        let name = title_case(name);
-        headers.insert(name.clone(), Value::String(value.clone()));
-        push_multi(&mut multi_headers, name, value);
-    }
+    let (headers, multi_headers) = header_maps(&request.headers);
     let query = request.query_pairs();
     let (single_query, multi_query) = if query.is_empty() {
         (Value::Null, Value::Null)
@@ -242,7 +229,7 @@ fn push_multi(map: &mut Map<String, Value>, key: String, value: &str) {
 }
 
 /// `content-type` → `Content-Type`, as REST APIs show headers from typical clients.
-fn title_case(name: &str) -> String {
+pub(crate) fn title_case(name: &str) -> String {
     name.split('-')
         .map(|part| {
             let mut chars = part.chars();
@@ -254,10 +241,26 @@ fn title_case(name: &str) -> String {
 
 /// `21/Apr/2020:15:08:21 +0000`
 fn request_time(request: &IncomingRequest) -> String {
-    request.time.format("%d/%b/%Y:%H:%M:%S +0000").to_string()
+    format_request_time(request.time)
 }
 
-fn domain_prefix(domain: &str) -> String {
+pub(crate) fn format_request_time(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%d/%b/%Y:%H:%M:%S +0000").to_string()
+}
+
+/// `headers` (last value wins) and `multiValueHeaders`, names as typical clients write them.
+pub(crate) fn header_maps(headers: &[(String, String)]) -> (Map<String, Value>, Map<String, Value>) {
+    let mut single = Map::new();
+    let mut multi = Map::new();
+    for (name, value) in headers {
+        let name = title_case(name);
+        single.insert(name.clone(), Value::String(value.clone()));
+        push_multi(&mut multi, name, value);
+    }
+    (single, multi)
+}
+
+pub(crate) fn domain_prefix(domain: &str) -> String {
     domain.split(['.', ':']).next().unwrap_or(domain).to_string()
 }
 
@@ -265,6 +268,18 @@ fn domain_prefix(domain: &str) -> String {
 fn resource_id(resource: &str) -> String {
     let hash = resource.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
     format!("{:06x}", hash & 0xffffff)
+}
+
+/// `(key, value)` pairs of a raw query string, decoded.
+pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
 }
 
 fn decode(text: &str) -> String {

@@ -12,3 +12,4 @@ pub mod events;
 pub mod http;
 pub mod response;
 pub mod routes;
+pub mod websocket;

@@ -1,0 +1,99 @@
+//! The open WebSocket connections: registered on connect, reached by id for PostToConnection, GetConnection and
+//! DeleteConnection, and removed when they end. Knows nothing of HTTP or frames.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// What the gateway asks a connection's task to do.
+#[derive(Debug)]
+pub enum Outbound {
+    Message(Bytes),
+    Close { code: u16, reason: String },
+}
+
+/// How many outbound messages may wait for a slow client before PostToConnection waits too.
+const OUTBOUND_QUEUE: usize = 1024;
+
+pub struct Connection {
+    pub id: String,
+    pub connected_at: DateTime<Utc>,
+    pub source_ip: String,
+    pub user_agent: Option<String>,
+    /// The upgrade request's headers, for the DISCONNECT event.
+    pub headers: Vec<(String, String)>,
+    last_active: Mutex<DateTime<Utc>>,
+    outbound: mpsc::Sender<Outbound>,
+}
+
+/// The connection no longer exists (closed, or never was): API Gateway's GoneException.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Gone;
+
+impl Connection {
+    pub fn new(
+        id: String,
+        source_ip: String,
+        user_agent: Option<String>,
+        headers: Vec<(String, String)>,
+    ) -> (Arc<Self>, mpsc::Receiver<Outbound>) {
+        let (outbound, receiver) = mpsc::channel(OUTBOUND_QUEUE);
+        let now = Utc::now();
+        let connection =
+            Self { id, connected_at: now, source_ip, user_agent, headers, last_active: Mutex::new(now), outbound };
+        (Arc::new(connection), receiver)
+    }
+
+    pub fn last_active(&self) -> DateTime<Utc> {
+        *self.last_active.lock().unwrap()
+    }
+
+    pub fn touch(&self) {
+        *self.last_active.lock().unwrap() = Utc::now();
+    }
+}
+
+#[derive(Default)]
+pub struct Connections {
+    open: Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+impl Connections {
+    pub fn register(&self, connection: Arc<Connection>) {
+        self.open.lock().unwrap().insert(connection.id.clone(), connection);
+    }
+
+    pub fn remove(&self, id: &str) {
+        self.open.lock().unwrap().remove(id);
+    }
+
+    pub fn get(&self, id: &str) -> Result<Arc<Connection>, Gone> {
+        self.open.lock().unwrap().get(id).cloned().ok_or(Gone)
+    }
+
+    pub fn len(&self) -> usize {
+        self.open.lock().unwrap().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// PostToConnection: queues `data` for the client.
+    pub async fn post(&self, id: &str, data: Bytes) -> Result<(), Gone> {
+        let connection = self.get(id)?;
+        connection.outbound.send(Outbound::Message(data)).await.map_err(|_| Gone)?;
+        connection.touch();
+        Ok(())
+    }
+
+    /// DeleteConnection: the server closes the connection; `$disconnect` follows.
+    pub async fn close(&self, id: &str, code: u16, reason: &str) -> Result<(), Gone> {
+        let connection = self.get(id)?;
+        connection.outbound.send(Outbound::Close { code, reason: reason.to_string() }).await.map_err(|_| Gone)?;
+        self.remove(id);
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! API Gateway's WebSocket API on its own port (4001): connections, route selection, `$connect` /
+//! `$disconnect` / `$default` / custom routes, and the `@connections` management API on the same port.
+//!
+//! - [`connections`]: the open connections and what can be done to them (state and semantics).
+//! - [`events`]: the CONNECT, MESSAGE and DISCONNECT events API Gateway sends (pure).
+//! - [`management`]: the `@connections` wire protocol (PostToConnection, GetConnection, DeleteConnection).
+//! - [`server`]: upgrades, the per-connection loop, routing and limits.
+
+pub mod connections;
+pub mod events;
+pub mod management;
+pub mod server;

@@ -5,6 +5,7 @@
 //! (3) through an HTTP API route; (2) and (3) hand it to a `lambda_runtime` handler process and back. Figures:
 //! latency p50/p99 and requests/s at 1 and 32 connections; the median of several runs.
 
+mod fanout;
 mod load;
 
 use bytes::Bytes;
@@ -18,6 +19,7 @@ const RUNS: usize = 5;
 const WARMUP_REQUESTS: usize = 500;
 const REQUESTS_PER_RUN: usize = 6_000;
 const LEVELS: [usize; 2] = [1, 32];
+const FAN_OUT_CLIENTS: usize = 1_000;
 
 #[tokio::main]
 async fn main() {
@@ -55,6 +57,7 @@ async fn main() {
         }
         sections.push((name, render(label, &rows)));
     }
+    sections.push(("fanout", fan_out_table(&emulator).await));
     emulator.stop().await;
     for (name, table) in &sections {
         println!("\n{table}");
@@ -62,6 +65,30 @@ async fn main() {
             write_section(path, name, table);
         }
     }
+}
+
+/// PostToConnection to each of 1,000 connections: the median of several fan-outs after a warm-up one.
+async fn fan_out_table(emulator: &ftb_offline::Emulator) -> String {
+    rlimit::increase_nofile_limit(u64::MAX).expect("raise the open-file limit");
+    let mut clients = fanout::connect_clients(emulator, FAN_OUT_CLIENTS).await;
+    let ids = emulator.websocket_connection_ids();
+    let host = format!("127.0.0.1:{}", emulator.endpoints().websocket_port);
+    let mut times = Vec::new();
+    for run in 0..=RUNS {
+        let (elapsed, back) = fanout::fan_out(clients, &ids, &host).await;
+        clients = back;
+        if run > 0 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!("fan-out to {FAN_OUT_CLIENTS} connections: median {} ms", median.as_millis());
+    format!(
+        "| connections | posts (32 keep-alive HTTP connections) | time until every client has its message (median of {RUNS}) | messages/s |\n|---|---|---|---|\n| {FAN_OUT_CLIENTS} | {FAN_OUT_CLIENTS} PostToConnection | {:.1} ms | {:.0} |\n",
+        median.as_secs_f64() * 1000.0,
+        FAN_OUT_CLIENTS as f64 / median.as_secs_f64()
+    )
 }
 
 async fn median_of_runs(target: &Target, connections: usize) -> Stats {

@@ -83,6 +83,7 @@ pub struct Emulator {
     service: Arc<Service>,
     endpoints: LocalEndpoints,
     lambda: Arc<Lambda>,
+    websocket: Arc<WebSocketGateway>,
     trigger: ShutdownTrigger,
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -139,7 +140,14 @@ impl Emulator {
                 shutdown.clone(),
             ),
             server::serve(http_listener, move |request, peer| gateway.clone().handle(request, peer), shutdown.clone()),
-            server::serve(websocket_listener, move |request, peer| websocket.clone().handle(request, peer), shutdown),
+            server::serve(
+                websocket_listener,
+                {
+                    let websocket = websocket.clone();
+                    move |request, peer| websocket.clone().handle(request, peer)
+                },
+                shutdown,
+            ),
         ];
         tracing::info!(
             "ready: HTTP API on {}, WebSocket API on {}, Lambda API on {} ({} functions)",
@@ -148,7 +156,7 @@ impl Emulator {
             endpoints.lambda_url(),
             service.functions.len()
         );
-        Ok(Self { service: Arc::new(service), endpoints, lambda, trigger, servers })
+        Ok(Self { service: Arc::new(service), endpoints, lambda, websocket, trigger, servers })
     }
 
     /// Where each API answers, with the real bound ports.
@@ -162,6 +170,11 @@ impl Emulator {
 
     pub fn lambda(&self) -> &Arc<Lambda> {
         &self.lambda
+    }
+
+    /// The ids of the open WebSocket connections.
+    pub fn websocket_connection_ids(&self) -> Vec<String> {
+        self.websocket.connections().ids()
     }
 
     /// Stops the servers and every handler process.

@@ -73,6 +73,10 @@ impl Connections {
         self.open.lock().unwrap().get(id).cloned().ok_or(Gone)
     }
 
+    pub fn ids(&self) -> Vec<String> {
+        self.open.lock().unwrap().keys().cloned().collect()
+    }
+
     pub fn len(&self) -> usize {
         self.open.lock().unwrap().len()
     }

@@ -7,6 +7,7 @@
 
 mod fanout;
 mod load;
+mod queue;
 
 use bytes::Bytes;
 use ftb_offline::lambda::build::BuildMode;
@@ -34,6 +35,9 @@ async fn main() {
     options.websocket_port = Some(0);
     options.build = BuildMode::Build { release: true };
     options.max_concurrency = 32;
+    let sqs_out = std::env::temp_dir().join(format!("ftb-bench-sqs-{}.csv", std::process::id()));
+    let _ = std::fs::remove_file(&sqs_out);
+    options.load.params.insert("benchOut".into(), sqs_out.display().to_string());
     let emulator = ftb_offline::Emulator::start(options).await.expect("the emulator starts");
     let endpoints = emulator.endpoints().clone();
     let hyper = Target { addr: baseline, path: "/".into(), body: body.clone() };
@@ -58,6 +62,21 @@ async fn main() {
         sections.push((name, render(label, &rows)));
     }
     sections.push(("fanout", fan_out_table(&emulator).await));
+    let figures = queue::measure(&emulator, &sqs_out).await;
+    println!(
+        "SQS: SendMessage → handler start p50 {} µs p99 {} µs; {:.0} messages/s",
+        figures.p50.as_micros(),
+        figures.p99.as_micros(),
+        figures.messages_per_second
+    );
+    sections.push((
+        "sqs",
+        format!(
+            "| SendMessage → handler start p50 / p99 | messages/s through the mapping (10,000, batches of 10) |\n|---|---|\n| {} / {} | {:.0} |\n",
+            micros(figures.p50), micros(figures.p99), figures.messages_per_second
+        ),
+    ));
+    let _ = std::fs::remove_file(&sqs_out);
     emulator.stop().await;
     for (name, table) in &sections {
         println!("\n{table}");

@@ -71,3 +71,22 @@ pub mod websocket {
     pub const GONE: &str = "GoneException";
     pub const PAYLOAD_TOO_LARGE: &str = "PayloadTooLargeException";
 }
+
+pub mod sqs {
+    use super::Duration;
+
+    /// Queue attribute defaults and limits (SQS developer guide, quotas; CreateQueue attributes).
+    pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const MAX_VISIBILITY_TIMEOUT_SECONDS: u64 = 12 * 60 * 60;
+    pub const DEFAULT_RETENTION_SECONDS: u64 = 4 * 24 * 60 * 60;
+    pub const MIN_RETENTION_SECONDS: u64 = 60;
+    pub const MAX_RETENTION_SECONDS: u64 = 14 * 24 * 60 * 60;
+    pub const MAX_DELAY_SECONDS: u64 = 15 * 60;
+    /// Messages may be up to 1 MiB since 2025 (the SQS quota was 256 KiB before).
+    pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+    pub const MAX_WAIT_SECONDS: u64 = 20;
+    /// Receive and every batch operation take at most 10 entries.
+    pub const MAX_BATCH: usize = 10;
+    /// FIFO deduplication interval: 5 minutes.
+    pub const DEDUPLICATION_WINDOW: Duration = Duration::from_secs(5 * 60);
+}

@@ -14,6 +14,7 @@ pub mod endpoint;
 mod error;
 pub mod lambda;
 pub mod server;
+pub mod sqs;
 pub mod view;
 
 pub use error::Error;
@@ -84,6 +85,7 @@ pub struct Emulator {
     endpoints: LocalEndpoints,
     lambda: Arc<Lambda>,
     websocket: Arc<WebSocketGateway>,
+    sqs: Arc<sqs::model::Sqs>,
     trigger: ShutdownTrigger,
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -120,8 +122,17 @@ impl Emulator {
         let idle_timeout =
             options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
         let settings = PoolSettings { max_concurrency: options.max_concurrency, idle_timeout };
+        let concurrency: std::collections::HashMap<String, usize> =
+            specs.iter().map(|s| (s.key.clone(), s.max_concurrency)).collect();
         let lambda = Lambda::start(specs, &settings);
-        let router = lambda.clone();
+        let sqs = sqs::model::Sqs::new(&service.region, &endpoints.lambda_url());
+        let intrinsics = Intrinsics::new(&service, &endpoints);
+        sqs::resources::create_queues(&service, &intrinsics, &sqs).map_err(|e| service.locate(e))?;
+        let mappings =
+            sqs::resources::mappings(&service, &intrinsics, &sqs, |f| concurrency.get(f).copied().unwrap_or(1))
+                .map_err(|e| service.locate(e))?;
+        sqs::mapping::start(sqs.clone(), lambda.clone(), mappings, shutdown.clone());
+        let router = Arc::new(endpoint::Endpoint { lambda: lambda.clone(), sqs: sqs.clone() });
         let gateway = Arc::new(apigw::http::HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?);
         let ws_limits = WsLimits {
             idle_timeout: options
@@ -134,11 +145,7 @@ impl Emulator {
         let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), ws_limits));
         log_routes(&gateway, &websocket, &endpoints);
         let servers = vec![
-            server::serve(
-                lambda_listener,
-                move |request, _| endpoint::route(router.clone(), request),
-                shutdown.clone(),
-            ),
+            server::serve(lambda_listener, move |request, _| router.clone().route(request), shutdown.clone()),
             server::serve(http_listener, move |request, peer| gateway.clone().handle(request, peer), shutdown.clone()),
             server::serve(
                 websocket_listener,
@@ -156,7 +163,7 @@ impl Emulator {
             endpoints.lambda_url(),
             service.functions.len()
         );
-        Ok(Self { service: Arc::new(service), endpoints, lambda, websocket, trigger, servers })
+        Ok(Self { service: Arc::new(service), endpoints, lambda, websocket, sqs, trigger, servers })
     }
 
     /// Where each API answers, with the real bound ports.
@@ -170,6 +177,11 @@ impl Emulator {
 
     pub fn lambda(&self) -> &Arc<Lambda> {
         &self.lambda
+    }
+
+    /// The queues.
+    pub fn sqs(&self) -> &Arc<sqs::model::Sqs> {
+        &self.sqs
     }
 
     /// The ids of the open WebSocket connections.

@@ -184,7 +184,7 @@ async fn start(common: &Common, args: StartArgs) -> Result<(), String> {
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
     options.dynamodb_endpoint = args.dynamodb_endpoint;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
-    tracing::warn!("SQS and DynamoDB Local are not available in this version yet");
+    tracing::warn!("start:with-db (DynamoDB Local through Docker) is not available in this version yet: handlers reach DynamoDB at --dynamodb-endpoint");
     tracing::info!("press Ctrl-C to stop");
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("stopping");

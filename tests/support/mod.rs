@@ -129,3 +129,32 @@ pub fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client
         .build();
     aws_sdk_apigatewaymanagement::Client::from_conf(config)
 }
+
+/// Options for an emulator of `tests/fixtures/sqs.yml` whose consumers record what they see in `events_dir`.
+pub fn sqs_options(events_dir: &Path) -> EmulatorOptions {
+    let mut options = fixture_options();
+    options.config_path = repo_root().join("tests/fixtures/sqs.yml");
+    options.load.params.insert("eventsDir".into(), events_dir.display().to_string());
+    options
+}
+
+/// What the SQS fixture recorded: one entry per record it received.
+pub fn recorded_records(events_dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(events_dir.join("sqs.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON record per line"))
+        .collect()
+}
+
+/// A stock `aws-sdk-sqs` client for this emulator.
+pub fn sqs_client(emulator: &Emulator) -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-north-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
+        .endpoint_url(emulator.endpoints().lambda_url())
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}

@@ -1,0 +1,21 @@
+//! The SQS benchmark consumer: for each record, whose body is the send time in epoch microseconds, appends
+//! `sent,started` (handler start, epoch microseconds) to `$BENCH_OUT`.
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use std::io::Write;
+
+async fn handle(event: LambdaEvent<Value>) -> Result<(), Error> {
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_micros();
+    let mut lines = String::new();
+    for record in event.payload["Records"].as_array().into_iter().flatten() {
+        lines.push_str(&format!("{},{started}\n", record["body"].as_str().unwrap_or("0")));
+    }
+    let path = std::env::var("BENCH_OUT")?;
+    std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(lines.as_bytes())?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::run(service_fn(handle)).await
+}

@@ -1,0 +1,265 @@
+//! The AWS JSON 1.0 protocol of SQS (current SDKs and the AWS CLI): `POST /` with
+//! `X-Amz-Target: AmazonSQS.<Operation>` and a JSON body; errors as `{"__type": "com.amazonaws.sqs#Code"}` with
+//! the query-compatible code in `x-amzn-query-error`.
+
+use super::model::{AttributeValue, Received, SqsError};
+use super::requests::{BatchFailure, Request, Response, SendEntry};
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// Parses one operation's JSON body.
+pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
+    let input: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| SqsError::invalid(format!("The request body is not valid JSON: {e}")))?
+    };
+    let input = Input(&input);
+    Ok(match operation {
+        "CreateQueue" => {
+            Request::CreateQueue { name: input.string("QueueName")?, attributes: input.string_map("Attributes")? }
+        }
+        "GetQueueUrl" => Request::GetQueueUrl { name: input.string("QueueName")? },
+        "ListQueues" => Request::ListQueues { prefix: input.optional_string("QueueNamePrefix")? },
+        "GetQueueAttributes" => Request::GetQueueAttributes {
+            queue_url: input.string("QueueUrl")?,
+            names: input.string_list("AttributeNames")?,
+        },
+        "SetQueueAttributes" => Request::SetQueueAttributes {
+            queue_url: input.string("QueueUrl")?,
+            attributes: input.string_map("Attributes")?,
+        },
+        "SendMessage" => Request::SendMessage { queue_url: input.string("QueueUrl")?, entry: send_entry(&input)? },
+        "SendMessageBatch" => Request::SendMessageBatch {
+            queue_url: input.string("QueueUrl")?,
+            entries: input
+                .entries()?
+                .iter()
+                .map(|e| Ok((Input(e).string("Id")?, send_entry(&Input(e))?)))
+                .collect::<Result<_, SqsError>>()?,
+        },
+        "ReceiveMessage" => {
+            let mut attribute_names = input.string_list("AttributeNames")?;
+            attribute_names.extend(input.string_list("MessageSystemAttributeNames")?);
+            Request::ReceiveMessage {
+                queue_url: input.string("QueueUrl")?,
+                max: input.number("MaxNumberOfMessages")?,
+                visibility: input.number("VisibilityTimeout")?,
+                wait: input.number("WaitTimeSeconds")?,
+                attribute_names,
+                message_attribute_names: input.string_list("MessageAttributeNames")?,
+            }
+        }
+        "DeleteMessage" => {
+            Request::DeleteMessage { queue_url: input.string("QueueUrl")?, receipt: input.string("ReceiptHandle")? }
+        }
+        "DeleteMessageBatch" => Request::DeleteMessageBatch {
+            queue_url: input.string("QueueUrl")?,
+            entries: input
+                .entries()?
+                .iter()
+                .map(|e| Ok((Input(e).string("Id")?, Input(e).string("ReceiptHandle")?)))
+                .collect::<Result<_, SqsError>>()?,
+        },
+        "ChangeMessageVisibility" => Request::ChangeMessageVisibility {
+            queue_url: input.string("QueueUrl")?,
+            receipt: input.string("ReceiptHandle")?,
+            timeout: input.number("VisibilityTimeout")?.ok_or_else(|| SqsError::missing("VisibilityTimeout"))?,
+        },
+        "ChangeMessageVisibilityBatch" => Request::ChangeMessageVisibilityBatch {
+            queue_url: input.string("QueueUrl")?,
+            entries: input
+                .entries()?
+                .iter()
+                .map(|e| {
+                    let entry = Input(e);
+                    Ok((
+                        entry.string("Id")?,
+                        entry.string("ReceiptHandle")?,
+                        entry.number("VisibilityTimeout")?.unwrap_or(0),
+                    ))
+                })
+                .collect::<Result<_, SqsError>>()?,
+        },
+        "PurgeQueue" => Request::PurgeQueue { queue_url: input.string("QueueUrl")? },
+        "DeleteQueue" => Request::DeleteQueue { queue_url: input.string("QueueUrl")? },
+        "ListDeadLetterSourceQueues" => Request::ListDeadLetterSourceQueues { queue_url: input.string("QueueUrl")? },
+        other => {
+            return Err(SqsError::new(
+                "UnsupportedOperation",
+                "AWS.SimpleQueueService.UnsupportedOperation",
+                format!("ftb-offline does not emulate the SQS operation {other}"),
+            ))
+        }
+    })
+}
+
+fn send_entry(input: &Input) -> Result<SendEntry, SqsError> {
+    Ok(SendEntry {
+        body: input.string("MessageBody")?,
+        attributes: message_attributes(input.0.get("MessageAttributes"))?,
+        delay_seconds: input.number("DelaySeconds")?,
+        group_id: input.optional_string("MessageGroupId")?,
+        deduplication_id: input.optional_string("MessageDeduplicationId")?,
+    })
+}
+
+fn message_attributes(value: Option<&Value>) -> Result<BTreeMap<String, AttributeValue>, SqsError> {
+    let Some(Value::Object(map)) = value else { return Ok(BTreeMap::new()) };
+    map.iter()
+        .map(|(name, attribute)| {
+            let data_type = attribute.get("DataType").and_then(Value::as_str).unwrap_or_default().to_string();
+            let string = attribute.get("StringValue").and_then(Value::as_str).map(String::from);
+            let binary = match attribute.get("BinaryValue").and_then(Value::as_str) {
+                Some(b64) => Some(base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| {
+                    SqsError::invalid(format!("The BinaryValue of message attribute {name} is not base64"))
+                })?),
+                None => None,
+            };
+            Ok((name.clone(), AttributeValue { data_type, string, binary }))
+        })
+        .collect()
+}
+
+/// Shapes a successful response.
+pub fn response_body(response: &Response) -> Value {
+    match response {
+        Response::Empty => json!({}),
+        Response::QueueUrl(url) => json!({ "QueueUrl": url }),
+        Response::QueueUrls(urls) => json!({ "QueueUrls": urls }),
+        Response::DeadLetterSources(urls) => json!({ "queueUrls": urls }),
+        Response::Attributes(attributes) => json!({ "Attributes": attributes }),
+        Response::Sent(sent) => sent_json(None, sent),
+        Response::SentBatch { successful, failed } => json!({
+            "Successful": successful.iter().map(|(id, sent)| sent_json(Some(id), sent)).collect::<Vec<_>>(),
+            "Failed": failed.iter().map(failure_json).collect::<Vec<_>>(),
+        }),
+        Response::Batch { successful, failed } => json!({
+            "Successful": successful.iter().map(|id| json!({"Id": id})).collect::<Vec<_>>(),
+            "Failed": failed.iter().map(failure_json).collect::<Vec<_>>(),
+        }),
+        Response::Messages(messages) => json!({ "Messages": messages.iter().map(message_json).collect::<Vec<_>>() }),
+    }
+}
+
+fn sent_json(id: Option<&String>, sent: &super::model::Sent) -> Value {
+    let mut out = Map::new();
+    if let Some(id) = id {
+        out.insert("Id".into(), json!(id));
+    }
+    out.insert("MessageId".into(), json!(sent.message_id));
+    out.insert("MD5OfMessageBody".into(), json!(sent.md5_body));
+    if let Some(md5) = &sent.md5_attributes {
+        out.insert("MD5OfMessageAttributes".into(), json!(md5));
+    }
+    if let Some(sequence) = &sent.sequence_number {
+        out.insert("SequenceNumber".into(), json!(sequence));
+    }
+    Value::Object(out)
+}
+
+fn failure_json(failure: &BatchFailure) -> Value {
+    json!({ "Id": failure.id, "SenderFault": true, "Code": failure.code, "Message": failure.message })
+}
+
+fn message_json(message: &Received) -> Value {
+    let mut out = json!({
+        "MessageId": message.message_id,
+        "ReceiptHandle": message.receipt_handle,
+        "MD5OfBody": message.md5_body,
+        "Body": message.body,
+    });
+    let fields = out.as_object_mut().expect("an object");
+    if !message.system.is_empty() {
+        fields.insert("Attributes".into(), json!(message.system));
+    }
+    if let Some(md5) = &message.md5_attributes {
+        fields.insert("MD5OfMessageAttributes".into(), json!(md5));
+        let attributes: Map<String, Value> = message
+            .attributes
+            .iter()
+            .map(|(name, value)| {
+                let mut attribute = json!({ "DataType": value.data_type });
+                if let Some(s) = &value.string {
+                    attribute["StringValue"] = json!(s);
+                }
+                if let Some(b) = &value.binary {
+                    attribute["BinaryValue"] = json!(base64::engine::general_purpose::STANDARD.encode(b));
+                }
+                (name.clone(), attribute)
+            })
+            .collect();
+        fields.insert("MessageAttributes".into(), Value::Object(attributes));
+    }
+    out
+}
+
+/// The error body and the `x-amzn-query-error` header value.
+pub fn error_body(error: &SqsError) -> (Value, String) {
+    (
+        json!({ "__type": format!("com.amazonaws.sqs#{}", error.code), "message": error.message }),
+        format!("{};Sender", error.query_code),
+    )
+}
+
+/// Field access with SQS-style errors.
+struct Input<'a>(&'a Value);
+
+impl Input<'_> {
+    fn optional_string(&self, key: &str) -> Result<Option<String>, SqsError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(SqsError::invalid(format!("{key} must be a string"))),
+        }
+    }
+    fn string(&self, key: &str) -> Result<String, SqsError> {
+        self.optional_string(key)?.ok_or_else(|| SqsError::missing(key))
+    }
+    fn number(&self, key: &str) -> Result<Option<u64>, SqsError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).map(Some).ok_or_else(|| {
+                SqsError::invalid(format!("Value {v} for parameter {key} is invalid: expected a whole number"))
+            }),
+        }
+    }
+    fn string_list(&self, key: &str) -> Result<Vec<String>, SqsError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| SqsError::invalid(format!("{key} must be a list of strings")))
+                })
+                .collect(),
+            Some(_) => Err(SqsError::invalid(format!("{key} must be a list of strings"))),
+        }
+    }
+    fn string_map(&self, key: &str) -> Result<BTreeMap<String, String>, SqsError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(BTreeMap::new()),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|s| (k.clone(), s.to_string()))
+                        .ok_or_else(|| SqsError::invalid(format!("{key}.{k} must be a string")))
+                })
+                .collect(),
+            Some(_) => Err(SqsError::invalid(format!("{key} must be a map of strings"))),
+        }
+    }
+    fn entries(&self) -> Result<&Vec<Value>, SqsError> {
+        match self.0.get("Entries") {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(SqsError::missing("Entries")),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Lambda event source mappings for SQS: pollers receive batches (batchSize, maximumBatchingWindow), invoke the
+//! function through the Lambda pool with the SQS event, delete what succeeded, and leave failures to reappear
+//! after the visibility timeout, so the queue's redrive policy moves messages that keep failing to the
+//! dead-letter queue. `functionResponseType: ReportBatchItemFailures` deletes all but the failed items.
+
+use super::model::{Queue, Received, Sqs};
+use crate::aws::sqs::{MAX_BATCH, MAX_WAIT_SECONDS};
+use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
+use crate::server::Shutdown;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One `sqs` event of one function.
+#[derive(Clone)]
+pub struct Mapping {
+    pub function: String,
+    pub queue: Arc<Queue>,
+    pub batch_size: usize,
+    pub batching_window: Duration,
+    pub report_batch_item_failures: bool,
+    /// Concurrent pollers, each with one batch in flight (at most the function's concurrency).
+    pub pollers: usize,
+    pub region: String,
+}
+
+/// Starts the pollers of every mapping; they stop with `shutdown`.
+pub fn start(sqs: Arc<Sqs>, lambda: Arc<Lambda>, mappings: Vec<Mapping>, shutdown: Shutdown) {
+    for mapping in mappings {
+        tracing::info!(target: "sqs", "{} ← {} (batch {}, {} pollers{})", mapping.function, mapping.queue.name, mapping.batch_size, mapping.pollers,
+            if mapping.report_batch_item_failures { ", ReportBatchItemFailures" } else { "" });
+        let mapping = Arc::new(mapping);
+        for _ in 0..mapping.pollers.max(1) {
+            let (sqs, lambda, mapping, mut shutdown) = (sqs.clone(), lambda.clone(), mapping.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = shutdown.wait() => {}
+                    _ = poll(&sqs, &lambda, &mapping) => {}
+                }
+            });
+        }
+    }
+}
+
+async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping) {
+    loop {
+        let batch = collect_batch(sqs, mapping).await;
+        if batch.is_empty() {
+            continue;
+        }
+        let event = json!({ "Records": batch.iter().map(|m| record(m, mapping)).collect::<Vec<_>>() });
+        let request = InvokeRequest::new(serde_json::to_vec(&event).expect("events serialise"));
+        let Some(response) = lambda.invoke(&mapping.function, request).await else {
+            tracing::warn!(target: "sqs", "the function {} of a mapping does not exist", mapping.function);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        let failed = match &response.result {
+            FunctionResult::Success(payload) if mapping.report_batch_item_failures => failed_items(payload, &batch),
+            FunctionResult::Success(_) => Some(HashSet::new()),
+            FunctionResult::Error { .. } => None,
+        };
+        match failed {
+            None => {
+                tracing::info!(target: "sqs", "{} failed a batch of {} from {}; the messages return after the visibility timeout", mapping.function, batch.len(), mapping.queue.name)
+            }
+            Some(failed) => {
+                for message in batch.iter().filter(|m| !failed.contains(&m.message_id)) {
+                    let _ = sqs.delete(&mapping.queue, &message.receipt_handle);
+                }
+                if !failed.is_empty() {
+                    tracing::info!(target: "sqs", "{} reported {} of {} messages from {} as failed; they return after the visibility timeout", mapping.function, failed.len(), batch.len(), mapping.queue.name);
+                }
+            }
+        }
+    }
+}
+
+/// Up to `batch_size` messages: one long poll, then more until the batching window closes.
+async fn collect_batch(sqs: &Sqs, mapping: &Mapping) -> Vec<Received> {
+    let first = sqs
+        .receive(&mapping.queue, mapping.batch_size.min(MAX_BATCH), None, Duration::from_secs(MAX_WAIT_SECONDS))
+        .await;
+    let mut batch = first;
+    if batch.is_empty() || mapping.batching_window.is_zero() {
+        return batch;
+    }
+    let window_end = tokio::time::Instant::now() + mapping.batching_window;
+    while batch.len() < mapping.batch_size {
+        let left = window_end.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let wanted = (mapping.batch_size - batch.len()).min(MAX_BATCH);
+        batch.extend(sqs.receive(&mapping.queue, wanted, None, left).await);
+    }
+    batch
+}
+
+/// The message ids a ReportBatchItemFailures answer names; `None` makes the whole batch fail (invalid JSON, an
+/// empty or unknown itemIdentifier), as Lambda does.
+fn failed_items(payload: &[u8], batch: &[Received]) -> Option<HashSet<String>> {
+    let answer: Value =
+        if payload.iter().all(u8::is_ascii_whitespace) { Value::Null } else { serde_json::from_slice(payload).ok()? };
+    let items = match answer.get("batchItemFailures") {
+        None | Some(Value::Null) => return Some(HashSet::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return None,
+    };
+    let known: HashSet<&str> = batch.iter().map(|m| m.message_id.as_str()).collect();
+    items
+        .iter()
+        .map(|item| {
+            item.get("itemIdentifier")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty() && known.contains(id))
+                .map(String::from)
+        })
+        .collect()
+}
+
+/// One record of the SQS event, as Lambda delivers it.
+fn record(message: &Received, mapping: &Mapping) -> Value {
+    let attributes: Map<String, Value> = message
+        .attributes
+        .iter()
+        .map(|(name, value)| {
+            let binary = value.binary.as_ref().map(|b| base64::engine::general_purpose::STANDARD.encode(b));
+            (name.clone(), json!({ "stringValue": value.string, "binaryValue": binary, "stringListValues": [], "binaryListValues": [], "dataType": value.data_type }))
+        })
+        .collect();
+    json!({
+        "messageId": message.message_id,
+        "receiptHandle": message.receipt_handle,
+        "body": message.body,
+        "attributes": message.system,
+        "messageAttributes": attributes,
+        "md5OfBody": message.md5_body,
+        "md5OfMessageAttributes": message.md5_attributes,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": mapping.queue.arn,
+        "awsRegion": mapping.region,
+    })
+}

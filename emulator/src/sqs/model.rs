@@ -1,0 +1,655 @@
+//! Queues and messages with SQS's semantics: at-least-once delivery, visibility timeouts, delays, retention,
+//! ApproximateReceiveCount, redrive to a dead-letter queue after maxReceiveCount, FIFO ordering per message group
+//! and deduplication. No wire format here: the protocols and the event source mappings call these methods.
+
+use super::digest::{md5_of_attributes, md5_of_body};
+use crate::aws::sqs as limits;
+use crate::aws::ACCOUNT_ID;
+use base64::Engine;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// An SQS error: its code in the JSON protocol, its code in the query protocol, and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsError {
+    pub code: &'static str,
+    pub query_code: &'static str,
+    pub message: String,
+}
+
+impl SqsError {
+    pub fn new(code: &'static str, query_code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, query_code, message: message.into() }
+    }
+    pub fn no_queue() -> Self {
+        Self::new("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new("InvalidParameterValue", "InvalidParameterValue", message)
+    }
+    pub fn invalid_attribute(message: impl Into<String>) -> Self {
+        Self::new("InvalidAttributeValue", "InvalidAttributeValue", message)
+    }
+    pub fn receipt(handle: &str) -> Self {
+        Self::new(
+            "ReceiptHandleIsInvalid",
+            "ReceiptHandleIsInvalid",
+            format!("The input receipt handle \"{handle}\" is not a valid receipt handle."),
+        )
+    }
+    pub fn missing(parameter: &str) -> Self {
+        Self::new(
+            "MissingParameter",
+            "MissingParameter",
+            format!("The request must contain the parameter {parameter}."),
+        )
+    }
+}
+
+/// A message attribute: `DataType` (`String`, `Number`, `Binary`, or those with a `.custom` suffix) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeValue {
+    pub data_type: String,
+    pub string: Option<String>,
+    pub binary: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redrive {
+    pub dead_letter_target_arn: String,
+    pub max_receive_count: u32,
+}
+
+/// A queue's settable attributes.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    pub visibility_timeout: Duration,
+    pub retention: Duration,
+    pub delay: Duration,
+    pub receive_wait: Duration,
+    pub max_message_size: usize,
+    pub redrive: Option<Redrive>,
+    pub fifo: bool,
+    pub content_based_deduplication: bool,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            visibility_timeout: limits::DEFAULT_VISIBILITY_TIMEOUT,
+            retention: Duration::from_secs(limits::DEFAULT_RETENTION_SECONDS),
+            delay: Duration::ZERO,
+            receive_wait: Duration::ZERO,
+            max_message_size: limits::MAX_MESSAGE_BYTES,
+            redrive: None,
+            fifo: false,
+            content_based_deduplication: false,
+        }
+    }
+}
+
+impl QueueSettings {
+    /// Applies attributes as CreateQueue and SetQueueAttributes name them (all values are strings).
+    pub fn apply(&mut self, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
+        for (name, value) in attributes {
+            let seconds = |max: u64| -> Result<u64, SqsError> {
+                value.parse::<u64>().ok().filter(|v| *v <= max).ok_or_else(|| {
+                    SqsError::invalid_attribute(format!(
+                        "Invalid value for the parameter {name}: {value} (expected 0 to {max})"
+                    ))
+                })
+            };
+            match name.as_str() {
+                "VisibilityTimeout" => {
+                    self.visibility_timeout = Duration::from_secs(seconds(limits::MAX_VISIBILITY_TIMEOUT_SECONDS)?)
+                }
+                "MessageRetentionPeriod" => {
+                    let v = seconds(limits::MAX_RETENTION_SECONDS)?;
+                    if v < limits::MIN_RETENTION_SECONDS {
+                        return Err(SqsError::invalid_attribute(format!(
+                            "Invalid value for the parameter MessageRetentionPeriod: {v} (at least 60)"
+                        )));
+                    }
+                    self.retention = Duration::from_secs(v);
+                }
+                "DelaySeconds" => self.delay = Duration::from_secs(seconds(limits::MAX_DELAY_SECONDS)?),
+                "ReceiveMessageWaitTimeSeconds" => {
+                    self.receive_wait = Duration::from_secs(seconds(limits::MAX_WAIT_SECONDS)?)
+                }
+                "MaximumMessageSize" => {
+                    let v = seconds(limits::MAX_MESSAGE_BYTES as u64)?;
+                    if v < 1024 {
+                        return Err(SqsError::invalid_attribute(
+                            "Invalid value for the parameter MaximumMessageSize (at least 1024)",
+                        ));
+                    }
+                    self.max_message_size = v as usize;
+                }
+                "RedrivePolicy" => self.redrive = if value.is_empty() { None } else { Some(parse_redrive(value)?) },
+                "FifoQueue" => self.fifo = value == "true",
+                "ContentBasedDeduplication" => self.content_based_deduplication = value == "true",
+                "Policy"
+                | "KmsMasterKeyId"
+                | "KmsDataKeyReusePeriodSeconds"
+                | "SqsManagedSseEnabled"
+                | "DeduplicationScope"
+                | "FifoThroughputLimit"
+                | "RedriveAllowPolicy" => {}
+                other => return Err(SqsError::invalid_attribute(format!("Unknown Attribute {other}."))),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_redrive(text: &str) -> Result<Redrive, SqsError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| SqsError::invalid_attribute(format!("Invalid value for the parameter RedrivePolicy: {text}")))?;
+    let arn = value.get("deadLetterTargetArn").and_then(|v| v.as_str()).map(String::from);
+    let count =
+        value.get("maxReceiveCount").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+    match (arn, count) {
+        (Some(dead_letter_target_arn), Some(count)) if (1..=1000).contains(&count) => {
+            Ok(Redrive { dead_letter_target_arn, max_receive_count: count as u32 })
+        }
+        _ => Err(SqsError::invalid_attribute("Value for parameter RedrivePolicy is invalid: it needs deadLetterTargetArn and maxReceiveCount (1 to 1000).")),
+    }
+}
+
+/// A message in a queue.
+#[derive(Debug, Clone)]
+struct Message {
+    id: String,
+    body: String,
+    attributes: BTreeMap<String, AttributeValue>,
+    md5_body: String,
+    md5_attributes: Option<String>,
+    sent_ms: u64,
+    /// When it may next be received (delay, then visibility timeout).
+    available_at: Instant,
+    expires_at: Instant,
+    receive_count: u32,
+    first_receive_ms: Option<u64>,
+    receipt: Option<String>,
+    group_id: Option<String>,
+    deduplication_id: Option<String>,
+    sequence_number: Option<String>,
+}
+
+/// What SendMessage takes.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    pub body: String,
+    pub attributes: BTreeMap<String, AttributeValue>,
+    pub delay: Option<Duration>,
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: String,
+    pub md5_body: String,
+    pub md5_attributes: Option<String>,
+    pub sequence_number: Option<String>,
+}
+
+/// A received message, as ReceiveMessage returns it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    pub md5_body: String,
+    pub md5_attributes: Option<String>,
+    pub attributes: BTreeMap<String, AttributeValue>,
+    /// System attributes (SentTimestamp, ApproximateReceiveCount, …), all of them.
+    pub system: BTreeMap<String, String>,
+}
+
+pub struct Queue {
+    pub name: String,
+    pub url: String,
+    pub arn: String,
+    created: SystemTime,
+    modified: Mutex<SystemTime>,
+    settings: Mutex<QueueSettings>,
+    state: Mutex<QueueState>,
+    changed: Notify,
+}
+
+#[derive(Default)]
+struct QueueState {
+    messages: VecDeque<Message>,
+    /// FIFO deduplication ids seen within the window, with when they expire and the message id they produced.
+    deduplication: HashMap<String, (Instant, String)>,
+    next_sequence: u64,
+}
+
+impl Queue {
+    pub fn settings(&self) -> QueueSettings {
+        self.settings.lock().unwrap().clone()
+    }
+
+    /// Queue attributes as GetQueueAttributes returns them.
+    pub fn attributes(&self) -> BTreeMap<String, String> {
+        let settings = self.settings();
+        let now = Instant::now();
+        let state = self.state.lock().unwrap();
+        let (mut visible, mut in_flight, mut delayed) = (0, 0, 0);
+        for message in state.messages.iter().filter(|m| m.expires_at > now) {
+            match (message.available_at <= now, message.receipt.is_some()) {
+                (true, _) => visible += 1,
+                (false, true) => in_flight += 1,
+                (false, false) => delayed += 1,
+            }
+        }
+        let mut attributes = BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            attributes.insert(k.to_string(), v);
+        };
+        put("QueueArn", self.arn.clone());
+        put("ApproximateNumberOfMessages", visible.to_string());
+        put("ApproximateNumberOfMessagesNotVisible", in_flight.to_string());
+        put("ApproximateNumberOfMessagesDelayed", delayed.to_string());
+        put("CreatedTimestamp", epoch_seconds(self.created).to_string());
+        put("LastModifiedTimestamp", epoch_seconds(*self.modified.lock().unwrap()).to_string());
+        put("VisibilityTimeout", settings.visibility_timeout.as_secs().to_string());
+        put("MaximumMessageSize", settings.max_message_size.to_string());
+        put("MessageRetentionPeriod", settings.retention.as_secs().to_string());
+        put("DelaySeconds", settings.delay.as_secs().to_string());
+        put("ReceiveMessageWaitTimeSeconds", settings.receive_wait.as_secs().to_string());
+        put("SqsManagedSseEnabled", "false".to_string());
+        if let Some(redrive) = &settings.redrive {
+            let policy = serde_json::json!({"deadLetterTargetArn": redrive.dead_letter_target_arn, "maxReceiveCount": redrive.max_receive_count});
+            put("RedrivePolicy", policy.to_string());
+        }
+        if settings.fifo {
+            put("FifoQueue", "true".to_string());
+            put("ContentBasedDeduplication", settings.content_based_deduplication.to_string());
+        }
+        attributes
+    }
+}
+
+/// Every queue of the emulator.
+pub struct Sqs {
+    region: String,
+    /// `http://127.0.0.1:4002`: queue URLs start here.
+    endpoint: String,
+    queues: RwLock<BTreeMap<String, Arc<Queue>>>,
+}
+
+impl Sqs {
+    pub fn new(region: &str, endpoint: &str) -> Arc<Self> {
+        Arc::new(Self {
+            region: region.to_string(),
+            endpoint: endpoint.to_string(),
+            queues: RwLock::new(BTreeMap::new()),
+        })
+    }
+
+    /// CreateQueue: idempotent for the same attributes, as SQS is.
+    pub fn create_queue(&self, name: &str, attributes: &BTreeMap<String, String>) -> Result<Arc<Queue>, SqsError> {
+        validate_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
+        let mut settings = QueueSettings { fifo: name.ends_with(".fifo"), ..QueueSettings::default() };
+        settings.apply(attributes)?;
+        let mut queues = self.queues.write().unwrap();
+        if let Some(existing) = queues.get(name) {
+            let same = attributes.iter().all(|(k, v)| existing.attributes().get(k).is_none_or(|current| current == v));
+            return if same {
+                Ok(existing.clone())
+            } else {
+                Err(SqsError::new(
+                    "QueueAlreadyExists",
+                    "QueueAlreadyExists",
+                    format!(
+                        "A queue already exists with the same name and a different value for attribute(s) of {name}"
+                    ),
+                ))
+            };
+        }
+        let queue = Arc::new(Queue {
+            name: name.to_string(),
+            url: format!("{}/{ACCOUNT_ID}/{name}", self.endpoint),
+            arn: format!("arn:aws:sqs:{}:{ACCOUNT_ID}:{name}", self.region),
+            created: SystemTime::now(),
+            modified: Mutex::new(SystemTime::now()),
+            settings: Mutex::new(settings),
+            state: Mutex::new(QueueState::default()),
+            changed: Notify::new(),
+        });
+        queues.insert(name.to_string(), queue.clone());
+        tracing::info!(target: "sqs", "queue {name} ready at {}", queue.url);
+        Ok(queue)
+    }
+
+    pub fn queue(&self, name: &str) -> Result<Arc<Queue>, SqsError> {
+        self.queues.read().unwrap().get(name).cloned().ok_or_else(SqsError::no_queue)
+    }
+
+    /// A queue by URL (any host: SDKs may rewrite it) or by ARN.
+    pub fn queue_by_url(&self, url: &str) -> Result<Arc<Queue>, SqsError> {
+        let name = url.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or_default();
+        self.queue(name)
+    }
+
+    pub fn list_queues(&self, prefix: Option<&str>) -> Vec<Arc<Queue>> {
+        self.queues.read().unwrap().values().filter(|q| prefix.is_none_or(|p| q.name.starts_with(p))).cloned().collect()
+    }
+
+    pub fn delete_queue(&self, queue: &Queue) {
+        self.queues.write().unwrap().remove(&queue.name);
+    }
+
+    /// Source queues whose redrive policy targets `queue`.
+    pub fn dead_letter_sources(&self, queue: &Queue) -> Vec<Arc<Queue>> {
+        self.list_queues(None)
+            .into_iter()
+            .filter(|q| q.settings().redrive.is_some_and(|r| r.dead_letter_target_arn == queue.arn))
+            .collect()
+    }
+
+    pub fn set_attributes(&self, queue: &Queue, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
+        let mut settings = queue.settings();
+        settings.apply(attributes)?;
+        *queue.settings.lock().unwrap() = settings;
+        *queue.modified.lock().unwrap() = SystemTime::now();
+        queue.changed.notify_waiters();
+        Ok(())
+    }
+
+    pub fn send(&self, queue: &Queue, message: NewMessage) -> Result<Sent, SqsError> {
+        let settings = queue.settings();
+        let size = message.body.len()
+            + message
+                .attributes
+                .iter()
+                .map(|(k, v)| {
+                    k.len()
+                        + v.data_type.len()
+                        + v.string.as_ref().map_or(0, String::len)
+                        + v.binary.as_ref().map_or(0, Vec::len)
+                })
+                .sum::<usize>();
+        if size > settings.max_message_size {
+            return Err(SqsError::invalid(format!(
+                "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
+                settings.max_message_size
+            )));
+        }
+        if message.body.is_empty() {
+            return Err(SqsError::missing("MessageBody"));
+        }
+        if message.body.chars().any(|c| !valid_message_char(c)) {
+            return Err(SqsError::invalid("Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
+        }
+        let now = Instant::now();
+        let md5_body = md5_of_body(&message.body);
+        let md5_attributes = md5_of_attributes(&message.attributes);
+        let mut state = queue.state.lock().unwrap();
+        let (group_id, deduplication_id, delay) = if settings.fifo {
+            let group = message.group_id.clone().ok_or_else(|| SqsError::missing("MessageGroupId"))?;
+            let dedup = match (&message.deduplication_id, settings.content_based_deduplication) {
+                (Some(id), _) => id.clone(),
+                (None, true) => md5_of_body(&message.body),
+                (None, false) => {
+                    return Err(SqsError::invalid("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"))
+                }
+            };
+            state.deduplication.retain(|_, (expires, _)| *expires > now);
+            if let Some((_, existing)) = state.deduplication.get(&dedup) {
+                let existing = existing.clone();
+                return Ok(Sent { message_id: existing, md5_body, md5_attributes, sequence_number: None });
+            }
+            if message.delay.is_some_and(|d| !d.is_zero()) {
+                return Err(SqsError::invalid("Value for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."));
+            }
+            (Some(group), Some(dedup), settings.delay)
+        } else {
+            (None, None, message.delay.unwrap_or(settings.delay))
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let sequence_number = settings.fifo.then(|| {
+            state.next_sequence += 1;
+            format!("{:020}", state.next_sequence)
+        });
+        if let Some(dedup) = &deduplication_id {
+            state.deduplication.insert(dedup.clone(), (now + limits::DEDUPLICATION_WINDOW, id.clone()));
+        }
+        state.messages.push_back(Message {
+            id: id.clone(),
+            body: message.body,
+            attributes: message.attributes,
+            md5_body: md5_body.clone(),
+            md5_attributes: md5_attributes.clone(),
+            sent_ms: epoch_ms(),
+            available_at: now + delay,
+            expires_at: now + settings.retention,
+            receive_count: 0,
+            first_receive_ms: None,
+            receipt: None,
+            group_id,
+            deduplication_id,
+            sequence_number: sequence_number.clone(),
+        });
+        drop(state);
+        queue.changed.notify_waiters();
+        tracing::debug!(target: "sqs", "sent {id} to {}", queue.name);
+        Ok(Sent { message_id: id, md5_body, md5_attributes, sequence_number })
+    }
+
+    /// ReceiveMessage, waiting up to `wait` (long polling) for at least one message.
+    pub async fn receive(
+        &self,
+        queue: &Queue,
+        max: usize,
+        visibility: Option<Duration>,
+        wait: Duration,
+    ) -> Vec<Received> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let changed = queue.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let (received, next_available) = self.try_receive(queue, max, visibility);
+            let now = Instant::now();
+            if !received.is_empty() || now >= deadline {
+                return received;
+            }
+            let wake = next_available.map_or(deadline, |at| at.min(deadline));
+            tokio::select! {
+                _ = changed => {}
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// One receive attempt; also returns when the next message becomes available.
+    fn try_receive(&self, queue: &Queue, max: usize, visibility: Option<Duration>) -> (Vec<Received>, Option<Instant>) {
+        let settings = queue.settings();
+        let visibility = visibility.unwrap_or(settings.visibility_timeout);
+        let now = Instant::now();
+        let mut state = queue.state.lock().unwrap();
+        state.messages.retain(|m| m.expires_at > now);
+        let mut received = Vec::new();
+        let mut to_dead_letter = Vec::new();
+        let mut busy_groups = HashSet::new();
+        let mut next_available: Option<Instant> = None;
+        for (index, message) in state.messages.iter_mut().enumerate() {
+            if received.len() >= max {
+                break;
+            }
+            if message.available_at > now {
+                next_available = Some(next_available.map_or(message.available_at, |n| n.min(message.available_at)));
+                if let Some(group) = &message.group_id {
+                    busy_groups.insert(group.clone());
+                }
+                continue;
+            }
+            if message.group_id.as_ref().is_some_and(|g| busy_groups.contains(g)) {
+                continue;
+            }
+            if let Some(redrive) = &settings.redrive {
+                if message.receive_count >= redrive.max_receive_count {
+                    to_dead_letter.push(index);
+                    continue;
+                }
+            }
+            message.receive_count += 1;
+            message.first_receive_ms.get_or_insert_with(epoch_ms);
+            let receipt = receipt_handle(&message.id);
+            message.receipt = Some(receipt.clone());
+            message.available_at = now + visibility;
+            received.push(Received {
+                message_id: message.id.clone(),
+                receipt_handle: receipt,
+                body: message.body.clone(),
+                md5_body: message.md5_body.clone(),
+                md5_attributes: message.md5_attributes.clone(),
+                attributes: message.attributes.clone(),
+                system: system_attributes(message),
+            });
+        }
+        if !received.is_empty() {
+            tracing::debug!(target: "sqs", "received {} from {}", received.iter().map(|m| m.message_id.as_str()).collect::<Vec<_>>().join(", "), queue.name);
+        }
+        let moved: Vec<Message> = to_dead_letter.into_iter().rev().filter_map(|i| state.messages.remove(i)).collect();
+        drop(state);
+        if !moved.is_empty() {
+            self.move_to_dead_letter_queue(queue, &settings, moved);
+        }
+        (received, next_available)
+    }
+
+    fn move_to_dead_letter_queue(&self, source: &Queue, settings: &QueueSettings, messages: Vec<Message>) {
+        let redrive = settings.redrive.as_ref().expect("only redriven queues move messages");
+        let Ok(target) = self.queue_by_url(&redrive.dead_letter_target_arn) else {
+            tracing::warn!(target: "sqs", "{}: dead-letter queue {} does not exist; messages stay", source.name, redrive.dead_letter_target_arn);
+            let mut state = source.state.lock().unwrap();
+            state.messages.extend(messages);
+            return;
+        };
+        let retention = target.settings().retention;
+        let mut state = target.state.lock().unwrap();
+        for mut message in messages {
+            tracing::info!(target: "sqs", "moved {} from {} to dead-letter queue {} after {} receives", message.id, source.name, target.name, message.receive_count);
+            message.receipt = None;
+            message.available_at = Instant::now();
+            message.expires_at = Instant::now() + retention;
+            message.receive_count = 0;
+            message.first_receive_ms = None;
+            state.messages.push_back(message);
+        }
+        drop(state);
+        target.changed.notify_waiters();
+    }
+
+    /// DeleteMessage. An outdated receipt handle of a message still queued succeeds without deleting, as on SQS.
+    pub fn delete(&self, queue: &Queue, receipt: &str) -> Result<(), SqsError> {
+        let message_id = message_id_of(receipt).ok_or_else(|| SqsError::receipt(receipt))?;
+        let mut state = queue.state.lock().unwrap();
+        if let Some(index) =
+            state.messages.iter().position(|m| m.id == message_id && m.receipt.as_deref() == Some(receipt))
+        {
+            state.messages.remove(index);
+        }
+        drop(state);
+        queue.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// ChangeMessageVisibility: only for a message in flight with this receipt handle.
+    pub fn change_visibility(&self, queue: &Queue, receipt: &str, timeout: Duration) -> Result<(), SqsError> {
+        if timeout.as_secs() > limits::MAX_VISIBILITY_TIMEOUT_SECONDS {
+            return Err(SqsError::invalid(format!(
+                "Value {} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.",
+                timeout.as_secs()
+            )));
+        }
+        let message_id = message_id_of(receipt).ok_or_else(|| SqsError::receipt(receipt))?;
+        let now = Instant::now();
+        let mut state = queue.state.lock().unwrap();
+        let message = state.messages.iter_mut().find(|m| m.id == message_id && m.receipt.as_deref() == Some(receipt));
+        match message {
+            Some(message) if message.available_at > now => message.available_at = now + timeout,
+            _ => {
+                return Err(SqsError::new(
+                    "MessageNotInflight",
+                    "AWS.SimpleQueueService.MessageNotInflight",
+                    "Value for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.",
+                ))
+            }
+        }
+        drop(state);
+        queue.changed.notify_waiters();
+        Ok(())
+    }
+
+    pub fn purge(&self, queue: &Queue) {
+        queue.state.lock().unwrap().messages.clear();
+        queue.changed.notify_waiters();
+    }
+}
+
+fn system_attributes(message: &Message) -> BTreeMap<String, String> {
+    let mut system = BTreeMap::new();
+    system.insert("SenderId".to_string(), ACCOUNT_ID.to_string());
+    system.insert("SentTimestamp".to_string(), message.sent_ms.to_string());
+    system.insert("ApproximateReceiveCount".to_string(), message.receive_count.to_string());
+    if let Some(first) = message.first_receive_ms {
+        system.insert("ApproximateFirstReceiveTimestamp".to_string(), first.to_string());
+    }
+    if let Some(group) = &message.group_id {
+        system.insert("MessageGroupId".to_string(), group.clone());
+    }
+    if let Some(dedup) = &message.deduplication_id {
+        system.insert("MessageDeduplicationId".to_string(), dedup.clone());
+    }
+    if let Some(sequence) = &message.sequence_number {
+        system.insert("SequenceNumber".to_string(), sequence.clone());
+    }
+    system
+}
+
+/// An opaque receipt handle that names its message and this receive.
+fn receipt_handle(message_id: &str) -> String {
+    let raw = format!("{message_id}#{}", uuid::Uuid::new_v4().simple());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn message_id_of(receipt: &str) -> Option<String> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(receipt.trim()).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    text.split_once('#').map(|(id, _)| id.to_string())
+}
+
+fn validate_name(name: &str, fifo_attribute: bool) -> Result<(), SqsError> {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    let valid =
+        !base.is_empty() && name.len() <= 80 && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(SqsError::invalid(
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+        ));
+    }
+    if fifo_attribute != name.ends_with(".fifo") {
+        return Err(SqsError::invalid("The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."));
+    }
+    Ok(())
+}
+
+fn valid_message_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn epoch_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}

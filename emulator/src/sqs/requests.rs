@@ -1,0 +1,276 @@
+//! The SQS operations as typed requests and responses. Both wire protocols parse into [`Request`] and shape
+//! [`Response`]; [`execute`] runs a request against the model, with SQS's validation.
+
+use super::model::{AttributeValue, NewMessage, Received, Sent, Sqs, SqsError};
+use crate::aws::sqs as limits;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default)]
+pub struct SendEntry {
+    pub body: String,
+    pub attributes: BTreeMap<String, AttributeValue>,
+    pub delay_seconds: Option<u64>,
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Request {
+    CreateQueue {
+        name: String,
+        attributes: BTreeMap<String, String>,
+    },
+    GetQueueUrl {
+        name: String,
+    },
+    ListQueues {
+        prefix: Option<String>,
+    },
+    GetQueueAttributes {
+        queue_url: String,
+        names: Vec<String>,
+    },
+    SetQueueAttributes {
+        queue_url: String,
+        attributes: BTreeMap<String, String>,
+    },
+    SendMessage {
+        queue_url: String,
+        entry: SendEntry,
+    },
+    SendMessageBatch {
+        queue_url: String,
+        entries: Vec<(String, SendEntry)>,
+    },
+    ReceiveMessage {
+        queue_url: String,
+        max: Option<u64>,
+        visibility: Option<u64>,
+        wait: Option<u64>,
+        attribute_names: Vec<String>,
+        message_attribute_names: Vec<String>,
+    },
+    DeleteMessage {
+        queue_url: String,
+        receipt: String,
+    },
+    DeleteMessageBatch {
+        queue_url: String,
+        entries: Vec<(String, String)>,
+    },
+    ChangeMessageVisibility {
+        queue_url: String,
+        receipt: String,
+        timeout: u64,
+    },
+    ChangeMessageVisibilityBatch {
+        queue_url: String,
+        entries: Vec<(String, String, u64)>,
+    },
+    PurgeQueue {
+        queue_url: String,
+    },
+    DeleteQueue {
+        queue_url: String,
+    },
+    ListDeadLetterSourceQueues {
+        queue_url: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchFailure {
+    pub id: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Response {
+    Empty,
+    QueueUrl(String),
+    QueueUrls(Vec<String>),
+    DeadLetterSources(Vec<String>),
+    Attributes(BTreeMap<String, String>),
+    Sent(Sent),
+    SentBatch { successful: Vec<(String, Sent)>, failed: Vec<BatchFailure> },
+    Batch { successful: Vec<String>, failed: Vec<BatchFailure> },
+    Messages(Vec<Received>),
+}
+
+pub async fn execute(sqs: &Sqs, request: Request) -> Result<Response, SqsError> {
+    Ok(match request {
+        Request::CreateQueue { name, attributes } => {
+            Response::QueueUrl(sqs.create_queue(&name, &attributes)?.url.clone())
+        }
+        Request::GetQueueUrl { name } => Response::QueueUrl(sqs.queue(&name)?.url.clone()),
+        Request::ListQueues { prefix } => {
+            Response::QueueUrls(sqs.list_queues(prefix.as_deref()).iter().map(|q| q.url.clone()).collect())
+        }
+        Request::GetQueueAttributes { queue_url, names } => {
+            let all = sqs.queue_by_url(&queue_url)?.attributes();
+            let wanted: HashSet<&str> = names.iter().map(String::as_str).collect();
+            Response::Attributes(
+                all.into_iter().filter(|(k, _)| wanted.contains("All") || wanted.contains(k.as_str())).collect(),
+            )
+        }
+        Request::SetQueueAttributes { queue_url, attributes } => {
+            sqs.set_attributes(&*sqs.queue_by_url(&queue_url)?, &attributes)?;
+            Response::Empty
+        }
+        Request::SendMessage { queue_url, entry } => {
+            Response::Sent(sqs.send(&*sqs.queue_by_url(&queue_url)?, new_message(entry)?)?)
+        }
+        Request::SendMessageBatch { queue_url, entries } => {
+            let queue = sqs.queue_by_url(&queue_url)?;
+            check_batch(entries.iter().map(|(id, _)| id))?;
+            let total: usize = entries.iter().map(|(_, e)| e.body.len()).sum();
+            if total > limits::MAX_MESSAGE_BYTES {
+                return Err(SqsError::new(
+                    "BatchRequestTooLong",
+                    "AWS.SimpleQueueService.BatchRequestTooLong",
+                    format!("Batch requests cannot be longer than {} bytes.", limits::MAX_MESSAGE_BYTES),
+                ));
+            }
+            let (mut successful, mut failed) = (Vec::new(), Vec::new());
+            for (id, entry) in entries {
+                match new_message(entry).and_then(|m| sqs.send(&queue, m)) {
+                    Ok(sent) => successful.push((id, sent)),
+                    Err(err) => failed.push(BatchFailure { id, code: err.code, message: err.message }),
+                }
+            }
+            Response::SentBatch { successful, failed }
+        }
+        Request::ReceiveMessage { queue_url, max, visibility, wait, attribute_names, message_attribute_names } => {
+            let queue = sqs.queue_by_url(&queue_url)?;
+            let max = max.unwrap_or(1);
+            if !(1..=limits::MAX_BATCH as u64).contains(&max) {
+                return Err(SqsError::invalid(format!("Value {max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.")));
+            }
+            if let Some(wait) = wait.filter(|w| *w > limits::MAX_WAIT_SECONDS) {
+                return Err(SqsError::invalid(format!("Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.")));
+            }
+            if let Some(v) = visibility.filter(|v| *v > limits::MAX_VISIBILITY_TIMEOUT_SECONDS) {
+                return Err(SqsError::invalid(format!(
+                    "Value {v} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200."
+                )));
+            }
+            let wait = wait.map(Duration::from_secs).unwrap_or_else(|| queue.settings().receive_wait);
+            let received = sqs.receive(&queue, max as usize, visibility.map(Duration::from_secs), wait).await;
+            Response::Messages(
+                received.into_iter().map(|m| filter_received(m, &attribute_names, &message_attribute_names)).collect(),
+            )
+        }
+        Request::DeleteMessage { queue_url, receipt } => {
+            sqs.delete(&*sqs.queue_by_url(&queue_url)?, &receipt)?;
+            Response::Empty
+        }
+        Request::DeleteMessageBatch { queue_url, entries } => {
+            let queue = sqs.queue_by_url(&queue_url)?;
+            check_batch(entries.iter().map(|(id, _)| id))?;
+            batch(entries.into_iter().map(|(id, receipt)| (id, sqs.delete(&queue, &receipt))))
+        }
+        Request::ChangeMessageVisibility { queue_url, receipt, timeout } => {
+            sqs.change_visibility(&*sqs.queue_by_url(&queue_url)?, &receipt, Duration::from_secs(timeout))?;
+            Response::Empty
+        }
+        Request::ChangeMessageVisibilityBatch { queue_url, entries } => {
+            let queue = sqs.queue_by_url(&queue_url)?;
+            check_batch(entries.iter().map(|(id, _, _)| id))?;
+            batch(entries.into_iter().map(|(id, receipt, timeout)| {
+                (id, sqs.change_visibility(&queue, &receipt, Duration::from_secs(timeout)))
+            }))
+        }
+        Request::PurgeQueue { queue_url } => {
+            sqs.purge(&*sqs.queue_by_url(&queue_url)?);
+            Response::Empty
+        }
+        Request::DeleteQueue { queue_url } => {
+            sqs.delete_queue(&*sqs.queue_by_url(&queue_url)?);
+            Response::Empty
+        }
+        Request::ListDeadLetterSourceQueues { queue_url } => {
+            let queue = sqs.queue_by_url(&queue_url)?;
+            Response::DeadLetterSources(sqs.dead_letter_sources(&queue).iter().map(|q| q.url.clone()).collect())
+        }
+    })
+}
+
+fn new_message(entry: SendEntry) -> Result<NewMessage, SqsError> {
+    if let Some(delay) = entry.delay_seconds.filter(|d| *d > limits::MAX_DELAY_SECONDS) {
+        return Err(SqsError::invalid(format!(
+            "Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
+        )));
+    }
+    for (name, value) in &entry.attributes {
+        let base = value.data_type.split('.').next().unwrap_or_default();
+        let ok = match base {
+            "String" | "Number" => value.string.is_some(),
+            "Binary" => value.binary.is_some(),
+            _ => false,
+        };
+        if !ok {
+            return Err(SqsError::invalid(format!("The message attribute '{name}' has an invalid message attribute type or value: DataType must be String, Number or Binary (optionally with a custom suffix) with the matching value.")));
+        }
+    }
+    Ok(NewMessage {
+        body: entry.body,
+        attributes: entry.attributes,
+        delay: entry.delay_seconds.map(Duration::from_secs),
+        group_id: entry.group_id,
+        deduplication_id: entry.deduplication_id,
+    })
+}
+
+fn check_batch<'a>(ids: impl Iterator<Item = &'a String>) -> Result<(), SqsError> {
+    let ids: Vec<&String> = ids.collect();
+    if ids.is_empty() {
+        return Err(SqsError::new(
+            "EmptyBatchRequest",
+            "AWS.SimpleQueueService.EmptyBatchRequest",
+            "There should be at least one entry in the request.",
+        ));
+    }
+    if ids.len() > limits::MAX_BATCH {
+        return Err(SqsError::new(
+            "TooManyEntriesInBatchRequest",
+            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            format!("Maximum number of entries per request are 10. You have sent {}.", ids.len()),
+        ));
+    }
+    let distinct: HashSet<&&String> = ids.iter().collect();
+    if distinct.len() != ids.len() {
+        return Err(SqsError::new(
+            "BatchEntryIdsNotDistinct",
+            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            "Two or more batch entries in the request have the same Id.",
+        ));
+    }
+    Ok(())
+}
+
+fn batch(results: impl Iterator<Item = (String, Result<(), SqsError>)>) -> Response {
+    let (mut successful, mut failed) = (Vec::new(), Vec::new());
+    for (id, result) in results {
+        match result {
+            Ok(()) => successful.push(id),
+            Err(err) => failed.push(BatchFailure { id, code: err.code, message: err.message }),
+        }
+    }
+    Response::Batch { successful, failed }
+}
+
+/// Keeps the system and message attributes the request asked for (`All`, names, or `prefix.*`).
+fn filter_received(mut message: Received, attribute_names: &[String], message_attribute_names: &[String]) -> Received {
+    let wants = |names: &[String], key: &str| {
+        names
+            .iter()
+            .any(|n| n == "All" || n == ".*" || n == key || n.strip_suffix(".*").is_some_and(|p| key.starts_with(p)))
+    };
+    message.system.retain(|k, _| wants(attribute_names, k));
+    message.attributes.retain(|k, _| wants(message_attribute_names, k));
+    // SDKs check the digest against the attributes they receive, so it covers exactly those.
+    message.md5_attributes = super::digest::md5_of_attributes(&message.attributes);
+    message
+}

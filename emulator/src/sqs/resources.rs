@@ -1,0 +1,80 @@
+//! `serverless.yml` → SQS: queues from `AWS::SQS::Queue` resources and event source mappings from `sqs` events,
+//! with intrinsics resolved (a RedrivePolicy's `!GetAtt DeadLetterQueue.Arn`, an event's `!GetAtt Queue.Arn`).
+
+use super::mapping::Mapping;
+use super::model::Sqs;
+use crate::config::intrinsics::Intrinsics;
+use crate::config::{ConfigError, Event, Service};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Queue properties that are SQS queue attributes.
+const ATTRIBUTES: &[&str] = &[
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "MaximumMessageSize",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "RedrivePolicy",
+];
+
+pub fn create_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> Result<(), ConfigError> {
+    for (logical, resource) in service.resources.resources.iter().filter(|(_, r)| r.kind == "AWS::SQS::Queue") {
+        let path = format!("resources.Resources.{logical}.Properties");
+        let properties = intrinsics.resolve(&resource.properties, &path)?.unwrap_or(Value::Null);
+        let mut attributes = BTreeMap::new();
+        for name in ATTRIBUTES {
+            let text = match properties.get(*name) {
+                None | Some(Value::Null) => continue,
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Object(_)) => properties[*name].to_string(),
+                Some(other) => other.to_string(),
+            };
+            attributes.insert(name.to_string(), text);
+        }
+        let name = intrinsics.physical_name(logical)?;
+        sqs.create_queue(&name, &attributes)
+            .map_err(|err| ConfigError::at_path(&path, format!("the queue cannot be created: {}", err.message)))?;
+    }
+    Ok(())
+}
+
+/// One mapping per enabled `sqs` event. `concurrency(function)` caps its pollers.
+pub fn mappings(
+    service: &Service,
+    intrinsics: &Intrinsics,
+    sqs: &Arc<Sqs>,
+    concurrency: impl Fn(&str) -> usize,
+) -> Result<Vec<Mapping>, ConfigError> {
+    let mut mappings = Vec::new();
+    for function in service.functions.values() {
+        for (i, event) in function.events.iter().enumerate() {
+            let Event::Sqs(sqs_event) = event else { continue };
+            if !sqs_event.enabled {
+                continue;
+            }
+            let path = format!("functions.{}.events.{i}.sqs.arn", function.key);
+            let arn = intrinsics.resolve_string(&sqs_event.arn, &path)?;
+            let queue = sqs.queue_by_url(&arn).map_err(|_| {
+                ConfigError::at_path(
+                    &path,
+                    format!("no queue `{arn}`: define it under resources.Resources as an AWS::SQS::Queue"),
+                )
+            })?;
+            let cap = sqs_event.maximum_concurrency.map(|n| n as usize).unwrap_or(usize::MAX);
+            mappings.push(Mapping {
+                function: function.key.clone(),
+                queue,
+                batch_size: sqs_event.batch_size.max(1) as usize,
+                batching_window: std::time::Duration::from_secs(sqs_event.maximum_batching_window_seconds as u64),
+                report_batch_item_failures: sqs_event.report_batch_item_failures,
+                pollers: concurrency(&function.key).min(cap).min(5),
+                region: service.region.clone(),
+            });
+        }
+    }
+    Ok(mappings)
+}

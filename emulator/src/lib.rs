@@ -4,7 +4,9 @@
 //!
 //! - [`config`]: `serverless.yml` → typed [`config::Service`] (variables, intrinsics, located errors).
 //! - [`lambda`]: handler processes, the Runtime API, the Invoke API; every invocation goes through it.
-//! - [`endpoint`]: the AWS endpoint on the Lambda port.
+//! - [`apigw`]: API Gateway: the HTTP APIs (REST and HTTP API) and the WebSocket API.
+//! - [`sqs`]: queues, the SQS API and event source mappings.
+//! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
 //! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts as constants; [`view`]: `config` output.
 
 pub mod apigw;
@@ -93,71 +95,26 @@ pub struct Emulator {
 impl Emulator {
     pub async fn start(options: EmulatorOptions) -> Result<Self, Error> {
         let service = config::load(&options.config_path, &options.load)?;
-        let host = options.host.clone().unwrap_or_else(|| service.offline.host.clone());
-        if !is_loopback(&host) {
-            tracing::warn!(
-                "listening on {host}: other machines on the network can reach this emulator and its handlers"
-            );
-        }
         let (trigger, shutdown) = server::shutdown_pair();
-        let lambda_listener = server::bind(
-            &host,
-            options.lambda_port.unwrap_or(service.offline.lambda_port),
-            "Lambda and SQS APIs",
-            "--lambda-port",
-        )
-        .await?;
-        let http_port = options.http_port.unwrap_or(service.offline.http_port);
-        let http_listener = server::bind(&host, http_port, "HTTP API", "--http-port").await?;
-        let websocket_port = options.websocket_port.unwrap_or(service.offline.websocket_port);
-        let websocket_listener = server::bind(&host, websocket_port, "WebSocket API", "--websocket-port").await?;
-        let endpoints = LocalEndpoints {
-            host: client_host(&host),
-            http_port: http_listener.local_addr().expect("bound").port(),
-            websocket_port: websocket_listener.local_addr().expect("bound").port(),
-            lambda_port: lambda_listener.local_addr().expect("bound").port(),
-        };
+        let (listeners, endpoints) = Listeners::bind(&service, &options).await?;
         report_unsupported_events(&service);
         let specs = function_specs(&service, &endpoints, &options).await?;
         let idle_timeout =
             options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
-        let settings = PoolSettings { max_concurrency: options.max_concurrency, idle_timeout };
-        let concurrency: std::collections::HashMap<String, usize> =
-            specs.iter().map(|s| (s.key.clone(), s.max_concurrency)).collect();
-        let lambda = Lambda::start(specs, &settings);
-        let sqs = sqs::model::Sqs::new(&service.region, &endpoints.lambda_url());
-        let intrinsics = Intrinsics::new(&service, &endpoints);
-        sqs::resources::create_queues(&service, &intrinsics, &sqs).map_err(|e| service.locate(e))?;
-        let mappings =
-            sqs::resources::mappings(&service, &intrinsics, &sqs, |f| concurrency.get(f).copied().unwrap_or(1))
-                .map_err(|e| service.locate(e))?;
-        sqs::mapping::start(sqs.clone(), lambda.clone(), mappings, shutdown.clone());
+        let lambda = Lambda::start(specs, &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout });
+        let sqs = start_sqs(&service, &endpoints, &lambda, shutdown.clone())?;
         let router = Arc::new(endpoint::Endpoint { lambda: lambda.clone(), sqs: sqs.clone() });
         let gateway = Arc::new(apigw::http::HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?);
-        let ws_limits = WsLimits {
-            idle_timeout: options
-                .websocket_idle_timeout
-                .unwrap_or(Duration::from_secs(service.offline.web_socket_idle_timeout)),
-            max_duration: options
-                .websocket_max_duration
-                .unwrap_or(Duration::from_secs(service.offline.web_socket_hard_timeout)),
-        };
-        let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), ws_limits));
+        let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), websocket_limits(&service, &options)));
         log_routes(&gateway, &websocket, &endpoints);
+        let ws = websocket.clone();
         let servers = vec![
-            server::serve(lambda_listener, move |request, _| router.clone().route(request), shutdown.clone()),
-            server::serve(http_listener, move |request, peer| gateway.clone().handle(request, peer), shutdown.clone()),
-            server::serve(
-                websocket_listener,
-                {
-                    let websocket = websocket.clone();
-                    move |request, peer| websocket.clone().handle(request, peer)
-                },
-                shutdown,
-            ),
+            server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
+            server::serve(listeners.http, move |request, peer| gateway.clone().handle(request, peer), shutdown.clone()),
+            server::serve(listeners.websocket, move |request, peer| ws.clone().handle(request, peer), shutdown),
         ];
         tracing::info!(
-            "ready: HTTP API on {}, WebSocket API on {}, Lambda API on {} ({} functions)",
+            "ready: HTTP API on {}, WebSocket API on {}, Lambda and SQS APIs on {} ({} functions)",
             endpoints.http_url(),
             endpoints.websocket_url(),
             endpoints.lambda_url(),
@@ -203,6 +160,76 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         self.trigger.trigger();
         self.lambda.shutdown();
+    }
+}
+
+/// The three public listeners, bound before anything else so that handlers learn the real ports.
+struct Listeners {
+    lambda: tokio::net::TcpListener,
+    http: tokio::net::TcpListener,
+    websocket: tokio::net::TcpListener,
+}
+
+impl Listeners {
+    async fn bind(service: &Service, options: &EmulatorOptions) -> Result<(Self, LocalEndpoints), Error> {
+        let host = options.host.clone().unwrap_or_else(|| service.offline.host.clone());
+        if !is_loopback(&host) {
+            tracing::warn!(
+                "listening on {host}: other machines on the network can reach this emulator and its handlers"
+            );
+        }
+        let ports = &service.offline;
+        let lambda = server::bind(
+            &host,
+            options.lambda_port.unwrap_or(ports.lambda_port),
+            "Lambda and SQS APIs",
+            "--lambda-port",
+        )
+        .await?;
+        let http = server::bind(&host, options.http_port.unwrap_or(ports.http_port), "HTTP API", "--http-port").await?;
+        let websocket = server::bind(
+            &host,
+            options.websocket_port.unwrap_or(ports.websocket_port),
+            "WebSocket API",
+            "--websocket-port",
+        )
+        .await?;
+        let port =
+            |listener: &tokio::net::TcpListener| listener.local_addr().expect("a bound listener has an address").port();
+        let endpoints = LocalEndpoints {
+            host: client_host(&host),
+            http_port: port(&http),
+            websocket_port: port(&websocket),
+            lambda_port: port(&lambda),
+        };
+        Ok((Self { lambda, http, websocket }, endpoints))
+    }
+}
+
+/// Creates the queues from `resources` and starts the event source mappings.
+fn start_sqs(
+    service: &Service,
+    endpoints: &LocalEndpoints,
+    lambda: &Arc<Lambda>,
+    shutdown: server::Shutdown,
+) -> Result<Arc<sqs::model::Sqs>, Error> {
+    let sqs = sqs::model::Sqs::new(&service.region, &endpoints.lambda_url());
+    let intrinsics = Intrinsics::new(service, endpoints);
+    sqs::resources::create_queues(service, &intrinsics, &sqs).map_err(|e| service.locate(e))?;
+    let concurrency = |function: &str| lambda.find(function).map_or(1, |pool| pool.spec.max_concurrency);
+    let mappings = sqs::resources::mappings(service, &intrinsics, &sqs, concurrency).map_err(|e| service.locate(e))?;
+    sqs::mapping::start(sqs.clone(), lambda.clone(), mappings, shutdown);
+    Ok(sqs)
+}
+
+fn websocket_limits(service: &Service, options: &EmulatorOptions) -> WsLimits {
+    WsLimits {
+        idle_timeout: options
+            .websocket_idle_timeout
+            .unwrap_or(Duration::from_secs(service.offline.web_socket_idle_timeout)),
+        max_duration: options
+            .websocket_max_duration
+            .unwrap_or(Duration::from_secs(service.offline.web_socket_hard_timeout)),
     }
 }
 

@@ -34,16 +34,33 @@ pub async fn start(options: EmulatorOptions) -> Emulator {
     Emulator::start(options).await.unwrap_or_else(|err| panic!("the emulator did not start: {err}"))
 }
 
-/// A stock `aws-sdk-lambda` client for this emulator, with dummy credentials.
+/// A stock client of one AWS SDK crate for `endpoint`, with dummy credentials (the config types differ per crate).
+macro_rules! stock_client {
+    ($sdk:ident, $endpoint:expr) => {{
+        use $sdk::config::{BehaviorVersion, Credentials, Region};
+        let config = $sdk::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-north-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
+            .endpoint_url($endpoint)
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
+
+/// `aws-sdk-lambda` for this emulator's Lambda API.
 pub fn lambda_client(emulator: &Emulator) -> aws_sdk_lambda::Client {
-    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_lambda::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-north-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
-        .endpoint_url(emulator.endpoints().lambda_url())
-        .build();
-    aws_sdk_lambda::Client::from_conf(config)
+    stock_client!(aws_sdk_lambda, emulator.endpoints().lambda_url())
+}
+
+/// `aws-sdk-sqs` for this emulator's SQS API.
+pub fn sqs_client(emulator: &Emulator) -> aws_sdk_sqs::Client {
+    stock_client!(aws_sdk_sqs, emulator.endpoints().lambda_url())
+}
+
+/// `aws-sdk-apigatewaymanagement` for `endpoint` (`http://127.0.0.1:PORT/dev`).
+pub fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
+    stock_client!(aws_sdk_apigatewaymanagement, endpoint)
 }
 
 /// Polls `condition` every 20 ms until it holds or `limit` passes.
@@ -118,18 +135,6 @@ pub fn recorded_events(events_dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// A stock `aws-sdk-apigatewaymanagement` client for `endpoint` (`http://127.0.0.1:PORT/dev`).
-pub fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
-    use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_apigatewaymanagement::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-north-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_apigatewaymanagement::Client::from_conf(config)
-}
-
 /// Options for an emulator of `tests/fixtures/sqs.yml` whose consumers record what they see in `events_dir`.
 pub fn sqs_options(events_dir: &Path) -> EmulatorOptions {
     let mut options = fixture_options();
@@ -145,16 +150,4 @@ pub fn recorded_records(events_dir: &Path) -> Vec<serde_json::Value> {
         .lines()
         .map(|line| serde_json::from_str(line).expect("one JSON record per line"))
         .collect()
-}
-
-/// A stock `aws-sdk-sqs` client for this emulator.
-pub fn sqs_client(emulator: &Emulator) -> aws_sdk_sqs::Client {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-north-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
-        .endpoint_url(emulator.endpoints().lambda_url())
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
 }

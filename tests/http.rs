@@ -307,3 +307,16 @@ async fn no_prepend_stage_in_url_serves_rest_routes_at_the_root() {
 fn chrono_now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
+
+#[tokio::test]
+async fn streamed_responses_from_lambda_runtime_are_served() {
+    let emulator = start(http_options()).await;
+    for path in ["/dev/stream", "/v2/stream"] {
+        let response = reqwest::get(url(&emulator, path)).await.unwrap();
+        assert_eq!(response.status(), 201, "{path}");
+        assert_eq!(response.headers()["x-streamed"], "yes");
+        assert_eq!(response.headers()["content-type"], "text/plain");
+        assert_eq!(response.headers()["set-cookie"], "flavour=chunky");
+        assert_eq!(response.text().await.unwrap(), "one,two,three", "{path}: the chunks, in order");
+    }
+}

@@ -70,7 +70,7 @@ pub fn rest_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
     let Ok(Value::Object(response)) = serde_json::from_slice::<Value>(payload) else {
         return Err(GatewayError::Integration);
     };
-    const ALLOWED: &[&str] = &["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"];
+    const ALLOWED: &[&str] = &["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"];
     if response.keys().any(|k| !ALLOWED.contains(&k.as_str())) {
         return Err(GatewayError::Integration);
     }

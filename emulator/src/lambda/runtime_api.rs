@@ -109,6 +109,8 @@ impl RuntimeApi {
 /// `POST invocation/{id}/response`, buffered or streamed (`Lambda-Runtime-Function-Response-Mode: streaming`,
 /// where a failure arrives in the trailers `Lambda-Runtime-Function-Error-Type` / `-Body`).
 async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming>) -> Response<Body> {
+    let content_type =
+        request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let collected = match http_body_util::Limited::new(request.into_body(), MAX_SYNC_PAYLOAD_BYTES).collect().await {
         Ok(collected) => collected,
         Err(_) => {
@@ -139,9 +141,49 @@ async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming
                 });
             Completion::Error { error_type, payload }
         }
+        None if content_type == HTTP_INTEGRATION_RESPONSE => Completion::Response(proxy_response_from_stream(&body)),
         None => Completion::Response(body),
     };
     accepted(link.complete(request_id, completion))
+}
+
+/// Content type of a streamed HTTP response: a JSON metadata prelude, eight NUL bytes, then the body.
+const HTTP_INTEGRATION_RESPONSE: &str = "application/vnd.awslambda.http-integration-response";
+
+/// Turns a streamed HTTP response (`lambda_http` / `lambda_runtime` streaming) into the proxy response shape, so
+/// the HTTP gateways map it like any other: status, headers, cookies as `set-cookie`, the body base64-encoded.
+fn proxy_response_from_stream(stream: &[u8]) -> Bytes {
+    let split = stream.windows(8).position(|w| w == [0u8; 8]);
+    let (prelude, body) = match split {
+        Some(at) => (serde_json::from_slice::<Value>(&stream[..at]).unwrap_or(Value::Null), &stream[at + 8..]),
+        None => (Value::Null, stream),
+    };
+    let mut headers = serde_json::Map::new();
+    let mut multi = serde_json::Map::new();
+    if let Some(Value::Object(map)) = prelude.get("headers") {
+        for (name, value) in map {
+            match value {
+                Value::Array(values) => {
+                    multi.insert(name.clone(), Value::Array(values.clone()));
+                }
+                other => {
+                    headers.insert(name.clone(), other.clone());
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(cookies)) = prelude.get("cookies").filter(|c| c.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        multi.insert("set-cookie".into(), Value::Array(cookies.clone()));
+    }
+    let proxy = j!({
+        "statusCode": prelude.get("statusCode").cloned().unwrap_or(j!(200)),
+        "headers": headers,
+        "multiValueHeaders": multi,
+        "body": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, body),
+        "isBase64Encoded": true,
+    });
+    Bytes::from(proxy.to_string())
 }
 
 /// The error type and document a runtime posts to `/error` or `/init/error`.

@@ -18,6 +18,7 @@ pub mod lambda;
 pub mod server;
 pub mod sqs;
 pub mod view;
+pub mod watch;
 
 pub use error::Error;
 
@@ -59,6 +60,8 @@ pub struct EmulatorOptions {
     /// `webSocketHardTimeout`, API Gateway's 10 minutes and 2 hours).
     pub websocket_idle_timeout: Option<Duration>,
     pub websocket_max_duration: Option<Duration>,
+    /// Rebuild and reload handlers when their source changes (the CLI's default; off with `--no-watch`).
+    pub watch: bool,
 }
 
 impl EmulatorOptions {
@@ -77,6 +80,7 @@ impl EmulatorOptions {
             integration_timeout: None,
             websocket_idle_timeout: None,
             websocket_max_duration: None,
+            watch: false,
         }
     }
 }
@@ -88,6 +92,10 @@ pub struct Emulator {
     lambda: Arc<Lambda>,
     websocket: Arc<WebSocketGateway>,
     sqs: Arc<sqs::model::Sqs>,
+    reloads: Arc<watch::Reloads>,
+    _watcher: Option<watch::Watcher>,
+    /// This emulator's staged binaries, removed when it stops.
+    staging: Option<PathBuf>,
     trigger: ShutdownTrigger,
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -98,10 +106,18 @@ impl Emulator {
         let (trigger, shutdown) = server::shutdown_pair();
         let (listeners, endpoints) = Listeners::bind(&service, &options).await?;
         report_unsupported_events(&service);
-        let specs = function_specs(&service, &endpoints, &options).await?;
+        let (specs, handlers) = function_specs(&service, &endpoints, &options).await?;
         let idle_timeout =
             options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
         let lambda = Lambda::start(specs, &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout });
+        let reloads = Arc::new(watch::Reloads::default());
+        let staging = handlers.as_ref().map(|h| h.workspace.staging_dir(&h.instance));
+        let watcher = match handlers {
+            Some(handlers) if options.watch => {
+                Some(watch::start(handlers, lambda.clone(), reloads.clone(), shutdown.clone())?)
+            }
+            _ => None,
+        };
         let sqs = start_sqs(&service, &endpoints, &lambda, shutdown.clone())?;
         let router = Arc::new(endpoint::Endpoint { lambda: lambda.clone(), sqs: sqs.clone() });
         let gateway = Arc::new(apigw::http::HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?);
@@ -120,7 +136,18 @@ impl Emulator {
             endpoints.lambda_url(),
             service.functions.len()
         );
-        Ok(Self { service: Arc::new(service), endpoints, lambda, websocket, sqs, trigger, servers })
+        Ok(Self {
+            service: Arc::new(service),
+            endpoints,
+            lambda,
+            websocket,
+            sqs,
+            reloads,
+            _watcher: watcher,
+            staging,
+            trigger,
+            servers,
+        })
     }
 
     /// Where each API answers, with the real bound ports.
@@ -134,6 +161,11 @@ impl Emulator {
 
     pub fn lambda(&self) -> &Arc<Lambda> {
         &self.lambda
+    }
+
+    /// Hot reloads so far: (succeeded, failed builds).
+    pub fn reloads(&self) -> (u64, u64) {
+        self.reloads.counts()
     }
 
     /// The queues.
@@ -160,6 +192,9 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         self.trigger.trigger();
         self.lambda.shutdown();
+        if let Some(staging) = self.staging.take() {
+            let _ = std::fs::remove_dir_all(staging);
+        }
     }
 }
 
@@ -238,7 +273,7 @@ async fn function_specs(
     service: &Service,
     endpoints: &LocalEndpoints,
     options: &EmulatorOptions,
-) -> Result<Vec<FunctionSpec>, Error> {
+) -> Result<(Vec<FunctionSpec>, Option<watch::Handlers>), Error> {
     let mut binaries: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for function in service.functions.values() {
         let Some(binary) = function.binary_name() else {
@@ -252,7 +287,7 @@ async fn function_specs(
         binaries.entry(binary).or_default().push(function.key.clone());
     }
     if binaries.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let service_dir = service.service_dir.clone();
     let workspace = tokio::task::spawn_blocking(move || Workspace::discover(&service_dir))
@@ -261,18 +296,27 @@ async fn function_specs(
     if let BuildMode::Build { release } = options.build {
         workspace.build(&binaries, release).await?;
     }
+    // A function whose binary is not there yet does not stop the others: it fails when invoked, as
+    // serverless-offline does with a missing handler. The others run from a staged copy (generation 0).
+    let instance = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let mut staged: BTreeMap<String, Result<PathBuf, String>> = BTreeMap::new();
+    for (name, functions) in &binaries {
+        let path = match workspace.missing(name, functions) {
+            Some(reason) => Err(reason),
+            None => workspace
+                .binary_path(name, options.build)
+                .and_then(|built| workspace.stage(&built, name, &instance, 0))
+                .map_err(|e| e.to_string()),
+        };
+        staged.insert(name.clone(), path);
+    }
     let intrinsics = Intrinsics::new(service, endpoints);
     let mut specs = Vec::new();
     for function in service.functions.values() {
         let name = function.binary_name().expect("checked above");
-        // A function whose binary is not there yet does not stop the others: it fails when invoked, as
-        // serverless-offline does with a missing handler.
-        let (binary, unavailable) = match workspace.missing(&name, &binaries[&name]) {
-            Some(reason) => (PathBuf::from(&name), Some(reason)),
-            None => match workspace.binary_path(&name, options.build) {
-                Ok(path) => (path, None),
-                Err(err) => (PathBuf::from(&name), Some(err.to_string())),
-            },
+        let (binary, unavailable) = match &staged[&name] {
+            Ok(path) => (path.clone(), None),
+            Err(reason) => (PathBuf::from(&name), Some(reason.clone())),
         };
         if let Some(reason) = &unavailable {
             tracing::warn!("{reason}; invocations of {} will fail until it exists", function.key);
@@ -282,6 +326,7 @@ async fn function_specs(
             key: function.key.clone(),
             name: function.name.clone(),
             arn: FunctionSpec::arn_for(&service.region, &function.name),
+            binary_name: name,
             working_dir: binary.parent().map(PathBuf::from).unwrap_or_default(),
             binary,
             handler: function.handler.clone().unwrap_or_else(|| "bootstrap".into()),
@@ -296,7 +341,7 @@ async fn function_specs(
             unavailable,
         });
     }
-    Ok(specs)
+    Ok((specs, Some(watch::Handlers { workspace: Arc::new(workspace), binaries, mode: options.build, instance })))
 }
 
 fn log_routes(gateway: &apigw::http::HttpGateway, websocket: &WebSocketGateway, endpoints: &LocalEndpoints) {

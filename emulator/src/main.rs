@@ -74,6 +74,9 @@ struct StartArgs {
     /// Build the handlers with `--release`.
     #[arg(long)]
     release: bool,
+    /// Do not rebuild and reload handlers when their source changes.
+    #[arg(long)]
+    no_watch: bool,
     /// Processes per function when it sets no reservedConcurrency.
     #[arg(long, default_value_t = 10)]
     max_concurrency: usize,
@@ -181,6 +184,7 @@ async fn start(common: &Common, args: StartArgs) -> Result<(), String> {
         BuildMode::Build { release: args.release }
     };
     options.max_concurrency = args.max_concurrency;
+    options.watch = !args.no_watch;
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
     options.dynamodb_endpoint = args.dynamodb_endpoint;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;

@@ -20,6 +20,8 @@ pub struct Workspace {
     pub root: PathBuf,
     pub target_dir: PathBuf,
     packages_by_binary: HashMap<String, String>,
+    /// The source folders each binary is built from: its package and the local packages it depends on.
+    sources_by_binary: HashMap<String, Vec<PathBuf>>,
 }
 
 impl Workspace {
@@ -33,15 +35,18 @@ impl Workspace {
             ))
         })?;
         let mut packages_by_binary = HashMap::new();
+        let mut sources_by_binary = HashMap::new();
         for package in metadata.workspace_packages() {
             for target in package.targets.iter().filter(|t| t.is_bin()) {
                 packages_by_binary.insert(target.name.clone(), package.name.to_string());
+                sources_by_binary.insert(target.name.clone(), local_sources(package));
             }
         }
         Ok(Self {
             root: metadata.workspace_root.into_std_path_buf(),
             target_dir: metadata.target_directory.into_std_path_buf(),
             packages_by_binary,
+            sources_by_binary,
         })
     }
 
@@ -85,6 +90,27 @@ impl Workspace {
         Ok(())
     }
 
+    /// The folders whose changes affect `binary`.
+    pub fn sources(&self, binary: &str) -> &[PathBuf] {
+        self.sources_by_binary.get(binary).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Where one emulator keeps its staged binaries (removed when it stops).
+    pub fn staging_dir(&self, instance: &str) -> PathBuf {
+        self.target_dir.join("ftb-offline").join(instance)
+    }
+
+    /// Copies a built binary to its own file for one generation, so processes never start from a file cargo is
+    /// rewriting, and emulators running side by side never share one. Returns the copy's path.
+    pub fn stage(&self, built: &Path, binary: &str, instance: &str, generation: u64) -> Result<PathBuf, Error> {
+        let dir = self.staging_dir(instance).join(binary).join(generation.to_string());
+        let staged = dir.join(binary);
+        std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::copy(built, &staged))
+            .map_err(|err| Error::Build(format!("cannot stage {} at {}: {err}", built.display(), staged.display())))?;
+        Ok(staged)
+    }
+
     /// Where a built binary is.
     pub fn binary_path(&self, binary: &str, mode: BuildMode) -> Result<PathBuf, Error> {
         let release = matches!(mode, BuildMode::Build { release: true } | BuildMode::NoBuild { release: true });
@@ -102,4 +128,12 @@ impl Workspace {
             built.display()
         )))
     }
+}
+
+/// A package's folder and the folders of the local (path) packages it depends on.
+fn local_sources(package: &cargo_metadata::Package) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> =
+        package.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).into_iter().collect();
+    dirs.extend(package.dependencies.iter().filter_map(|d| d.path.as_ref()).map(|p| p.as_std_path().to_path_buf()));
+    dirs
 }

@@ -109,6 +109,16 @@ impl Lambda {
         Some(pool.invoke(request).await)
     }
 
+    /// Hot reload: the functions that run `binary` start new processes from `path`.
+    pub fn reload_binary(&self, binary: &str, path: &std::path::Path) -> Vec<String> {
+        let mut reloaded = Vec::new();
+        for pool in self.pools.values().filter(|p| p.spec.binary_name == binary) {
+            pool.reload(path.to_path_buf());
+            reloaded.push(pool.spec.key.clone());
+        }
+        reloaded
+    }
+
     /// Stops every handler process.
     pub fn shutdown(&self) {
         for pool in self.pools.values() {

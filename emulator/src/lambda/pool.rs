@@ -17,11 +17,22 @@ use tokio::sync::Semaphore;
 
 pub struct FunctionPool {
     pub spec: FunctionSpec,
+    /// The binary new processes start from; replaced on a hot reload.
+    binary: Mutex<Binary>,
     runtime: Arc<RuntimeApi>,
     idle: Mutex<Vec<Arc<Worker>>>,
     slots: Arc<Semaphore>,
     /// How long a warm process may sit idle before it is stopped.
     idle_timeout: Duration,
+}
+
+/// One version of the function's binary.
+#[derive(Debug, Clone)]
+struct Binary {
+    path: std::path::PathBuf,
+    generation: u64,
+    /// Why it cannot run (not defined or not built yet).
+    unavailable: Option<String>,
 }
 
 /// What a finished invocation leaves the worker fit for.
@@ -33,7 +44,9 @@ enum Aftermath {
 impl FunctionPool {
     pub fn new(spec: FunctionSpec, runtime: Arc<RuntimeApi>, idle_timeout: Duration) -> Arc<Self> {
         let slots = Arc::new(Semaphore::new(spec.max_concurrency.max(1)));
-        let pool = Arc::new(Self { spec, runtime, idle: Mutex::new(Vec::new()), slots, idle_timeout });
+        let binary =
+            Mutex::new(Binary { path: spec.binary.clone(), generation: 0, unavailable: spec.unavailable.clone() });
+        let pool = Arc::new(Self { spec, binary, runtime, idle: Mutex::new(Vec::new()), slots, idle_timeout });
         tokio::spawn(reap_idle(Arc::downgrade(&pool)));
         pool
     }
@@ -43,15 +56,16 @@ impl FunctionPool {
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
         let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let log = InvocationLog::start(&self.spec.key, &request_id);
-        if let Some(reason) = &self.spec.unavailable {
+        let binary = self.binary.lock().unwrap().clone();
+        if let Some(reason) = &binary.unavailable {
             return self.refuse(request_id, log, reason);
         }
-        let worker = match self.checkout() {
+        let worker = match self.checkout(binary.generation) {
             Some(worker) => worker,
-            None => match self.spawn().await {
+            None => match self.spawn(&binary).await {
                 Ok(worker) => worker,
                 Err(err) => {
-                    let reason = format!("fork/exec {}: {err}", self.spec.binary.display());
+                    let reason = format!("fork/exec {}: {err}", binary.path.display());
                     return self.refuse(request_id, log, &reason);
                 }
             },
@@ -68,8 +82,10 @@ impl FunctionPool {
         // Duration counts from the end of init, as on Lambda.
         let begun = worker.ready_at().map_or(started, |ready| ready.max(started));
         let log_text = log.finish(self.report(begun.elapsed(), worker.max_memory_mb(), init_duration));
+        let current = self.binary.lock().unwrap().generation;
         match aftermath {
-            Aftermath::Reuse if worker.is_alive() => {
+            // A process of an older binary finishes its invocation, then stops: new ones run the new code.
+            Aftermath::Reuse if worker.is_alive() && worker.generation == current => {
                 worker.touch();
                 self.idle.lock().unwrap().push(worker);
             }
@@ -150,25 +166,41 @@ impl FunctionPool {
         }
     }
 
-    fn checkout(&self) -> Option<Arc<Worker>> {
+    fn checkout(&self, generation: u64) -> Option<Arc<Worker>> {
         let mut idle = self.idle.lock().unwrap();
         while let Some(worker) = idle.pop() {
-            if worker.is_alive() {
+            if worker.is_alive() && worker.generation == generation {
                 return Some(worker);
             }
+            worker.kill();
         }
         None
     }
 
-    async fn spawn(&self) -> std::io::Result<Arc<Worker>> {
+    async fn spawn(&self, binary: &Binary) -> std::io::Result<Arc<Worker>> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let worker = Worker::spawn(&self.spec, id, &self.runtime).await?;
+        let worker = Worker::spawn(&self.spec, &binary.path, binary.generation, id, &self.runtime).await?;
         tracing::debug!(target: "lambda", function = %self.spec.key, worker = %worker.link.id, "cold start");
         Ok(Arc::new(worker))
     }
 
     fn report(&self, duration: Duration, max_memory_used_mb: Option<u64>, init_duration: Option<Duration>) -> Report {
         Report { duration, memory_size_mb: self.spec.memory_mb, max_memory_used_mb, init_duration }
+    }
+
+    /// Hot reload: new invocations start processes from `path`; warm processes of the old binary are stopped,
+    /// and those still running an invocation stop when it ends.
+    pub fn reload(&self, path: std::path::PathBuf) {
+        let generation = {
+            let mut binary = self.binary.lock().unwrap();
+            *binary = Binary { path, generation: binary.generation + 1, unavailable: None };
+            binary.generation
+        };
+        self.idle.lock().unwrap().retain(|worker| {
+            worker.kill();
+            false
+        });
+        tracing::debug!(target: "lambda", function = %self.spec.key, generation, "reloaded");
     }
 
     /// Warm processes right now (for tests and benchmarks).

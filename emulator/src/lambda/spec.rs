@@ -12,6 +12,8 @@ pub struct FunctionSpec {
     /// Deployed name (`fault-tolerant-app-backend-dev-submitTask`).
     pub name: String,
     pub arn: String,
+    /// The cargo binary (`submit-task`) and the file the first processes start from.
+    pub binary_name: String,
     pub binary: PathBuf,
     pub working_dir: PathBuf,
     pub handler: String,

@@ -6,6 +6,7 @@ use super::runtime_api::RuntimeApi;
 use super::spec::FunctionSpec;
 use crate::server::ShutdownTrigger;
 use bytes::Bytes;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -113,13 +114,21 @@ pub struct Worker {
     last_used: Mutex<Instant>,
     /// Init Duration is reported once, on the first invocation.
     pub init_reported: AtomicBool,
+    /// Which version of the function's binary this process runs.
+    pub generation: u64,
     /// Keeps this process's Runtime API listener open; dropping it closes the listener.
     _runtime_api: ShutdownTrigger,
 }
 
 impl Worker {
     /// Starts the function's binary with Lambda's environment and `runtime_api` as its Runtime API.
-    pub async fn spawn(spec: &FunctionSpec, worker_id: String, runtime: &Arc<RuntimeApi>) -> std::io::Result<Self> {
+    pub async fn spawn(
+        spec: &FunctionSpec,
+        binary: &Path,
+        generation: u64,
+        worker_id: String,
+        runtime: &Arc<RuntimeApi>,
+    ) -> std::io::Result<Self> {
         let (deliver, deliveries) = mpsc::channel(1);
         let link = Arc::new(WorkerLink {
             id: worker_id.clone(),
@@ -130,7 +139,7 @@ impl Worker {
             ready_at: OnceLock::new(),
         });
         let (runtime_api, runtime_api_listener) = runtime.attach(link.clone()).await?;
-        let mut command = Command::new(&spec.binary);
+        let mut command = Command::new(binary);
         command
             .env_clear()
             .envs(spec.process_environment(&worker_id, &runtime_api))
@@ -155,6 +164,7 @@ impl Worker {
             started: Instant::now(),
             last_used: Mutex::new(Instant::now()),
             init_reported: AtomicBool::new(false),
+            generation,
             _runtime_api: runtime_api_listener,
         })
     }

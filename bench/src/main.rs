@@ -8,6 +8,7 @@
 mod fanout;
 mod load;
 mod queue;
+mod reload;
 
 use bytes::Bytes;
 use ftb_offline::lambda::build::BuildMode;
@@ -37,6 +38,7 @@ async fn main() {
     options.max_concurrency = 32;
     let sqs_out = std::env::temp_dir().join(format!("ftb-bench-sqs-{}.csv", std::process::id()));
     let _ = std::fs::remove_file(&sqs_out);
+
     options.load.params.insert("benchOut".into(), sqs_out.display().to_string());
     let emulator = ftb_offline::Emulator::start(options).await.expect("the emulator starts");
     let endpoints = emulator.endpoints().clone();
@@ -77,6 +79,17 @@ async fn main() {
         ),
     ));
     let _ = std::fs::remove_file(&sqs_out);
+    let reload = reload::measure(&root).await;
+    println!("hot reload: save → new code {} ms, cargo build {} ms", reload.save_to_new_code.as_millis(), reload.cargo_build.as_millis());
+    sections.push((
+        "reload",
+        format!(
+            "| save → first response from the new code (median of 5) | `cargo build` alone, same edit (median of 5) | difference |\n|---|---|---|\n| {} ms | {} ms | {} ms |\n",
+            reload.save_to_new_code.as_millis(),
+            reload.cargo_build.as_millis(),
+            reload.save_to_new_code.as_millis() as i128 - reload.cargo_build.as_millis() as i128
+        ),
+    ));
     emulator.stop().await;
     for (name, table) in &sections {
         println!("\n{table}");

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// How long edits must stay quiet before a rebuild starts (an editor's save is often several events).
-const DEBOUNCE: Duration = Duration::from_millis(300);
+const DEBOUNCE: Duration = Duration::from_millis(80);
 
 /// What the watcher needs to rebuild and swap handlers.
 pub struct Handlers {

@@ -80,7 +80,11 @@ async fn main() {
     ));
     let _ = std::fs::remove_file(&sqs_out);
     let reload = reload::measure(&root).await;
-    println!("hot reload: save → new code {} ms, cargo build {} ms", reload.save_to_new_code.as_millis(), reload.cargo_build.as_millis());
+    println!(
+        "hot reload: save → new code {} ms, cargo build {} ms",
+        reload.save_to_new_code.as_millis(),
+        reload.cargo_build.as_millis()
+    );
     sections.push((
         "reload",
         format!(

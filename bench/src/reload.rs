@@ -44,9 +44,14 @@ pub async fn measure(root: &Path) -> ReloadFigures {
         let saved = Instant::now();
         std::fs::write(dir.join("src/main.rs"), handler(run)).unwrap();
         loop {
-            let response = lambda.invoke("hello", ftb_offline::lambda::InvokeRequest::new("{}")).await.expect("the function exists");
+            let response = lambda
+                .invoke("hello", ftb_offline::lambda::InvokeRequest::new("{}"))
+                .await
+                .expect("the function exists");
             if let ftb_offline::lambda::FunctionResult::Success(body) = response.result {
-                if serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["version"].as_u64()) == Some(run as u64) {
+                if serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["version"].as_u64())
+                    == Some(run as u64)
+                {
                     break;
                 }
             }
@@ -60,7 +65,11 @@ pub async fn measure(root: &Path) -> ReloadFigures {
     for run in RUNS + 1..=RUNS * 2 {
         std::fs::write(dir.join("src/main.rs"), handler(run)).unwrap();
         let started = Instant::now();
-        let status = std::process::Command::new("cargo").args(["build", "-q", "--bin", "bench-reload"]).current_dir(&dir).status().unwrap();
+        let status = std::process::Command::new("cargo")
+            .args(["build", "-q", "--bin", "bench-reload"])
+            .current_dir(&dir)
+            .status()
+            .unwrap();
         assert!(status.success());
         builds.push(started.elapsed());
     }

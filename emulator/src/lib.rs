@@ -6,12 +6,14 @@
 //! - [`lambda`]: handler processes, the Runtime API, the Invoke API; every invocation goes through it.
 //! - [`apigw`]: API Gateway: the HTTP APIs (REST and HTTP API) and the WebSocket API.
 //! - [`sqs`]: queues, the SQS API and event source mappings.
+//! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
 //! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts as constants; [`view`]: `config` output.
 
 pub mod apigw;
 pub mod aws;
 pub mod config;
+pub mod dynamodb;
 pub mod endpoint;
 mod error;
 pub mod lambda;
@@ -130,10 +132,11 @@ impl Emulator {
             server::serve(listeners.websocket, move |request, peer| ws.clone().handle(request, peer), shutdown),
         ];
         tracing::info!(
-            "ready: HTTP API on {}, WebSocket API on {}, Lambda and SQS APIs on {} ({} functions)",
+            "ready: HTTP API on {}, WebSocket API on {}, Lambda and SQS APIs on {}, DynamoDB at {} ({} functions)",
             endpoints.http_url(),
             endpoints.websocket_url(),
             endpoints.lambda_url(),
+            options.dynamodb_endpoint,
             service.functions.len()
         );
         Ok(Self {
@@ -232,7 +235,7 @@ impl Listeners {
         let port =
             |listener: &tokio::net::TcpListener| listener.local_addr().expect("a bound listener has an address").port();
         let endpoints = LocalEndpoints {
-            host: client_host(&host),
+            host: LocalEndpoints::client_host(&host),
             http_port: port(&http),
             websocket_port: port(&websocket),
             lambda_port: port(&lambda),
@@ -373,12 +376,4 @@ fn report_unsupported_events(service: &Service) {
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// The address clients on this machine use for `host`.
-fn client_host(host: &str) -> String {
-    match host {
-        "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
-        other => other.to_string(),
-    }
 }

@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ftb_offline::config::intrinsics::LocalEndpoints;
 use ftb_offline::config::{self, LoadOptions};
+use ftb_offline::dynamodb::{self, Database, DatabaseSettings};
 use ftb_offline::lambda::build::BuildMode;
 use ftb_offline::{Emulator, EmulatorOptions};
 use std::path::PathBuf;
@@ -54,12 +55,13 @@ struct Common {
 enum Command {
     /// Run the emulator: build the handlers, then serve the APIs until Ctrl-C.
     Start(StartArgs),
-    /// Start DynamoDB Local in Docker and create the tables, then run the emulator.
+    /// Start DynamoDB Local in Docker (or reuse the running one) and create the tables, then run the emulator.
+    /// Ctrl-C stops the emulator and leaves the database running.
     #[command(name = "start:with-db")]
-    StartWithDb(StartArgs),
-    /// Stop this service's DynamoDB Local container.
+    StartWithDb(StartWithDbArgs),
+    /// Stop and remove this service's DynamoDB Local container (only that one).
     #[command(name = "stop:db")]
-    StopDb,
+    StopDb(StopDbArgs),
     /// Invoke a function through a running emulator's Lambda API.
     Invoke(InvokeArgs),
     /// Print the fully resolved service: functions with their environment and events, resources.
@@ -86,6 +88,40 @@ struct StartArgs {
     /// Where handlers reach DynamoDB (AWS_ENDPOINT_URL_DYNAMODB).
     #[arg(long, default_value = ftb_offline::DEFAULT_DYNAMODB_ENDPOINT)]
     dynamodb_endpoint: String,
+}
+
+#[derive(Args)]
+struct StartWithDbArgs {
+    #[command(flatten)]
+    start: StartArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// DynamoDB Local's port on 127.0.0.1 (default custom.dynamodb.start.port, else 8000; 0 picks a free one).
+    #[arg(long)]
+    db_port: Option<u16>,
+    /// Keep the data in a named Docker volume, so it survives stop:db (default: in memory).
+    #[arg(long)]
+    persist: bool,
+    /// The DynamoDB Local image (default custom.dynamodb.start.dockerImage, else amazon/dynamodb-local:latest).
+    #[arg(long)]
+    db_image: Option<String>,
+    /// Without a Docker engine, run DynamoDB Local from this folder (DynamoDBLocal.jar) with Java.
+    #[arg(long, env = "FTB_DYNAMODB_LOCAL_DIR")]
+    dynamodb_local_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct StopDbArgs {
+    /// Also remove the volume (or folder) that keeps the data of --persist.
+    #[arg(long)]
+    purge: bool,
+    /// Where a DynamoDB Local run without Docker came from (its state is found without it; kept for symmetry).
+    #[arg(long, env = "FTB_DYNAMODB_LOCAL_DIR", hide = true)]
+    dynamodb_local_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -147,19 +183,12 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     let common = cli.common;
     match cli.command {
-        Command::Start(args) => start(&common, args).await,
-        Command::StartWithDb(_) => Err(not_yet(
-            "start:with-db (DynamoDB Local through Docker)",
-            "use `ftb-offline start` with a DynamoDB Local you run yourself, and --dynamodb-endpoint",
-        )),
-        Command::StopDb => Err(not_yet("stop:db", "stop the DynamoDB Local you started yourself")),
+        Command::Start(args) => start(&common, args, None).await,
+        Command::StartWithDb(args) => start_with_db(&common, args).await,
+        Command::StopDb(args) => stop_db(&common, args).await,
         Command::Invoke(args) => invoke(&common, args).await,
         Command::Config(args) => print_config(&common, args),
     }
-}
-
-fn not_yet(what: &str, meanwhile: &str) -> String {
-    format!("{what} is not available in this version of ftb-offline yet; meanwhile, {meanwhile}")
 }
 
 fn load_options(common: &Common) -> LoadOptions {
@@ -171,7 +200,40 @@ fn load_options(common: &Common) -> LoadOptions {
     }
 }
 
-async fn start(common: &Common, args: StartArgs) -> Result<(), String> {
+/// Starts (or reuses) DynamoDB Local, creates the tables, then runs the emulator against it.
+async fn start_with_db(common: &Common, args: StartWithDbArgs) -> Result<(), String> {
+    let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
+    let settings = db_settings(&service, &args.db);
+    let database = dynamodb::start(&settings).await.map_err(|e| e.to_string())?;
+    if service.dynamodb.migrate {
+        dynamodb::tables::ensure_tables(&service, &database.endpoint()).await.map_err(|e| e.to_string())?;
+    }
+    start(common, args.start, Some(database)).await
+}
+
+fn db_settings(service: &config::Service, args: &DbArgs) -> DatabaseSettings {
+    let mut settings = DatabaseSettings::for_service(service);
+    settings.port = args.db_port.unwrap_or(settings.port);
+    settings.persist |= args.persist;
+    settings.image = args.db_image.clone().unwrap_or(settings.image);
+    settings.local_dir = args.dynamodb_local_dir.clone();
+    settings
+}
+
+async fn stop_db(common: &Common, args: StopDbArgs) -> Result<(), String> {
+    let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
+    let mut settings = DatabaseSettings::for_service(&service);
+    settings.local_dir = args.dynamodb_local_dir;
+    let removed = dynamodb::stop(&settings, args.purge).await.map_err(|e| e.to_string())?;
+    if removed.is_empty() {
+        println!("no DynamoDB Local of ftb-offline's is running for {}; nothing to stop", service.service);
+    } else {
+        println!("stopped and removed {}", removed.join(", "));
+    }
+    Ok(())
+}
+
+async fn start(common: &Common, args: StartArgs, database: Option<Database>) -> Result<(), String> {
     let mut options = EmulatorOptions::new(&common.config);
     options.load = load_options(common);
     options.host = common.host.clone();
@@ -186,27 +248,48 @@ async fn start(common: &Common, args: StartArgs) -> Result<(), String> {
     options.max_concurrency = args.max_concurrency;
     options.watch = !args.no_watch;
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
-    options.dynamodb_endpoint = args.dynamodb_endpoint;
+    options.dynamodb_endpoint = database.as_ref().map_or(args.dynamodb_endpoint, Database::endpoint);
+    let signals = ShutdownSignals::install()?;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
-    tracing::warn!("start:with-db (DynamoDB Local through Docker) is not available in this version yet: handlers reach DynamoDB at --dynamodb-endpoint");
     tracing::info!("press Ctrl-C to stop");
-    let _ = tokio::signal::ctrl_c().await;
+    signals.wait().await;
     tracing::info!("stopping");
     emulator.stop().await;
+    if let Some(database) = database {
+        tracing::info!(
+            "DynamoDB Local keeps running on {} with its data; `ftb-offline stop:db` stops it",
+            database.endpoint()
+        );
+    }
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM, so `kill` and process managers stop the emulator as cleanly as Ctrl-C does.
+/// Installed before the emulator starts, so a signal that comes as soon as it reports ready is not lost.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<Self, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let install = |kind| signal(kind).map_err(|e| format!("cannot handle Ctrl-C and SIGTERM: {e}"));
+        Ok(Self { interrupt: install(SignalKind::interrupt())?, terminate: install(SignalKind::terminate())? })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }
 
 fn print_config(common: &Common, args: ConfigArgs) -> Result<(), String> {
     let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
-    let endpoints = LocalEndpoints {
-        host: match common.host.as_deref().unwrap_or(&service.offline.host) {
-            "0.0.0.0" | "::" => "127.0.0.1".to_string(),
-            other => other.to_string(),
-        },
-        http_port: common.http_port.unwrap_or(service.offline.http_port),
-        websocket_port: common.websocket_port.unwrap_or(service.offline.websocket_port),
-        lambda_port: common.lambda_port.unwrap_or(service.offline.lambda_port),
-    };
+    let ports = [common.http_port, common.websocket_port, common.lambda_port];
+    let endpoints = LocalEndpoints::with_overrides(&service, common.host.as_deref(), ports);
     let view = ftb_offline::view::resolved_view(&service, &endpoints).map_err(|e| e.to_string())?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&view).expect("JSON values serialise")),

@@ -60,7 +60,7 @@ fn opt_stage_and_region_come_from_the_options_then_the_file_then_defaults() {
             .unwrap();
     let env = env_of(&service, "fn");
     assert_eq!((env["S"].as_str(), env["R"].as_str(), env["ST"].as_str()), ("qa", "eu-west-1", "qa"));
-    let from_file = format!("service: demo\nprovider:\n  name: aws\n  stage: prod\n  region: ap-south-1\n");
+    let from_file = "service: demo\nprovider:\n  name: aws\n  stage: prod\n  region: ap-south-1\n".to_string();
     let service = load(&from_file).unwrap();
     assert_eq!((service.stage.as_str(), service.region.as_str()), ("prod", "ap-south-1"));
 }

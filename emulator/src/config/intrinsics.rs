@@ -30,6 +30,31 @@ pub struct LocalEndpoints {
 }
 
 impl LocalEndpoints {
+    /// The endpoints `serverless.yml` asks for (`custom.serverless-offline`), with optional overrides; the ports
+    /// actually bound may differ (port 0).
+    pub fn configured(service: &Service) -> Self {
+        Self::with_overrides(service, None, [None; 3])
+    }
+
+    /// As [`Self::configured`], with a listen host and `[http, websocket, lambda]` ports given on the command line.
+    pub fn with_overrides(service: &Service, host: Option<&str>, ports: [Option<u16>; 3]) -> Self {
+        let offline = &service.offline;
+        Self {
+            host: Self::client_host(host.unwrap_or(&offline.host)),
+            http_port: ports[0].unwrap_or(offline.http_port),
+            websocket_port: ports[1].unwrap_or(offline.websocket_port),
+            lambda_port: ports[2].unwrap_or(offline.lambda_port),
+        }
+    }
+
+    /// The address clients on this machine use for a listen address (127.0.0.1 for the wildcard ones).
+    pub fn client_host(listen: &str) -> String {
+        match listen {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn http_url(&self) -> String {
         format!("http://{}:{}", self.host, self.http_port)
     }

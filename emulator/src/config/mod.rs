@@ -180,6 +180,10 @@ fn build_service(
         Some(value) => typed(value.clone(), "custom.serverless-offline")?,
         None => OfflineSettings::default(),
     };
+    let dynamodb: DynamoDbLocalSettings = match custom.get("dynamodb").and_then(|d| d.get("start")) {
+        Some(value) => typed(value.clone(), "custom.dynamodb.start")?,
+        None => DynamoDbLocalSettings::default(),
+    };
     let functions = build_functions(top.remove("functions"), &service, &stage, &provider)?;
     let resources = build_resources(top.remove("resources"))?;
     Ok(Service {
@@ -190,6 +194,7 @@ fn build_service(
         functions,
         resources,
         offline,
+        dynamodb,
         custom,
         config_path: path.to_path_buf(),
         service_dir: service_dir.to_path_buf(),
@@ -317,7 +322,7 @@ fn section(part: &mut Map<String, Value>, name: &str, path: &str) -> Result<Map<
 }
 
 /// Deserialises `value` into `T`, naming the exact key and the expected type on failure.
-fn typed<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, ConfigError> {
+pub(crate) fn typed<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, ConfigError> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let inner = err.path().to_string();
         let full = if inner == "." || inner.is_empty() { path.to_string() } else { join_path(path, &inner) };

@@ -27,6 +27,8 @@ pub struct Service {
     pub functions: IndexMap<String, Function>,
     pub resources: Resources,
     pub offline: OfflineSettings,
+    /// `custom.dynamodb.start`, for `start:with-db`.
+    pub dynamodb: DynamoDbLocalSettings,
     pub custom: Value,
     /// The `serverless.yml` this was read from, and its folder (relative paths start there).
     pub config_path: PathBuf,
@@ -260,6 +262,41 @@ impl Default for OfflineSettings {
 }
 
 /// A boolean, also written as `"true"`/`"false"`: Serverless variables (`${param:…}`, `${env:…}`) give strings.
+/// `custom.dynamodb.start`, with serverless-dynamodb-local's key names. Its other keys (heapMax, seed…) are
+/// accepted and ignored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DynamoDbLocalSettings {
+    /// Host port DynamoDB Local listens on (8000).
+    pub port: u16,
+    /// `true` (the default) keeps the data in memory; `false` keeps it on disk, as `--persist` does.
+    #[serde(deserialize_with = "lenient_bool")]
+    pub in_memory: bool,
+    /// The image to run (amazon/dynamodb-local:latest).
+    pub docker_image: String,
+    /// Use a DynamoDB Local that is already running on `port` instead of starting one.
+    #[serde(deserialize_with = "lenient_bool")]
+    pub no_start: bool,
+    /// Create the tables from `resources` (serverless-dynamodb-local's `migrate`); on unless set to false.
+    #[serde(deserialize_with = "lenient_bool")]
+    pub migrate: bool,
+}
+
+/// Amazon's DynamoDB Local image.
+pub const DEFAULT_DYNAMODB_IMAGE: &str = "amazon/dynamodb-local:latest";
+
+impl Default for DynamoDbLocalSettings {
+    fn default() -> Self {
+        Self {
+            port: 8000,
+            in_memory: true,
+            docker_image: DEFAULT_DYNAMODB_IMAGE.to_string(),
+            no_start: false,
+            migrate: true,
+        }
+    }
+}
+
 fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     match Value::deserialize(deserializer)? {
         Value::Bool(b) => Ok(b),

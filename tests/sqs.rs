@@ -42,7 +42,7 @@ async fn every_operation_through_the_sdk() {
     );
     assert_eq!(sqs.get_queue_url().queue_name("runtime-queue").send().await.unwrap().queue_url(), Some(url.as_str()));
     let listed = sqs.list_queues().queue_name_prefix("runtime").send().await.unwrap();
-    assert_eq!(listed.queue_urls(), [url.clone()]);
+    assert_eq!(listed.queue_urls(), std::slice::from_ref(&url));
     assert!(sqs.list_queues().send().await.unwrap().queue_urls().len() >= 6, "the queues from resources are there too");
     sqs.set_queue_attributes()
         .queue_url(&url)
@@ -380,7 +380,7 @@ async fn a_failing_message_is_retried_then_moved_to_the_dead_letter_queue_and_co
     assert_eq!(record["md5OfBody"], format!("{:x}", md5_hex("fail-always")));
     let sources =
         sqs.list_dead_letter_source_queues().queue_url(queue_url(&emulator, "work-dlq-dev")).send().await.unwrap();
-    assert_eq!(sources.queue_urls(), [url.clone()]);
+    assert_eq!(sources.queue_urls(), std::slice::from_ref(&url));
     assert!(
         eventually(Duration::from_secs(5), || emulator.sqs().queue("work-dlq-dev").unwrap().attributes()
             ["ApproximateNumberOfMessages"]

@@ -45,7 +45,16 @@ pub async fn table(root: &Path) -> String {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("serverless.yml"), SERVICE).unwrap();
     let args = [
-        "start:with-db", "--no-build", "--db-port", "0", "--http-port", "0", "--websocket-port", "0", "--lambda-port", "0",
+        "start:with-db",
+        "--no-build",
+        "--db-port",
+        "0",
+        "--http-port",
+        "0",
+        "--websocket-port",
+        "0",
+        "--lambda-port",
+        "0",
     ];
     cli::run(&binary, &dir, &["stop:db"]);
     let (mut fresh, mut reused) = (Vec::new(), Vec::new());

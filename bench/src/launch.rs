@@ -16,8 +16,20 @@ pub async fn table(root: &Path) -> String {
     let param = format!("benchOut={}", out.display());
     // The handlers in release, as the emulator runs them with --release.
     let args = [
-        "start", "--no-build", "--release", "--no-watch", "-c", &config, "--param", &param, "--http-port", "0",
-        "--websocket-port", "0", "--lambda-port", "0",
+        "start",
+        "--no-build",
+        "--release",
+        "--no-watch",
+        "-c",
+        &config,
+        "--param",
+        &param,
+        "--http-port",
+        "0",
+        "--websocket-port",
+        "0",
+        "--lambda-port",
+        "0",
     ];
     let _ = cli::start_until_ready(&binary, root, &args); // warms the page cache
     let mut launches = Vec::new();

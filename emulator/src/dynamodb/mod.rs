@@ -18,8 +18,10 @@ use std::path::PathBuf;
 /// Where DynamoDB Local should run and how: `custom.dynamodb.start` from `serverless.yml`, then the command line.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
-    /// The service it belongs to: it names the container and the volume.
+    /// The service and stage it belongs to: they name the container and the volume, so each stage has its own
+    /// database, as it has its own tables on AWS.
     pub service: String,
+    pub stage: String,
     /// Beside `serverless.yml`; the jar runner keeps its state and data under `.ftb-offline/` there.
     pub service_dir: PathBuf,
     /// Host port on 127.0.0.1; 0 picks a free one.
@@ -38,6 +40,7 @@ impl DatabaseSettings {
         let configured = &service.dynamodb;
         Self {
             service: service.service.clone(),
+            stage: service.stage.clone(),
             service_dir: service.service_dir.clone(),
             port: configured.port,
             persist: !configured.in_memory,
@@ -47,14 +50,10 @@ impl DatabaseSettings {
         }
     }
 
-    /// `ftb-offline-dynamodb-<service>`, in the characters Docker allows in names.
+    /// `ftb-offline-dynamodb-<service>-<stage>`, in the characters Docker allows in names.
     pub fn container_name(&self) -> String {
-        let service: String = self
-            .service
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
-            .collect();
-        format!("ftb-offline-dynamodb-{service}")
+        let name = format!("ftb-offline-dynamodb-{}-{}", self.service, self.stage);
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' }).collect()
     }
 
     /// The named volume that keeps the data with `--persist`.
@@ -149,6 +148,7 @@ mod tests {
     fn names_follow_the_service_in_characters_docker_accepts() {
         let settings = DatabaseSettings {
             service: "fault tolerant/app".into(),
+            stage: "dev".into(),
             service_dir: PathBuf::from("."),
             port: 8000,
             persist: false,
@@ -156,7 +156,7 @@ mod tests {
             local_dir: None,
             no_start: false,
         };
-        assert_eq!(settings.container_name(), "ftb-offline-dynamodb-fault-tolerant-app");
-        assert_eq!(settings.volume_name(), "ftb-offline-dynamodb-fault-tolerant-app-data");
+        assert_eq!(settings.container_name(), "ftb-offline-dynamodb-fault-tolerant-app-dev");
+        assert_eq!(settings.volume_name(), "ftb-offline-dynamodb-fault-tolerant-app-dev-data");
     }
 }

@@ -5,6 +5,9 @@ use crate::config::intrinsics::LocalEndpoints;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The access key id handlers get: shaped like Lambda's temporary ones (ASIA…), letters and digits only.
+pub const DUMMY_ACCESS_KEY_ID: &str = "ASIAFTBOFFLINELOCAL0";
+
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
     /// Key under `functions:` (`submitTask`).
@@ -62,9 +65,10 @@ impl FunctionSpec {
             ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string()),
             ("AWS_REGION", self.region.clone()),
             ("AWS_DEFAULT_REGION", self.region.clone()),
-            ("AWS_ACCESS_KEY_ID", "ftb-offline".into()),
-            ("AWS_SECRET_ACCESS_KEY", "ftb-offline".into()),
-            ("AWS_SESSION_TOKEN", "ftb-offline".into()),
+            // Dummy temporary credentials. DynamoDB Local accepts only letters and digits in key ids.
+            ("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID.into()),
+            ("AWS_SECRET_ACCESS_KEY", "ftbOfflineLocalSecret".into()),
+            ("AWS_SESSION_TOKEN", "ftbOfflineLocalSession".into()),
             ("LAMBDA_TASK_ROOT", self.working_dir.display().to_string()),
             ("LAMBDA_RUNTIME_DIR", self.working_dir.display().to_string()),
             ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_endpoint.clone()),

@@ -1,0 +1,219 @@
+//! The Fault Tolerant App end to end, started the way a user starts it (`ftb-offline start:with-db` on the
+//! repository's serverless.yml, with DynamoDB Local in Docker), driven over HTTP and a real WebSocket client.
+//! Each test runs its own stage, so its own tables, queues and database container, on free ports.
+
+use ftb_offline_tests::{repo_root, run_cli, CliProcess};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+const ALLOWED_ORIGIN: &str = "http://localhost:4200";
+const READY: Duration = Duration::from_secs(120);
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A running app: the `ftb-offline` process and where it answers.
+struct App {
+    process: Option<CliProcess>,
+    stage: String,
+    http: String,
+    websocket: String,
+}
+
+impl App {
+    fn start(stage: &str, params: &[&str]) -> Self {
+        let mut args = vec![
+            "start:with-db",
+            "--no-build",
+            "--no-watch",
+            "--stage",
+            stage,
+            "--db-port",
+            "0",
+            "--http-port",
+            "0",
+            "--websocket-port",
+            "0",
+            "--lambda-port",
+            "0",
+        ];
+        for param in params {
+            args.extend_from_slice(&["--param", param]);
+        }
+        let mut process = CliProcess::spawn(&repo_root(), &args, &[]);
+        let ready = process.wait_for_line("ready:", READY);
+        let url = |label: &str| ready.split(label).nth(1).and_then(|r| r.split([',', ' ']).next()).unwrap().to_string();
+        let (http, websocket) = (url("HTTP API on "), url("WebSocket API on "));
+        Self { process: Some(process), stage: stage.to_string(), http, websocket }
+    }
+
+    fn tasks_url(&self) -> String {
+        format!("{}/{}/tasks", self.http, self.stage)
+    }
+
+    async fn connect(&self) -> Socket {
+        let (socket, _) = tokio_tungstenite::connect_async(&self.websocket).await.expect("the WebSocket API accepts");
+        socket
+    }
+
+    async fn submit(&self, body: Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.tasks_url())
+            .header("Origin", ALLOWED_ORIGIN)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /tasks answers")
+    }
+
+    async fn tasks(&self) -> Vec<Value> {
+        let response = reqwest::Client::new().get(self.tasks_url()).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Ctrl-C, then `start:with-db` again: the database keeps running in between, with its data.
+    fn restart(mut self, params: &[&str]) -> App {
+        let status = self.process.take().expect("running").interrupt();
+        assert!(status.success(), "Ctrl-C stops the emulator cleanly");
+        let stage = std::mem::take(&mut self.stage); // the new App owns the database now
+        App::start(&stage, params)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        drop(self.process.take());
+        if !self.stage.is_empty() {
+            let _ = run_cli(&repo_root(), &["stop:db", "--stage", &self.stage], &[]);
+        }
+    }
+}
+
+/// The next JSON text message, skipping other frames; panics after `limit`.
+async fn next_json(socket: &mut Socket, limit: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("a message in time")
+            .expect("the socket stays open")
+            .expect("a good frame");
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+        }
+    }
+}
+
+/// Status pushes for `task_id` until one with a final status.
+async fn pushes_until_final(socket: &mut Socket, task_id: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let push = next_json(socket, Duration::from_secs(60)).await;
+        if push["taskId"] != task_id {
+            continue;
+        }
+        let last = push["status"] != "pending";
+        seen.push(push);
+        if last {
+            return seen;
+        }
+    }
+}
+
+fn stage(tag: &str) -> String {
+    format!("{tag}{}", std::process::id())
+}
+
+#[tokio::test]
+async fn a_submitted_task_turns_success_over_the_websocket() {
+    let app = App::start(&stage("e2eok"), &["failureRate=0"]);
+    let mut socket = app.connect().await;
+    socket.send(Message::text(r#"{"action":"ping"}"#)).await.unwrap();
+    assert_eq!(next_json(&mut socket, Duration::from_secs(20)).await, json!({"type": "pong"}));
+
+    let response = app.submit(json!({"answer": "42", "ignored": [1, 2]})).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["access-control-allow-origin"], ALLOWED_ORIGIN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "Task received");
+    let task_id = body["taskId"].as_str().expect("a generated taskId").to_string();
+
+    let pushes = pushes_until_final(&mut socket, &task_id).await;
+    assert_eq!(pushes.last().unwrap(), &json!({"taskId": task_id, "status": "success", "retries": 0}));
+    let tasks = app.tasks().await;
+    let task = tasks.iter().find(|t| t["taskId"] == task_id.as_str()).expect("GET /tasks lists it");
+    assert_eq!(
+        (task["status"].as_str(), task["answer"].as_str(), task["retries"].as_u64()),
+        (Some("success"), Some("42"), Some(0))
+    );
+    assert_eq!(task["errorMessage"], Value::Null);
+
+    // The same taskId again: refused, and the task is not reset.
+    let again = app.submit(json!({"taskId": task_id, "answer": "other"})).await;
+    assert_eq!(again.status(), 409);
+    let tasks = app.tasks().await;
+    let task = tasks.iter().find(|t| t["taskId"] == task_id.as_str()).unwrap();
+    assert_eq!((task["status"].as_str(), task["answer"].as_str()), (Some("success"), Some("42")));
+
+    // Malformed input: a clear 400, never a 502.
+    for bad in [r#"{"answer": 42}"#, "{not json", ""] {
+        let response = reqwest::Client::new().post(app.tasks_url()).body(bad).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{bad:?}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn cors_preflight_passes_for_the_frontend_origin_only() {
+    let app = App::start(&stage("e2ecors"), &[]);
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, app.tasks_url())
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let allowed = preflight(ALLOWED_ORIGIN).await.unwrap();
+    assert!(allowed.status().is_success());
+    assert_eq!(allowed.headers()["access-control-allow-origin"], ALLOWED_ORIGIN);
+    let methods = allowed.headers()["access-control-allow-methods"].to_str().unwrap().to_string();
+    assert!(methods.contains("POST") && methods.contains("GET"), "{methods}");
+
+    let refused = preflight("http://evil.example").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none(), "{:?}", refused.headers());
+    let listed =
+        reqwest::Client::new().get(app.tasks_url()).header("Origin", "http://evil.example").send().await.unwrap();
+    assert!(listed.headers().get("access-control-allow-origin").is_none(), "the function allows only CORS_ORIGINS");
+}
+
+#[tokio::test]
+async fn a_task_that_keeps_failing_lands_in_the_dlq_and_the_client_sees_error() {
+    let app = App::start(&stage("e2efail"), &["failureRate=1", "queueVisibilityTimeout=1"]);
+    let mut socket = app.connect().await;
+    let response = app.submit(json!({"taskId": "doomed", "answer": "never"})).await;
+    assert_eq!(response.status(), 201);
+
+    let pushes = pushes_until_final(&mut socket, "doomed").await;
+    let retries: Vec<u64> = pushes.iter().map(|p| p["retries"].as_u64().unwrap()).collect();
+    assert_eq!(retries, [1, 2, 3, 3], "three attempts (maxReceiveCount), then the DLQ: {pushes:?}");
+    assert_eq!(
+        pushes.last().unwrap(),
+        &json!({"taskId": "doomed", "status": "error", "retries": 3, "errorMessage": "Simulated failure on attempt 3"})
+    );
+    drop(socket);
+
+    // After a restart (the database keeps running), a task that succeeds; GET lists both, newest first.
+    let restarted = app.restart(&["failureRate=0"]);
+    let mut socket = restarted.connect().await;
+    assert_eq!(restarted.submit(json!({"taskId": "lucky"})).await.status(), 201);
+    let pushes = pushes_until_final(&mut socket, "lucky").await;
+    assert_eq!(pushes.last().unwrap()["status"], "success");
+    let tasks = restarted.tasks().await;
+    let listed: Vec<(&str, &str)> =
+        tasks.iter().map(|t| (t["taskId"].as_str().unwrap(), t["status"].as_str().unwrap())).collect();
+    assert_eq!(listed, [("lucky", "success"), ("doomed", "error")]);
+}

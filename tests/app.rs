@@ -217,3 +217,66 @@ async fn a_task_that_keeps_failing_lands_in_the_dlq_and_the_client_sees_error() 
         tasks.iter().map(|t| (t["taskId"].as_str().unwrap(), t["status"].as_str().unwrap())).collect();
     assert_eq!(listed, [("lucky", "success"), ("doomed", "error")]);
 }
+
+/// `python3 -m http.server`, the README's one-line command for the dashboard, on a free port; stopped on drop.
+struct StaticServer {
+    child: std::process::Child,
+    origin: String,
+}
+
+impl StaticServer {
+    fn start(dir: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "-d"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 serves the dashboard");
+        let origin = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the static server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, origin }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn headless_chromium_submits_a_task_in_the_dashboard_and_sees_it_turn_success() {
+    let ui = StaticServer::start(&repo_root().join("examples/dashboard"));
+    // The page's origin is the one the stage allows, as http://localhost:4200 is for dev.
+    let cors = format!("corsOrigin={}", ui.origin);
+    let app = App::start(&stage("e2eui"), &["failureRate=0", &cors]);
+    let page = format!("{}/?api={}/{}&ws={}", ui.origin, app.http, app.stage, app.websocket);
+    let script = repo_root().join("tests/browser/dashboard.mjs");
+    assert!(
+        repo_root().join("tests/browser/node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: run the README's test command (scripts/test), which installs it"
+    );
+    let screenshot = repo_root().join("target/dashboard.png");
+    let output = tokio::process::Command::new("node")
+        .arg(&script)
+        .arg(&page)
+        .arg("from the browser")
+        .arg(&screenshot)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the browser run failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let row: Vec<&str> = seen["row"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert_eq!(&row[1..4], ["from the browser", "success", "0"], "{row:?}");
+    let listed = app.tasks().await;
+    assert!(listed.iter().any(|t| t["taskId"] == seen["taskId"] && t["status"] == "success"), "{listed:?}");
+}

@@ -1,0 +1,35 @@
+// Drives Debian's Chromium (headless) through the example dashboard: waits for the WebSocket to connect,
+// submits a task with the form, and waits until its row turns `success`. Prints one JSON line with what it saw;
+// exits non-zero (with the page's console) if anything does not happen in time.
+//
+//   node tests/browser/dashboard.mjs <dashboard URL> <answer> [screenshot.png]
+import { chromium } from "playwright-core";
+
+const [url, answer, screenshot] = process.argv.slice(2);
+const console_lines = [];
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage();
+  page.on("console", (message) => console_lines.push(`${message.type()}: ${message.text()}`));
+  page.on("pageerror", (error) => console_lines.push(`pageerror: ${error.message}`));
+  await page.goto(url);
+  await page.locator("#connection.open").waitFor({ timeout: 20000 });
+  await page.fill("#answer", answer);
+  await page.click("button[type=submit]");
+  await page.locator("#message").filter({ hasText: "Task received" }).waitFor({ timeout: 20000 });
+  const taskId = (await page.textContent("#message")).split(": ").pop().trim();
+  const status = page.locator(`tr[data-task-id="${taskId}"] td.status`);
+  await status.filter({ hasText: "success" }).waitFor({ timeout: 30000 });
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  const row = await page.locator(`tr[data-task-id="${taskId}"] td`).allTextContents();
+  console.log(JSON.stringify({ taskId, row }));
+} catch (error) {
+  console.error(`${error.message}\npage console:\n${console_lines.join("\n")}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -4,6 +4,7 @@
 
 use crate::store::ConnectionStore;
 use crate::task::StatusUpdate;
+use crate::{env, Error};
 use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures_util::future::join_all;
@@ -24,6 +25,12 @@ pub enum Delivery {
 }
 
 impl Pusher {
+    /// From the environment serverless.yml sets: `CONNECTIONS_TABLE` and `WEBSOCKET_ENDPOINT`.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, Error> {
+        let connections = ConnectionStore::new(config, env::required("CONNECTIONS_TABLE")?);
+        Ok(Self::new(config, &env::required("WEBSOCKET_ENDPOINT")?, connections))
+    }
+
     pub fn new(config: &aws_config::SdkConfig, endpoint: &str, connections: ConnectionStore) -> Self {
         let management = aws_sdk_apigatewaymanagement::config::Builder::from(config).endpoint_url(endpoint).build();
         Self { client: aws_sdk_apigatewaymanagement::Client::from_conf(management), connections }

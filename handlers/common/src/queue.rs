@@ -19,6 +19,13 @@ impl TaskMessage {
     }
 }
 
+/// Reports `message` as failed in a ReportBatchItemFailures response: SQS delivers it again later.
+pub fn batch_item_failure(message: &aws_lambda_events::sqs::SqsMessage) -> aws_lambda_events::sqs::BatchItemFailure {
+    let mut failure = aws_lambda_events::sqs::BatchItemFailure::default();
+    failure.item_identifier = message.message_id.clone().unwrap_or_default();
+    failure
+}
+
 /// How many times SQS has delivered the message, including this time (`ApproximateReceiveCount`).
 pub fn receive_count(message: &aws_lambda_events::sqs::SqsMessage) -> u32 {
     message.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1)

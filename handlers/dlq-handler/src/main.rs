@@ -1,10 +1,10 @@
 //! dlqHandler: tasks that kept failing arrive on the dead-letter queue. Each is marked `error`, keeping the last
 //! failure's message, and pushed to the browsers. A malformed message is logged and dropped, never poison.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fta_common::push::Pusher;
-use fta_common::queue::{receive_count, TaskMessage};
-use fta_common::store::{ConnectionStore, TaskStore};
+use fta_common::queue::{batch_item_failure, receive_count, TaskMessage};
+use fta_common::store::TaskStore;
 use fta_common::task::StatusUpdate;
 use fta_common::{env, Error};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -20,9 +20,7 @@ impl DlqHandler {
         for message in &event.payload.records {
             if let Err(err) = self.process(message).await {
                 tracing::error!(message_id = ?message.message_id, "cannot record the failed task, will retry: {err}");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                response.batch_item_failures.push(failure);
+                response.batch_item_failures.push(batch_item_failure(message));
             }
         }
         Ok(response)
@@ -50,10 +48,9 @@ impl DlqHandler {
 async fn main() -> Result<(), Error> {
     fta_common::init_logging();
     let config = fta_common::aws_config().await;
-    let connections = ConnectionStore::new(&config, env::required("CONNECTIONS_TABLE")?);
     let handler = DlqHandler {
         tasks: TaskStore::new(&config, env::required("TASKS_TABLE")?),
-        pusher: Pusher::new(&config, &env::required("WEBSOCKET_ENDPOINT")?, connections),
+        pusher: Pusher::from_env(&config)?,
     };
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event| handler.handle(event))).await

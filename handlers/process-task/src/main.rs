@@ -3,10 +3,10 @@
 //! pending and reports the message as failed, so SQS delivers it again and, after maxReceiveCount, moves it to
 //! the dead-letter queue. Every change is pushed to the browsers. A redelivered message never undoes a final state.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fta_common::push::Pusher;
-use fta_common::queue::{receive_count, TaskMessage};
-use fta_common::store::{ConnectionStore, TaskStore};
+use fta_common::queue::{batch_item_failure, receive_count, TaskMessage};
+use fta_common::store::TaskStore;
 use fta_common::task::StatusUpdate;
 use fta_common::{env, Error};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -36,9 +36,7 @@ impl ProcessTask {
                 }
             };
             if let Outcome::Retry = outcome {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = message.message_id.clone().unwrap_or_default();
-                response.batch_item_failures.push(failure);
+                response.batch_item_failures.push(batch_item_failure(message));
             }
         }
         Ok(response)
@@ -78,10 +76,9 @@ impl ProcessTask {
 async fn main() -> Result<(), Error> {
     fta_common::init_logging();
     let config = fta_common::aws_config().await;
-    let connections = ConnectionStore::new(&config, env::required("CONNECTIONS_TABLE")?);
     let handler = ProcessTask {
         tasks: TaskStore::new(&config, env::required("TASKS_TABLE")?),
-        pusher: Pusher::new(&config, &env::required("WEBSOCKET_ENDPOINT")?, connections),
+        pusher: Pusher::from_env(&config)?,
         failure_rate: env::failure_rate()?,
     };
     let handler = &handler;

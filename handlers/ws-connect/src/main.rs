@@ -1,22 +1,8 @@
 //! wsConnect, the `$connect` route: remembers the connection so status updates reach it.
 
-use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use fta_common::store::ConnectionStore;
-use fta_common::websocket::{connection_id, response};
-use fta_common::{env, Error};
-use lambda_runtime::{service_fn, LambdaEvent};
+use fta_common::websocket::{run_connection_route, ConnectionChange};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    fta_common::init_logging();
-    let config = fta_common::aws_config().await;
-    let connections = ConnectionStore::new(&config, env::required("CONNECTIONS_TABLE")?);
-    let connections = &connections;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-        let id = connection_id(&event.payload)?;
-        connections.add(id).await?;
-        tracing::info!(connection_id = id, "connected");
-        Ok::<ApiGatewayProxyResponse, Error>(response(200, None))
-    }))
-    .await
+async fn main() -> Result<(), fta_common::Error> {
+    run_connection_route(ConnectionChange::Add).await
 }

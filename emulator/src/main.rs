@@ -119,7 +119,7 @@ struct StopDbArgs {
     /// Also remove the volume (or folder) that keeps the data of --persist.
     #[arg(long)]
     purge: bool,
-    /// Where a DynamoDB Local run without Docker came from (its state is found without it; kept for symmetry).
+    /// DynamoDB Local runs from its jar here: without a Docker engine, stop only that, without an error about Docker.
     #[arg(long, env = "FTB_DYNAMODB_LOCAL_DIR", hide = true)]
     dynamodb_local_dir: Option<PathBuf>,
 }

@@ -42,9 +42,8 @@ impl App {
             args.extend_from_slice(&["--param", param]);
         }
         let mut process = CliProcess::spawn(&repo_root(), &args, &[]);
-        let ready = process.wait_for_line("ready:", READY);
-        let url = |label: &str| ready.split(label).nth(1).and_then(|r| r.split([',', ' ']).next()).unwrap().to_string();
-        let (http, websocket) = (url("HTTP API on "), url("WebSocket API on "));
+        let ready = process.wait_until_ready(READY);
+        let (http, websocket) = (ready.address("HTTP API on "), ready.address("WebSocket API on "));
         Self { process: Some(process), stage: stage.to_string(), http, websocket }
     }
 

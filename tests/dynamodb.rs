@@ -92,9 +92,8 @@ impl TestService {
             args.extend_from_slice(&["--db-port", "0"]);
         }
         let mut process = CliProcess::spawn(self.path(), &args, env);
-        let ready = process.wait_for_line("ready:", READY);
-        let endpoint = ready.split("DynamoDB at ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap();
-        (process, endpoint.to_string())
+        let endpoint = process.wait_until_ready(READY).address("DynamoDB at ");
+        (process, endpoint)
     }
 }
 

@@ -14,6 +14,8 @@ pub async fn table(root: &Path) -> String {
     let config = config.display().to_string();
     let out = std::env::temp_dir().join(format!("ftb-bench-launch-{}.csv", std::process::id()));
     let param = format!("benchOut={}", out.display());
+    // A fixed Lambda port, free again after each run, so the burst knows where to go.
+    let lambda_port = free_port().to_string();
     // The handlers in release, as the emulator runs them with --release.
     let args = [
         "start",
@@ -29,7 +31,7 @@ pub async fn table(root: &Path) -> String {
         "--websocket-port",
         "0",
         "--lambda-port",
-        "0",
+        &lambda_port,
     ];
     let _ = cli::start_until_ready(&binary, root, &args); // warms the page cache
     let mut launches = Vec::new();
@@ -37,11 +39,7 @@ pub async fn table(root: &Path) -> String {
         launches.push(cli::start_until_ready(&binary, root, &args).ready_after);
     }
     let launch = median(launches);
-    let lambda_port = free_port().to_string();
-    let mut fixed = args.to_vec();
-    let at = fixed.iter().position(|a| *a == "--lambda-port").expect("the port flag") + 1;
-    fixed[at] = &lambda_port;
-    let running = cli::start_until_ready(&binary, root, &fixed);
+    let running = cli::start_until_ready(&binary, root, &args);
     let idle = cli::resident_mib(running.pid());
     burst(lambda_port.parse().unwrap()).await;
     let loaded = cli::resident_mib(running.pid());

@@ -225,6 +225,11 @@ impl CliProcess {
         }
     }
 
+    /// Waits for the emulator's `ready:` line, which names every bound endpoint.
+    pub fn wait_until_ready(&mut self, limit: Duration) -> ReadyLine {
+        ReadyLine(self.wait_for_line("ready:", limit))
+    }
+
     /// Sends Ctrl-C (SIGINT) and waits for the exit status.
     pub fn interrupt(mut self) -> std::process::ExitStatus {
         // SAFETY: kill(2) on our own child's pid.
@@ -252,6 +257,17 @@ impl Drop for CliProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `ready: HTTP API on http://…, WebSocket API on ws://…, Lambda and SQS APIs on http://…, DynamoDB at http://…`
+pub struct ReadyLine(pub String);
+
+impl ReadyLine {
+    /// The address written after `label` (`"HTTP API on "`, `"DynamoDB at "`).
+    pub fn address(&self, label: &str) -> String {
+        let rest = self.0.split(label).nth(1).unwrap_or_else(|| panic!("no {label:?} in {:?}", self.0));
+        rest.split([',', ' ']).next().unwrap_or_default().to_string()
     }
 }
 

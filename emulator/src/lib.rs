@@ -8,6 +8,8 @@
 //! - [`sqs`]: queues, the SQS API and event source mappings.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
+//! - [`functions`]: `serverless.yml` functions → built, staged binaries and specs ready to run.
+//! - [`live`], [`watch`]: hot reload of the handler crates and live edits of `serverless.yml`.
 //! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts as constants; [`view`]: `config` output.
 
 pub mod apigw;
@@ -16,7 +18,9 @@ pub mod config;
 pub mod dynamodb;
 pub mod endpoint;
 mod error;
+pub mod functions;
 pub mod lambda;
+pub mod live;
 pub mod server;
 pub mod sqs;
 pub mod view;
@@ -24,14 +28,17 @@ pub mod watch;
 
 pub use error::Error;
 
+use apigw::http::HttpGateway;
 use apigw::websocket::server::{WebSocketGateway, WsLimits};
+use arc_swap::ArcSwap;
 use config::intrinsics::{Intrinsics, LocalEndpoints};
 use config::{Event, LoadOptions, Service};
-use lambda::build::{BuildMode, Workspace};
-use lambda::spec::FunctionSpec;
+use functions::Handlers;
+use lambda::build::BuildMode;
 use lambda::{Lambda, PoolSettings};
+use live::{ConfigReloads, Live, Reloads};
 use server::ShutdownTrigger;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +62,8 @@ pub struct EmulatorOptions {
     /// Overrides `custom.serverless-offline.terminateIdleLambdaTime`.
     pub idle_timeout: Option<Duration>,
     pub dynamodb_endpoint: String,
+    /// Create the tables of a live-edited `serverless.yml` at `dynamodb_endpoint` (`start:with-db` does).
+    pub migrate_tables: bool,
     /// Overrides API Gateway's integration timeouts (29 s REST; the function's timeout + 0.5 s, at most 30 s, for
     /// HTTP APIs), so tests can reach them quickly.
     pub integration_timeout: Option<Duration>,
@@ -62,7 +71,8 @@ pub struct EmulatorOptions {
     /// `webSocketHardTimeout`, API Gateway's 10 minutes and 2 hours).
     pub websocket_idle_timeout: Option<Duration>,
     pub websocket_max_duration: Option<Duration>,
-    /// Rebuild and reload handlers when their source changes (the CLI's default; off with `--no-watch`).
+    /// Rebuild and reload handlers when their source changes, and apply edits of `serverless.yml` (the CLI's
+    /// default; off with `--no-watch`).
     pub watch: bool,
 }
 
@@ -79,6 +89,7 @@ impl EmulatorOptions {
             max_concurrency: 10,
             idle_timeout: None,
             dynamodb_endpoint: DEFAULT_DYNAMODB_ENDPOINT.to_string(),
+            migrate_tables: false,
             integration_timeout: None,
             websocket_idle_timeout: None,
             websocket_max_duration: None,
@@ -89,13 +100,14 @@ impl EmulatorOptions {
 
 /// A running emulator. Dropping it stops it too; [`Emulator::stop`] waits until everything has ended.
 pub struct Emulator {
-    service: Arc<Service>,
+    service: Arc<ArcSwap<Service>>,
     endpoints: LocalEndpoints,
     lambda: Arc<Lambda>,
     websocket: Arc<WebSocketGateway>,
     sqs: Arc<sqs::model::Sqs>,
-    reloads: Arc<watch::Reloads>,
-    _watcher: Option<watch::Watcher>,
+    reloads: Arc<Reloads>,
+    /// What live edits change; shared with the watcher.
+    live: Arc<tokio::sync::Mutex<Live>>,
     /// This emulator's staged binaries, removed when it stops.
     staging: Option<PathBuf>,
     trigger: ShutdownTrigger,
@@ -108,27 +120,48 @@ impl Emulator {
         let (trigger, shutdown) = server::shutdown_pair();
         let (listeners, endpoints) = Listeners::bind(&service, &options).await?;
         report_unsupported_events(&service);
-        let (specs, handlers) = function_specs(&service, &endpoints, &options).await?;
+        let handlers = Handlers::prepare(&service, options.build).await?;
+        let staged = handlers.as_ref().map(|h| h.staged.clone()).unwrap_or_default();
+        let specs = functions::specs(&service, &endpoints, &options, &staged)?;
         let idle_timeout =
             options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
         let lambda = Lambda::start(specs, &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout });
-        let reloads = Arc::new(watch::Reloads::default());
-        let staging = handlers.as_ref().map(|h| h.workspace.staging_dir(&h.instance));
-        let watcher = match handlers {
-            Some(handlers) if options.watch => {
-                Some(watch::start(handlers, lambda.clone(), reloads.clone(), shutdown.clone())?)
-            }
-            _ => None,
-        };
-        let sqs = start_sqs(&service, &endpoints, &lambda, shutdown.clone())?;
+        let staging = handlers.as_ref().map(Handlers::staging_dir);
+        let sqs = sqs::model::Sqs::new(&service.region, &endpoints.lambda_url());
+        let (queues, mappings) = start_sqs(&service, &endpoints, &lambda, &sqs, shutdown.clone())?;
         let router = Arc::new(endpoint::Endpoint { lambda: lambda.clone(), sqs: sqs.clone() });
-        let gateway = Arc::new(apigw::http::HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?);
+        let gateway =
+            Arc::new(ArcSwap::from_pointee(HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?));
         let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), websocket_limits(&service, &options)));
-        log_routes(&gateway, &websocket, &endpoints);
+        for line in route_lines(&gateway.load(), &websocket, &endpoints) {
+            tracing::info!(target: "routes", "{line}");
+        }
+        let service = Arc::new(ArcSwap::from_pointee(service));
+        let live = Live::new(
+            options.clone(),
+            endpoints.clone(),
+            service.clone(),
+            lambda.clone(),
+            gateway.clone(),
+            websocket.clone(),
+            sqs.clone(),
+            queues,
+            mappings,
+            handlers,
+        );
+        let reloads = live.reloads.clone();
+        let live = Arc::new(tokio::sync::Mutex::new(live));
+        if options.watch {
+            watch::start(live.clone(), shutdown.clone())?;
+        }
         let ws = websocket.clone();
         let servers = vec![
             server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
-            server::serve(listeners.http, move |request, peer| gateway.clone().handle(request, peer), shutdown.clone()),
+            server::serve(
+                listeners.http,
+                move |request, peer| gateway.load_full().handle(request, peer),
+                shutdown.clone(),
+            ),
             server::serve(listeners.websocket, move |request, peer| ws.clone().handle(request, peer), shutdown),
         ];
         tracing::info!(
@@ -137,20 +170,9 @@ impl Emulator {
             endpoints.websocket_url(),
             endpoints.lambda_url(),
             options.dynamodb_endpoint,
-            service.functions.len()
+            lambda.functions().len()
         );
-        Ok(Self {
-            service: Arc::new(service),
-            endpoints,
-            lambda,
-            websocket,
-            sqs,
-            reloads,
-            _watcher: watcher,
-            staging,
-            trigger,
-            servers,
-        })
+        Ok(Self { service, endpoints, lambda, websocket, sqs, reloads, live, staging, trigger, servers })
     }
 
     /// Where each API answers, with the real bound ports.
@@ -158,17 +180,29 @@ impl Emulator {
         &self.endpoints
     }
 
-    pub fn service(&self) -> &Service {
-        &self.service
+    /// The service as last applied (a live edit replaces it).
+    pub fn service(&self) -> Arc<Service> {
+        self.service.load_full()
     }
 
     pub fn lambda(&self) -> &Arc<Lambda> {
         &self.lambda
     }
 
-    /// Hot reloads so far: (succeeded, failed builds).
+    /// Hot reloads of the handler crates so far: (succeeded, failed builds).
     pub fn reloads(&self) -> (u64, u64) {
-        self.reloads.counts()
+        self.reloads.builds()
+    }
+
+    /// Live edits of `serverless.yml` so far.
+    pub fn config_reloads(&self) -> ConfigReloads {
+        self.reloads.configs()
+    }
+
+    /// Applies `serverless.yml` as it is on disk now, as the watcher does after an edit.
+    pub async fn reload_config(&self) -> ConfigReloads {
+        self.live.lock().await.reload_config().await;
+        self.config_reloads()
     }
 
     /// The queues.
@@ -249,15 +283,14 @@ fn start_sqs(
     service: &Service,
     endpoints: &LocalEndpoints,
     lambda: &Arc<Lambda>,
+    sqs: &Arc<sqs::model::Sqs>,
     shutdown: server::Shutdown,
-) -> Result<Arc<sqs::model::Sqs>, Error> {
-    let sqs = sqs::model::Sqs::new(&service.region, &endpoints.lambda_url());
+) -> Result<(BTreeSet<String>, sqs::mapping::Mappings), Error> {
     let intrinsics = Intrinsics::new(service, endpoints);
-    sqs::resources::create_queues(service, &intrinsics, &sqs).map_err(|e| service.locate(e))?;
+    let queues = sqs::resources::define_queues(service, &intrinsics, sqs).map_err(|e| service.locate(e))?;
     let concurrency = |function: &str| lambda.find(function).map_or(1, |pool| pool.spec.max_concurrency);
-    let mappings = sqs::resources::mappings(service, &intrinsics, &sqs, concurrency).map_err(|e| service.locate(e))?;
-    sqs::mapping::start(sqs.clone(), lambda.clone(), mappings, shutdown);
-    Ok(sqs)
+    let mappings = sqs::resources::mappings(service, &intrinsics, sqs, concurrency).map_err(|e| service.locate(e))?;
+    Ok((queues, sqs::mapping::Mappings::start(sqs.clone(), lambda.clone(), mappings, shutdown)))
 }
 
 fn websocket_limits(service: &Service, options: &EmulatorOptions) -> WsLimits {
@@ -271,94 +304,32 @@ fn websocket_limits(service: &Service, options: &EmulatorOptions) -> WsLimits {
     }
 }
 
-/// Builds (or finds) the binaries and resolves each function's environment.
-async fn function_specs(
-    service: &Service,
+/// Every HTTP and WebSocket route with its URL and function, one line each, as logged at start and after a
+/// live edit that changes them.
+pub(crate) fn route_lines(
+    gateway: &HttpGateway,
+    websocket: &WebSocketGateway,
     endpoints: &LocalEndpoints,
-    options: &EmulatorOptions,
-) -> Result<(Vec<FunctionSpec>, Option<watch::Handlers>), Error> {
-    let mut binaries: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for function in service.functions.values() {
-        let Some(binary) = function.binary_name() else {
-            let location = service.locate(config::ConfigError::at_path(format!("functions.{}", function.key), ""));
-            return Err(Error::Build(format!(
-                "{}function `{}` names no Rust binary: set package.artifact to target/lambda/<binary>/bootstrap.zip (cargo-lambda's layout)",
-                location.location.map(|l| format!("{l}: ")).unwrap_or_default(),
-                function.key
-            )));
-        };
-        binaries.entry(binary).or_default().push(function.key.clone());
-    }
-    if binaries.is_empty() {
-        return Ok((Vec::new(), None));
-    }
-    let service_dir = service.service_dir.clone();
-    let workspace = tokio::task::spawn_blocking(move || Workspace::discover(&service_dir))
-        .await
-        .map_err(|e| Error::Build(format!("reading the cargo workspace failed: {e}")))??;
-    if let BuildMode::Build { release } = options.build {
-        workspace.build(&binaries, release).await?;
-    }
-    // A function whose binary is not there yet does not stop the others: it fails when invoked, as
-    // serverless-offline does with a missing handler. The others run from a staged copy (generation 0).
-    let instance = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-    let mut staged: BTreeMap<String, Result<PathBuf, String>> = BTreeMap::new();
-    for (name, functions) in &binaries {
-        let path = match workspace.missing(name, functions) {
-            Some(reason) => Err(reason),
-            None => workspace
-                .binary_path(name, options.build)
-                .and_then(|built| workspace.stage(&built, name, &instance, 0))
-                .map_err(|e| e.to_string()),
-        };
-        staged.insert(name.clone(), path);
-    }
-    let intrinsics = Intrinsics::new(service, endpoints);
-    let mut specs = Vec::new();
-    for function in service.functions.values() {
-        let name = function.binary_name().expect("checked above");
-        let (binary, unavailable) = match &staged[&name] {
-            Ok(path) => (path.clone(), None),
-            Err(reason) => (PathBuf::from(&name), Some(reason.clone())),
-        };
-        if let Some(reason) = &unavailable {
-            tracing::warn!("{reason}; invocations of {} will fail until it exists", function.key);
-        }
-        let environment = intrinsics.environment(function)?.into_iter().collect();
-        specs.push(FunctionSpec {
-            key: function.key.clone(),
-            name: function.name.clone(),
-            arn: FunctionSpec::arn_for(&service.region, &function.name),
-            binary_name: name,
-            working_dir: binary.parent().map(PathBuf::from).unwrap_or_default(),
-            binary,
-            handler: function.handler.clone().unwrap_or_else(|| "bootstrap".into()),
-            region: service.region.clone(),
-            runtime: function.runtime.clone().unwrap_or_else(|| "provided.al2023".into()),
-            memory_mb: function.memory_size_mb,
-            timeout: (!service.offline.no_timeout).then(|| Duration::from_secs_f64(function.timeout_seconds)),
-            max_concurrency: function.reserved_concurrency.map(|n| n as usize).unwrap_or(options.max_concurrency),
-            environment,
-            endpoints: endpoints.clone(),
-            dynamodb_endpoint: options.dynamodb_endpoint.clone(),
-            unavailable,
-        });
-    }
-    Ok((specs, Some(watch::Handlers { workspace: Arc::new(workspace), binaries, mode: options.build, instance })))
-}
-
-fn log_routes(gateway: &apigw::http::HttpGateway, websocket: &WebSocketGateway, endpoints: &LocalEndpoints) {
+) -> Vec<String> {
     let base = endpoints.http_url();
+    let mut lines = Vec::new();
     for route in gateway.routes().rest_routes() {
-        tracing::info!(target: "http", "{:<7} {base}{}{} → {}", route.method, gateway.rest_prefix(), route.resource, route.function);
+        lines.push(format!(
+            "{:<7} {base}{}{} → {}",
+            route.method,
+            gateway.rest_prefix(),
+            route.resource,
+            route.function
+        ));
     }
     for route in gateway.routes().http_api_routes() {
         let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
-        tracing::info!(target: "http", "{:<7} {base}{path} → {} (HTTP API)", route.method, route.function);
+        lines.push(format!("{:<7} {base}{path} → {} (HTTP API)", route.method, route.function));
     }
     for (route, function) in websocket.route_keys() {
-        tracing::info!(target: "websocket", "{route:<12} {} → {function}", endpoints.websocket_url());
+        lines.push(format!("{route:<12} {} → {function}", endpoints.websocket_url()));
     }
+    lines
 }
 
 fn report_unsupported_events(service: &Service) {

@@ -76,7 +76,7 @@ struct StartArgs {
     /// Build the handlers with `--release`.
     #[arg(long)]
     release: bool,
-    /// Do not rebuild and reload handlers when their source changes.
+    /// Do not rebuild and reload handlers when their source changes, nor apply edits of serverless.yml.
     #[arg(long)]
     no_watch: bool,
     /// Processes per function when it sets no reservedConcurrency.
@@ -208,7 +208,7 @@ async fn start_with_db(common: &Common, args: StartWithDbArgs) -> Result<(), Str
     if service.dynamodb.migrate {
         dynamodb::tables::ensure_tables(&service, &database.endpoint()).await.map_err(|e| e.to_string())?;
     }
-    start(common, args.start, Some(database)).await
+    start(common, args.start, Some((database, service.dynamodb.migrate))).await
 }
 
 fn db_settings(service: &config::Service, args: &DbArgs) -> DatabaseSettings {
@@ -233,7 +233,8 @@ async fn stop_db(common: &Common, args: StopDbArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn start(common: &Common, args: StartArgs, database: Option<Database>) -> Result<(), String> {
+/// Runs the emulator until Ctrl-C; with `start:with-db`, against its database (and whether to create tables).
+async fn start(common: &Common, args: StartArgs, database: Option<(Database, bool)>) -> Result<(), String> {
     let mut options = EmulatorOptions::new(&common.config);
     options.load = load_options(common);
     options.host = common.host.clone();
@@ -248,14 +249,15 @@ async fn start(common: &Common, args: StartArgs, database: Option<Database>) -> 
     options.max_concurrency = args.max_concurrency;
     options.watch = !args.no_watch;
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
-    options.dynamodb_endpoint = database.as_ref().map_or(args.dynamodb_endpoint, Database::endpoint);
+    options.dynamodb_endpoint = database.as_ref().map_or(args.dynamodb_endpoint, |(db, _)| db.endpoint());
+    options.migrate_tables = database.as_ref().is_some_and(|(_, migrate)| *migrate);
     let signals = ShutdownSignals::install()?;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
     tracing::info!("press Ctrl-C to stop");
     signals.wait().await;
     tracing::info!("stopping");
     emulator.stop().await;
-    if let Some(database) = database {
+    if let Some((database, _)) = database {
         tracing::info!(
             "DynamoDB Local keeps running on {} with its data; `ftb-offline stop:db` stops it",
             database.endpoint()

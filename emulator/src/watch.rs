@@ -1,59 +1,32 @@
-//! Hot reload of the handler crates: a `notify` watcher on the packages that define the functions' binaries (and
-//! the local packages they depend on, never `target/`), debounced edits, an incremental `cargo build` of only the
-//! binaries affected, and a swap to the new binary without dropping anything: invocations already running finish
-//! on their old process, new ones start processes of the new build. A failed build keeps the old binary serving.
+//! Watching for edits: a `notify` watcher on `serverless.yml` and on the packages that define the functions'
+//! binaries (and the local packages they depend on, never `target/`). Edits are debounced, then handed to
+//! [`Live`]: an edited `serverless.yml` is reloaded first (it may add functions and crates to watch), then the
+//! binaries whose sources changed are rebuilt. One edit is handled at a time.
 
-use crate::lambda::build::{BuildMode, Workspace};
-use crate::lambda::Lambda;
+use crate::live::Live;
 use crate::server::Shutdown;
 use crate::Error;
 use notify::{EventKind, RecursiveMode, Watcher as _};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Mutex};
 
 /// How long edits must stay quiet before a rebuild starts (an editor's save is often several events).
 const DEBOUNCE: Duration = Duration::from_millis(80);
 
-/// What the watcher needs to rebuild and swap handlers.
-pub struct Handlers {
-    pub workspace: Arc<Workspace>,
-    /// Binary name → the function keys it serves.
-    pub binaries: BTreeMap<String, Vec<String>>,
-    pub mode: BuildMode,
-    /// This emulator's staging folder name.
-    pub instance: String,
+/// The file watcher and the folders it watches.
+struct Watching {
+    inner: notify::RecommendedWatcher,
+    folders: BTreeSet<PathBuf>,
+    config_path: PathBuf,
 }
 
-/// Reload outcomes so far.
-#[derive(Default)]
-pub struct Reloads {
-    succeeded: AtomicU64,
-    failed: AtomicU64,
-}
-
-impl Reloads {
-    pub fn counts(&self) -> (u64, u64) {
-        (self.succeeded.load(Ordering::SeqCst), self.failed.load(Ordering::SeqCst))
-    }
-}
-
-/// Keeps the file watcher alive; dropping it stops watching.
-pub struct Watcher {
-    _inner: notify::RecommendedWatcher,
-}
-
-pub fn start(
-    handlers: Handlers,
-    lambda: Arc<Lambda>,
-    reloads: Arc<Reloads>,
-    shutdown: Shutdown,
-) -> Result<Watcher, Error> {
+/// Starts watching; the task ends with `shutdown`.
+pub fn start(live: Arc<Mutex<Live>>, shutdown: Shutdown) -> Result<(), Error> {
     let (changes, received) = mpsc::unbounded_channel::<PathBuf>();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+    let inner = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event {
             if matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)) {
                 for path in event.paths {
@@ -62,27 +35,42 @@ pub fn start(
             }
         }
     })
-    .map_err(|err| Error::Unavailable(format!("cannot watch the handler sources: {err}; start with --no-watch")))?;
-    let folders: BTreeSet<&PathBuf> =
-        handlers.binaries.keys().flat_map(|binary| handlers.workspace.sources(binary)).collect();
-    for folder in &folders {
-        watcher.watch(folder, RecursiveMode::Recursive).map_err(|err| {
-            Error::Unavailable(format!("cannot watch {}: {err}; start with --no-watch", folder.display()))
-        })?;
+    .map_err(|err| Error::Unavailable(format!("cannot watch for edits: {err}; start with --no-watch")))?;
+    let config_path = live.try_lock().map(|l| absolute(&l.options.config_path)).expect("nobody else holds it yet");
+    let mut watching = Watching { inner, folders: BTreeSet::new(), config_path };
+    // Editors often replace a file rather than write it, so the folder is watched, not the file.
+    let config_dir = watching.config_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    watching.inner.watch(&config_dir, RecursiveMode::NonRecursive).map_err(|err| {
+        Error::Unavailable(format!("cannot watch {}: {err}; start with --no-watch", config_dir.display()))
+    })?;
+    watching.watch_sources(&live.try_lock().expect("nobody else holds it yet"))?;
+    tracing::info!(target: "watch", "watching {} and {} source folders for changes", watching.config_path.display(), watching.folders.len());
+    tokio::spawn(run(watching, live, received, shutdown));
+    Ok(())
+}
+
+impl Watching {
+    /// Watches the source folders of every binary not watched yet.
+    fn watch_sources(&mut self, live: &Live) -> Result<(), Error> {
+        let Some(handlers) = &live.handlers else { return Ok(()) };
+        let wanted: BTreeSet<PathBuf> =
+            handlers.binaries.keys().flat_map(|binary| handlers.workspace.sources(binary)).cloned().collect();
+        for folder in wanted.difference(&self.folders.clone()) {
+            self.inner.watch(folder, RecursiveMode::Recursive).map_err(|err| {
+                Error::Unavailable(format!("cannot watch {}: {err}; start with --no-watch", folder.display()))
+            })?;
+            self.folders.insert(folder.clone());
+        }
+        Ok(())
     }
-    tracing::info!(target: "watch", "watching {} source folders for changes", folders.len());
-    tokio::spawn(run(handlers, lambda, reloads, received, shutdown));
-    Ok(Watcher { _inner: watcher })
 }
 
 async fn run(
-    handlers: Handlers,
-    lambda: Arc<Lambda>,
-    reloads: Arc<Reloads>,
+    mut watching: Watching,
+    live: Arc<Mutex<Live>>,
     mut changes: mpsc::UnboundedReceiver<PathBuf>,
     mut shutdown: Shutdown,
 ) {
-    let mut generation = 0;
     loop {
         let first = tokio::select! {
             _ = shutdown.wait() => return,
@@ -92,17 +80,25 @@ async fn run(
         while let Ok(Some(path)) = tokio::time::timeout(DEBOUNCE, changes.recv()).await {
             changed.push(path);
         }
-        let affected = affected_binaries(&handlers, &changed);
-        if affected.is_empty() {
-            continue;
+        let (config_edits, sources): (Vec<PathBuf>, Vec<PathBuf>) =
+            changed.into_iter().partition(|path| absolute(path) == watching.config_path);
+        let mut live = live.lock().await;
+        if !config_edits.is_empty() && watching.config_path.is_file() {
+            live.reload_config().await;
+            if let Err(err) = watching.watch_sources(&live) {
+                tracing::warn!(target: "watch", "{err}");
+            }
         }
-        generation += 1;
-        rebuild(&handlers, &lambda, &reloads, &affected, generation).await;
+        let affected = affected_binaries(&live, &sources);
+        if !affected.is_empty() {
+            live.rebuild(&affected).await;
+        }
     }
 }
 
 /// The binaries whose sources include one of the changed files (ignoring build output and editor files).
-fn affected_binaries(handlers: &Handlers, changed: &[PathBuf]) -> BTreeMap<String, Vec<String>> {
+fn affected_binaries(live: &Live, changed: &[PathBuf]) -> BTreeMap<String, Vec<String>> {
+    let Some(handlers) = &live.handlers else { return BTreeMap::new() };
     let sources: Vec<&PathBuf> = changed.iter().filter(|p| is_source(p, &handlers.workspace.target_dir)).collect();
     handlers
         .binaries
@@ -123,33 +119,6 @@ fn is_source(path: &Path, target_dir: &Path) -> bool {
         && !name.ends_with(".swp")
 }
 
-async fn rebuild(
-    handlers: &Handlers,
-    lambda: &Lambda,
-    reloads: &Reloads,
-    affected: &BTreeMap<String, Vec<String>>,
-    generation: u64,
-) {
-    let release = matches!(handlers.mode, BuildMode::Build { release: true } | BuildMode::NoBuild { release: true });
-    let started = Instant::now();
-    tracing::info!(target: "watch", "source changed: rebuilding {}", affected.keys().cloned().collect::<Vec<_>>().join(", "));
-    if handlers.workspace.build(affected, release).await.is_err() {
-        reloads.failed.fetch_add(1, Ordering::SeqCst);
-        tracing::warn!(target: "watch", "the rebuild failed (the compiler's errors are above); the previous build keeps serving until the next good edit");
-        return;
-    }
-    for binary in affected.keys() {
-        let staged = handlers
-            .workspace
-            .binary_path(binary, BuildMode::Build { release })
-            .and_then(|built| handlers.workspace.stage(&built, binary, &handlers.instance, generation));
-        match staged {
-            Ok(path) => {
-                let functions = lambda.reload_binary(binary, &path);
-                tracing::info!(target: "watch", "reloaded {} ({binary}) {:.1} s after the change", functions.join(", "), started.elapsed().as_secs_f64());
-            }
-            Err(err) => tracing::warn!(target: "watch", "{err}"),
-        }
-    }
-    reloads.succeeded.fetch_add(1, Ordering::SeqCst);
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

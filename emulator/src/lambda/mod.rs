@@ -20,10 +20,8 @@ pub mod worker;
 use bytes::Bytes;
 use indexmap::IndexMap;
 use pool::FunctionPool;
-use runtime_api::RuntimeApi;
 use spec::FunctionSpec;
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// One invocation's input.
@@ -71,57 +69,110 @@ pub struct PoolSettings {
     pub idle_timeout: Duration,
 }
 
-/// The functions of a service and their processes.
+/// The functions of a service and their processes. The set of functions can change while it serves (a live
+/// edit of `serverless.yml`); an invocation keeps the pool it started on until it ends.
 pub struct Lambda {
-    pools: IndexMap<String, Arc<FunctionPool>>,
+    pools: RwLock<IndexMap<String, Arc<FunctionPool>>>,
+    idle_timeout: Duration,
+}
+
+/// What [`Lambda::apply`] changed, by function key.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FunctionChanges {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl FunctionChanges {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
 }
 
 impl Lambda {
     pub fn start(specs: Vec<FunctionSpec>, settings: &PoolSettings) -> Arc<Self> {
-        let arns: HashMap<String, String> = specs.iter().map(|s| (s.key.clone(), s.arn.clone())).collect();
-        let timeouts = specs.iter().map(|s| (s.key.clone(), s.timeout)).collect();
-        let runtime = RuntimeApi::new(arns, timeouts);
-        let pools = specs
-            .into_iter()
-            .map(|spec| (spec.key.clone(), FunctionPool::new(spec, runtime.clone(), settings.idle_timeout)))
-            .collect();
-        Arc::new(Self { pools })
+        let pools =
+            specs.into_iter().map(|spec| (spec.key.clone(), FunctionPool::new(spec, settings.idle_timeout))).collect();
+        Arc::new(Self { pools: RwLock::new(pools), idle_timeout: settings.idle_timeout })
     }
 
     /// Finds a function by key (`submitTask`), deployed name (`service-stage-submitTask`) or ARN, with an
     /// optional `:$LATEST` qualifier.
-    pub fn find(&self, name: &str) -> Option<&Arc<FunctionPool>> {
+    pub fn find(&self, name: &str) -> Option<Arc<FunctionPool>> {
         let name = name.find(":function:").map_or(name, |i| &name[i + ":function:".len()..]);
         let name = match name.rsplit_once(':') {
             Some((base, crate::aws::lambda::VERSION_LATEST)) => base,
             _ => name,
         };
-        self.pools.values().find(|pool| pool.spec.key == name || pool.spec.name == name)
+        let pools = self.pools.read().unwrap();
+        pools.values().find(|pool| pool.spec.key == name || pool.spec.name == name).cloned()
     }
 
-    pub fn functions(&self) -> impl Iterator<Item = &FunctionSpec> {
-        self.pools.values().map(|pool| &pool.spec)
+    /// The functions as they are now.
+    pub fn functions(&self) -> Vec<FunctionSpec> {
+        self.pools.read().unwrap().values().map(|pool| pool.spec.clone()).collect()
     }
 
     /// Invokes a function and waits for its result. `None` when no function has that name.
     pub async fn invoke(&self, name: &str, request: InvokeRequest) -> Option<InvokeResponse> {
-        let pool = self.find(name)?.clone();
+        let pool = self.find(name)?;
         Some(pool.invoke(request).await)
     }
 
     /// Hot reload: the functions that run `binary` start new processes from `path`.
     pub fn reload_binary(&self, binary: &str, path: &std::path::Path) -> Vec<String> {
         let mut reloaded = Vec::new();
-        for pool in self.pools.values().filter(|p| p.spec.binary_name == binary) {
+        for pool in self.pools.read().unwrap().values().filter(|p| p.spec.binary_name == binary) {
             pool.reload(path.to_path_buf());
             reloaded.push(pool.spec.key.clone());
         }
         reloaded
     }
 
+    /// Makes `specs` the set of functions. A function whose settings changed gets a new pool, which starts
+    /// from the build its old pool runs when the binary is the same; the old pool's warm processes stop, and
+    /// invocations already running on it finish there. Removed functions end the same way.
+    pub fn apply(&self, specs: Vec<FunctionSpec>) -> FunctionChanges {
+        let mut changes = FunctionChanges::default();
+        let mut pools = self.pools.write().unwrap();
+        let mut next = IndexMap::new();
+        for mut spec in specs {
+            let key = spec.key.clone();
+            match pools.get(&key) {
+                Some(pool) if pool.spec.same_settings(&spec) => {
+                    next.insert(key, pool.clone());
+                }
+                Some(pool) => {
+                    if pool.spec.binary_name == spec.binary_name {
+                        (spec.binary, spec.unavailable) = pool.current_binary();
+                        spec.working_dir = spec.binary.parent().map(Into::into).unwrap_or_default();
+                    }
+                    changes.changed.push(key.clone());
+                    next.insert(key, FunctionPool::new(spec, self.idle_timeout));
+                }
+                None => {
+                    changes.added.push(key.clone());
+                    next.insert(key, FunctionPool::new(spec, self.idle_timeout));
+                }
+            }
+        }
+        for (key, pool) in pools.iter() {
+            let replaced = next.get(key).is_none_or(|kept| !Arc::ptr_eq(kept, pool));
+            if replaced {
+                pool.shutdown();
+            }
+            if !next.contains_key(key) {
+                changes.removed.push(key.clone());
+            }
+        }
+        *pools = next;
+        changes
+    }
+
     /// Stops every handler process.
     pub fn shutdown(&self) {
-        for pool in self.pools.values() {
+        for pool in self.pools.read().unwrap().values() {
             pool.shutdown();
         }
     }

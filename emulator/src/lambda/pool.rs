@@ -42,7 +42,8 @@ enum Aftermath {
 }
 
 impl FunctionPool {
-    pub fn new(spec: FunctionSpec, runtime: Arc<RuntimeApi>, idle_timeout: Duration) -> Arc<Self> {
+    pub fn new(spec: FunctionSpec, idle_timeout: Duration) -> Arc<Self> {
+        let runtime = RuntimeApi::new(spec.arn.clone(), spec.timeout);
         let slots = Arc::new(Semaphore::new(spec.max_concurrency.max(1)));
         let binary =
             Mutex::new(Binary { path: spec.binary.clone(), generation: 0, unavailable: spec.unavailable.clone() });
@@ -201,6 +202,12 @@ impl FunctionPool {
             false
         });
         tracing::debug!(target: "lambda", function = %self.spec.key, generation, "reloaded");
+    }
+
+    /// The binary new processes start from, and why it cannot run if it cannot.
+    pub fn current_binary(&self) -> (std::path::PathBuf, Option<String>) {
+        let binary = self.binary.lock().unwrap();
+        (binary.path.clone(), binary.unavailable.clone())
     }
 
     /// Warm processes right now (for tests and benchmarks).

@@ -13,20 +13,20 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json as j, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The Runtime API of one function's processes.
 pub struct RuntimeApi {
-    /// The ARN per function key, for `Lambda-Runtime-Invoked-Function-Arn`.
-    arns: HashMap<String, String>,
-    /// Timeout per function key, for `Lambda-Runtime-Deadline-Ms`.
-    timeouts: HashMap<String, Option<std::time::Duration>>,
+    /// For `Lambda-Runtime-Invoked-Function-Arn`.
+    arn: String,
+    /// For `Lambda-Runtime-Deadline-Ms`; `None` with `noTimeout`.
+    timeout: Option<std::time::Duration>,
 }
 
 impl RuntimeApi {
-    pub fn new(arns: HashMap<String, String>, timeouts: HashMap<String, Option<std::time::Duration>>) -> Arc<Self> {
-        Arc::new(Self { arns, timeouts })
+    pub fn new(arn: String, timeout: Option<std::time::Duration>) -> Arc<Self> {
+        Arc::new(Self { arn, timeout })
     }
 
     /// Serves the Runtime API for one process until the returned trigger fires or is dropped. Returns the
@@ -76,8 +76,7 @@ impl RuntimeApi {
                 "the execution environment is being stopped",
             );
         };
-        let timeout = self.timeouts.get(&link.function).copied().flatten();
-        let deadline = SystemTime::now() + timeout.unwrap_or(std::time::Duration::from_secs(365 * 24 * 3600));
+        let deadline = SystemTime::now() + self.timeout.unwrap_or(std::time::Duration::from_secs(365 * 24 * 3600));
         let deadline_ms = deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         let _ = delivery.picked_up.send(deadline);
         let mut builder = Response::builder()
@@ -85,10 +84,7 @@ impl RuntimeApi {
             .header("content-type", "application/json")
             .header("lambda-runtime-aws-request-id", &delivery.request_id)
             .header("lambda-runtime-deadline-ms", deadline_ms.to_string())
-            .header(
-                "lambda-runtime-invoked-function-arn",
-                self.arns.get(&link.function).map(String::as_str).unwrap_or_default(),
-            )
+            .header("lambda-runtime-invoked-function-arn", &self.arn)
             .header("lambda-runtime-trace-id", &delivery.trace_id);
         if let Some(context) = &delivery.client_context {
             builder = builder.header("lambda-runtime-client-context", context);

@@ -8,7 +8,7 @@ use std::time::Duration;
 /// The access key id handlers get: shaped like Lambda's temporary ones (ASIA…), letters and digits only.
 pub const DUMMY_ACCESS_KEY_ID: &str = "ASIAFTBOFFLINELOCAL0";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSpec {
     /// Key under `functions:` (`submitTask`).
     pub key: String,
@@ -38,6 +38,18 @@ pub struct FunctionSpec {
 impl FunctionSpec {
     pub fn arn_for(region: &str, name: &str) -> String {
         format!("arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}")
+    }
+
+    /// Whether `other` runs differently, leaving aside which build of the binary each starts from (hot reload
+    /// moves that on).
+    pub fn same_settings(&self, other: &FunctionSpec) -> bool {
+        let unbuilt = |spec: &FunctionSpec| FunctionSpec {
+            binary: PathBuf::new(),
+            working_dir: PathBuf::new(),
+            unavailable: None,
+            ..spec.clone()
+        };
+        unbuilt(self) == unbuilt(other)
     }
 
     pub fn log_group(&self) -> String {

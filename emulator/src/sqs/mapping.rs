@@ -6,7 +6,7 @@
 use super::model::{Queue, Received, Sqs};
 use crate::aws::sqs::{MAX_BATCH, MAX_WAIT_SECONDS};
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
-use crate::server::Shutdown;
+use crate::server::{Shutdown, ShutdownTrigger};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
@@ -26,27 +26,92 @@ pub struct Mapping {
     pub region: String,
 }
 
-/// Starts the pollers of every mapping; they stop with `shutdown`.
-pub fn start(sqs: Arc<Sqs>, lambda: Arc<Lambda>, mappings: Vec<Mapping>, shutdown: Shutdown) {
-    for mapping in mappings {
-        tracing::info!(target: "sqs", "{} ← {} (batch {}, {} pollers{})", mapping.function, mapping.queue.name, mapping.batch_size, mapping.pollers,
-            if mapping.report_batch_item_failures { ", ReportBatchItemFailures" } else { "" });
-        let mapping = Arc::new(mapping);
-        for _ in 0..mapping.pollers.max(1) {
-            let (sqs, lambda, mapping, mut shutdown) = (sqs.clone(), lambda.clone(), mapping.clone(), shutdown.clone());
-            tokio::spawn(async move {
-                tokio::select! {
-                    _ = shutdown.wait() => {}
-                    _ = poll(&sqs, &lambda, &mapping) => {}
-                }
-            });
-        }
+impl Mapping {
+    /// The same mapping: same function, same queue (not one deleted and created again), same settings.
+    fn same_as(&self, other: &Mapping) -> bool {
+        self.function == other.function
+            && Arc::ptr_eq(&self.queue, &other.queue)
+            && self.batch_size == other.batch_size
+            && self.batching_window == other.batching_window
+            && self.report_batch_item_failures == other.report_batch_item_failures
+            && self.pollers == other.pollers
+            && self.region == other.region
+    }
+
+    fn describe(&self) -> String {
+        format!("{} ← {}", self.function, self.queue.name)
     }
 }
 
-async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping) {
+/// The running mappings. A live edit of `serverless.yml` starts new ones and stops removed ones; a stopped
+/// mapping finishes the batch it is running and receives no more.
+pub struct Mappings {
+    sqs: Arc<Sqs>,
+    lambda: Arc<Lambda>,
+    shutdown: Shutdown,
+    running: Vec<(Arc<Mapping>, ShutdownTrigger)>,
+}
+
+/// What [`Mappings::apply`] changed, as `function ← queue`.
+#[derive(Debug, Default)]
+pub struct MappingChanges {
+    pub started: Vec<String>,
+    pub stopped: Vec<String>,
+}
+
+impl Mappings {
+    /// Starts the pollers of every mapping; they all stop with `shutdown`.
+    pub fn start(sqs: Arc<Sqs>, lambda: Arc<Lambda>, mappings: Vec<Mapping>, shutdown: Shutdown) -> Self {
+        let mut this = Self { sqs, lambda, shutdown, running: Vec::new() };
+        this.apply(mappings);
+        this
+    }
+
+    /// Makes `mappings` the running set: unchanged ones keep running, the rest stop or start.
+    pub fn apply(&mut self, mappings: Vec<Mapping>) -> MappingChanges {
+        let mut changes = MappingChanges::default();
+        let (kept, stopped): (Vec<_>, Vec<_>) = std::mem::take(&mut self.running)
+            .into_iter()
+            .partition(|(running, _)| mappings.iter().any(|m| m.same_as(running)));
+        for (mapping, stop) in stopped {
+            stop.trigger();
+            tracing::info!(target: "sqs", "stopped {}", mapping.describe());
+            changes.stopped.push(mapping.describe());
+        }
+        self.running = kept;
+        for mapping in mappings {
+            if self.running.iter().any(|(running, _)| running.same_as(&mapping)) {
+                continue;
+            }
+            changes.started.push(mapping.describe());
+            let mapping = Arc::new(mapping);
+            let stop = self.spawn(mapping.clone());
+            self.running.push((mapping, stop));
+        }
+        changes
+    }
+
+    fn spawn(&self, mapping: Arc<Mapping>) -> ShutdownTrigger {
+        tracing::info!(target: "sqs", "{} (batch {}, {} pollers{})", mapping.describe(), mapping.batch_size, mapping.pollers,
+            if mapping.report_batch_item_failures { ", ReportBatchItemFailures" } else { "" });
+        let (trigger, stop) = crate::server::shutdown_pair();
+        for _ in 0..mapping.pollers.max(1) {
+            let (sqs, lambda, mapping) = (self.sqs.clone(), self.lambda.clone(), mapping.clone());
+            let (mut shutdown, stop) = (self.shutdown.clone(), stop.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = shutdown.wait() => {}
+                    _ = poll(&sqs, &lambda, &mapping, stop) => {}
+                }
+            });
+        }
+        trigger
+    }
+}
+
+async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, mut stop: Shutdown) {
     loop {
-        let batch = collect_batch(sqs, mapping).await;
+        let Some(batch) = collect_batch(sqs, mapping, &mut stop).await else { return };
         if batch.is_empty() {
             continue;
         }
@@ -78,14 +143,17 @@ async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping) {
     }
 }
 
-/// Up to `batch_size` messages: one long poll, then more until the batching window closes.
-async fn collect_batch(sqs: &Sqs, mapping: &Mapping) -> Vec<Received> {
-    let first = sqs
-        .receive(&mapping.queue, mapping.batch_size.min(MAX_BATCH), None, Duration::from_secs(MAX_WAIT_SECONDS))
-        .await;
-    let mut batch = first;
+/// Up to `batch_size` messages: one long poll, then more until the batching window closes. `None` once the
+/// mapping is stopped (only while nothing is received yet, so no message is left in flight).
+async fn collect_batch(sqs: &Sqs, mapping: &Mapping, stop: &mut Shutdown) -> Option<Vec<Received>> {
+    let long_poll =
+        sqs.receive(&mapping.queue, mapping.batch_size.min(MAX_BATCH), None, Duration::from_secs(MAX_WAIT_SECONDS));
+    let mut batch = tokio::select! {
+        _ = stop.wait() => return None,
+        first = long_poll => first,
+    };
     if batch.is_empty() || mapping.batching_window.is_zero() {
-        return batch;
+        return Some(batch);
     }
     let window_end = tokio::time::Instant::now() + mapping.batching_window;
     while batch.len() < mapping.batch_size {
@@ -96,7 +164,7 @@ async fn collect_batch(sqs: &Sqs, mapping: &Mapping) -> Vec<Received> {
         let wanted = (mapping.batch_size - batch.len()).min(MAX_BATCH);
         batch.extend(sqs.receive(&mapping.queue, wanted, None, left).await);
     }
-    batch
+    Some(batch)
 }
 
 /// The message ids a ReportBatchItemFailures answer names; `None` makes the whole batch fail (invalid JSON, an

@@ -281,15 +281,23 @@ pub struct Sqs {
     /// `http://127.0.0.1:4002`: queue URLs start here.
     endpoint: String,
     queues: RwLock<BTreeMap<String, Arc<Queue>>>,
+    /// Queues for checking definitions only: they say nothing.
+    scratch: bool,
 }
 
 impl Sqs {
     pub fn new(region: &str, endpoint: &str) -> Arc<Self> {
-        Arc::new(Self {
-            region: region.to_string(),
-            endpoint: endpoint.to_string(),
-            queues: RwLock::new(BTreeMap::new()),
-        })
+        Self::with_logging(region, endpoint, false)
+    }
+
+    /// Queues to check definitions against (a live edit of `serverless.yml`) without logging them.
+    pub fn scratch(region: &str, endpoint: &str) -> Arc<Self> {
+        Self::with_logging(region, endpoint, true)
+    }
+
+    fn with_logging(region: &str, endpoint: &str, scratch: bool) -> Arc<Self> {
+        let queues = RwLock::new(BTreeMap::new());
+        Arc::new(Self { region: region.to_string(), endpoint: endpoint.to_string(), queues, scratch })
     }
 
     /// CreateQueue: idempotent for the same attributes, as SQS is.
@@ -323,8 +331,24 @@ impl Sqs {
             changed: Notify::new(),
         });
         queues.insert(name.to_string(), queue.clone());
-        tracing::info!(target: "sqs", "queue {name} ready at {}", queue.url);
+        if !self.scratch {
+            tracing::info!(target: "sqs", "queue {name} ready at {}", queue.url);
+        }
         Ok(queue)
+    }
+
+    /// Brings a queue to a definition from `serverless.yml`: creates it, or gives an existing one exactly these
+    /// attributes (the rest back to SQS's defaults), keeping its messages. For start-up and live edits.
+    pub fn define_queue(&self, name: &str, attributes: &BTreeMap<String, String>) -> Result<Arc<Queue>, SqsError> {
+        let Ok(existing) = self.queue(name) else {
+            return self.create_queue(name, attributes);
+        };
+        let mut settings = QueueSettings { fifo: existing.settings().fifo, ..QueueSettings::default() };
+        settings.apply(attributes)?;
+        *existing.settings.lock().unwrap() = settings;
+        *existing.modified.lock().unwrap() = SystemTime::now();
+        existing.changed.notify_waiters();
+        Ok(existing)
     }
 
     pub fn queue(&self, name: &str) -> Result<Arc<Queue>, SqsError> {

@@ -6,7 +6,7 @@ use super::model::Sqs;
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Event, Service};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Queue properties that are SQS queue attributes.
@@ -21,7 +21,10 @@ const ATTRIBUTES: &[&str] = &[
     "RedrivePolicy",
 ];
 
-pub fn create_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> Result<(), ConfigError> {
+/// Creates the queues `resources` defines, or brings existing ones to their definition (a live edit). Returns
+/// their names.
+pub fn define_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> Result<BTreeSet<String>, ConfigError> {
+    let mut names = BTreeSet::new();
     for (logical, resource) in service.resources.resources.iter().filter(|(_, r)| r.kind == "AWS::SQS::Queue") {
         let path = format!("resources.Resources.{logical}.Properties");
         let properties = intrinsics.resolve(&resource.properties, &path)?.unwrap_or(Value::Null);
@@ -36,10 +39,11 @@ pub fn create_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> R
             attributes.insert(name.to_string(), text);
         }
         let name = intrinsics.physical_name(logical)?;
-        sqs.create_queue(&name, &attributes)
+        sqs.define_queue(&name, &attributes)
             .map_err(|err| ConfigError::at_path(&path, format!("the queue cannot be created: {}", err.message)))?;
+        names.insert(name);
     }
-    Ok(())
+    Ok(names)
 }
 
 /// One mapping per enabled `sqs` event. `concurrency(function)` caps its pollers.

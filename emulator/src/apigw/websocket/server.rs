@@ -12,6 +12,7 @@ use crate::config::intrinsics::WEBSOCKET_API;
 use crate::config::{Event, Service, DEFAULT_ROUTE_SELECTION_EXPRESSION};
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::Body;
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::Full;
@@ -46,16 +47,22 @@ pub struct WsLimits {
 pub struct WebSocketGateway {
     connections: Arc<Connections>,
     lambda: Arc<Lambda>,
-    routes: HashMap<String, WsRoute>,
-    /// `$request.body.action` → `["action"]`.
-    selection_path: Vec<String>,
+    /// Replaced by a live edit of `serverless.yml`; open connections route their next message by the new table.
+    routes: ArcSwap<WsRoutes>,
     stage: String,
     limits: WsLimits,
 }
 
-impl WebSocketGateway {
-    pub fn new(service: &Service, lambda: Arc<Lambda>, limits: WsLimits) -> Self {
-        let mut routes = HashMap::new();
+/// The route table from `serverless.yml`.
+struct WsRoutes {
+    by_key: HashMap<String, WsRoute>,
+    /// `$request.body.action` → `["action"]`.
+    selection_path: Vec<String>,
+}
+
+impl WsRoutes {
+    fn from_service(service: &Service) -> Self {
+        let mut by_key = HashMap::new();
         for function in service.functions.values() {
             for event in &function.events {
                 if let Event::Websocket(ws) = event {
@@ -63,7 +70,7 @@ impl WebSocketGateway {
                         function: function.key.clone(),
                         route_response: ws.route_response_selection_expression.is_some(),
                     };
-                    routes.insert(ws.route.clone(), route);
+                    by_key.insert(ws.route.clone(), route);
                 }
             }
         }
@@ -79,22 +86,40 @@ impl WebSocketGateway {
                 Vec::new()
             }
         };
+        Self { by_key, selection_path }
+    }
+
+    fn get(&self, key: &str) -> Option<WsRoute> {
+        self.by_key.get(key).cloned()
+    }
+}
+
+impl WebSocketGateway {
+    pub fn new(service: &Service, lambda: Arc<Lambda>, limits: WsLimits) -> Self {
         Self {
             connections: Arc::new(Connections::default()),
             lambda,
-            routes,
-            selection_path,
+            routes: ArcSwap::from_pointee(WsRoutes::from_service(service)),
             stage: service.stage.clone(),
             limits,
         }
+    }
+
+    /// Takes the routes of an edited `serverless.yml`; open connections stay open.
+    pub fn apply(&self, service: &Service) {
+        self.routes.store(Arc::new(WsRoutes::from_service(service)));
     }
 
     pub fn connections(&self) -> &Arc<Connections> {
         &self.connections
     }
 
-    pub fn route_keys(&self) -> impl Iterator<Item = (&String, &str)> {
-        self.routes.iter().map(|(key, route)| (key, route.function.as_str()))
+    /// Route key → function, sorted by route key.
+    pub fn route_keys(&self) -> Vec<(String, String)> {
+        let routes = self.routes.load();
+        let mut keys: Vec<_> = routes.by_key.iter().map(|(key, route)| (key.clone(), route.function.clone())).collect();
+        keys.sort();
+        keys
     }
 
     pub async fn handle(self: Arc<Self>, request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
@@ -132,7 +157,7 @@ impl WebSocketGateway {
         let host = request.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
         let (connection, outbound) = Connection::new(connection_id(), peer.ip().to_string(), user_agent, headers);
         let mut accept_headers = Vec::new();
-        if let Some(route) = self.routes.get("$connect") {
+        if let Some(route) = self.routes.load().get("$connect") {
             let request_id = uuid::Uuid::new_v4().to_string();
             let event = ws_events::connect_event(&connection, &query, &request_id, &self.api(&host));
             match self.invoke(&route.function, &event).await {
@@ -243,7 +268,7 @@ impl WebSocketGateway {
         };
         self.connections.remove(&connection.id);
         tracing::info!(target: "websocket", "disconnected {} ({code} {reason})", connection.id);
-        if let Some(route) = self.routes.get("$disconnect") {
+        if let Some(route) = self.routes.load().get("$disconnect") {
             let request_id = uuid::Uuid::new_v4().to_string();
             let event = ws_events::disconnect_event(&connection, code, &reason, &request_id, &self.api(&host));
             self.invoke(&route.function, &event).await;
@@ -253,8 +278,7 @@ impl WebSocketGateway {
     /// Routes one text message and sends back what API Gateway would.
     async fn route_message(&self, connection: &Connection, text: &str, host: &str) {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let route_key = self.select_route(text);
-        let Some((route_key, route)) = route_key.and_then(|key| self.routes.get(&key).map(|r| (key, r.clone()))) else {
+        let Some((route_key, route)) = self.select_route(text) else {
             let message = json!({"message": "Forbidden", "connectionId": connection.id, "requestId": request_id});
             let _ = self.connections.post(&connection.id, Bytes::from(message.to_string())).await;
             return;
@@ -274,15 +298,16 @@ impl WebSocketGateway {
     }
 
     /// The route for a message: the selection expression's value when a route has that key, else `$default`.
-    fn select_route(&self, text: &str) -> Option<String> {
+    /// The route key a message selects, and its route: the selection expression's value, else `$default`.
+    fn select_route(&self, text: &str) -> Option<(String, WsRoute)> {
+        let routes = self.routes.load();
         let selected = serde_json::from_str::<Value>(text).ok().and_then(|body| {
-            let value = self.selection_path.iter().try_fold(&body, |v, key| v.get(key))?;
+            let value = routes.selection_path.iter().try_fold(&body, |v, key| v.get(key))?;
             value.as_str().map(String::from)
         });
-        match selected {
-            Some(key) if self.routes.contains_key(&key) => Some(key),
-            _ => self.routes.contains_key("$default").then(|| "$default".to_string()),
-        }
+        selected
+            .and_then(|key| routes.get(&key).map(|route| (key, route)))
+            .or_else(|| routes.get("$default").map(|route| ("$default".to_string(), route)))
     }
 
     async fn invoke(&self, function: &str, event: &Value) -> Option<FunctionResult> {

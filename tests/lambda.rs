@@ -201,6 +201,41 @@ async fn event_invocations_run_in_the_background_and_dry_runs_do_not_run() {
 }
 
 #[tokio::test]
+async fn failed_event_invocations_are_retried_twice_with_growing_delays_unless_the_function_says_otherwise() {
+    let mut options = fixture_options();
+    options.async_retry_delay = Some(Duration::from_millis(300));
+    let emulator = start(options).await;
+    let client = lambda_client(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let attempts = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(dir.path().join(name)).unwrap_or_default().lines().map(String::from).collect()
+    };
+    let invoke_failing = |function: &'static str, file: &'static str| {
+        let payload = json!({"appendFile": dir.path().join(file), "fail": true}).to_string();
+        client
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(payload))
+            .send()
+    };
+    let sent = std::time::Instant::now();
+    let output = invoke_failing("echo", "retried").await.unwrap();
+    assert_eq!(output.status_code(), 202);
+    invoke_failing("echoOnce", "once").await.unwrap();
+
+    assert!(eventually(Duration::from_secs(2), || attempts("retried").len() == 1).await, "the first attempt ran");
+    assert!(eventually(Duration::from_secs(10), || attempts("retried").len() == 3).await, "two retries followed");
+    // 300 ms, then 600 ms: the third attempt cannot come sooner than 900 ms after the first.
+    assert!(sent.elapsed() >= Duration::from_millis(900), "retries waited: {:?}", sent.elapsed());
+    let retried = attempts("retried");
+    assert!(retried.iter().all(|id| *id == retried[0]), "every attempt has the request id: {retried:?}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(attempts("retried").len(), 3, "no fourth attempt");
+    assert_eq!(attempts("once").len(), 1, "maximumRetryAttempts: 0 means one attempt");
+}
+
+#[tokio::test]
 async fn tail_logs_carry_start_the_handlers_lines_end_and_report() {
     let emulator = start_fixtures().await;
     let client = lambda_client(&emulator);

@@ -20,6 +20,13 @@ pub mod lambda {
     /// Lambda bills in 1 ms increments (since December 2020).
     pub const BILLING_GRANULARITY_MS: f64 = 1.0;
     pub const VERSION_LATEST: &str = "$LATEST";
+    /// An asynchronous invocation that fails is retried twice by default, after 1 minute and then 2 more
+    /// ("How Lambda handles errors and retries with asynchronous invocation"). `MaximumRetryAttempts` is 0–2.
+    pub const ASYNC_RETRY_ATTEMPTS: u32 = 2;
+    pub const ASYNC_FIRST_RETRY_DELAY: Duration = Duration::from_secs(60);
+    /// Events are kept at most 6 hours by default; `MaximumEventAgeInSeconds` is 60–21600.
+    pub const ASYNC_MAX_EVENT_AGE_SECONDS: u32 = 6 * 3600;
+    pub const ASYNC_MIN_EVENT_AGE_SECONDS: u32 = 60;
 
     /// Error types in function error payloads (runtime API and troubleshooting docs).
     pub const ERROR_TIMEOUT: &str = "Sandbox.Timedout";

@@ -151,6 +151,8 @@ pub fn specs(
             memory_mb: function.memory_size_mb,
             timeout: (!service.offline.no_timeout).then(|| Duration::from_secs_f64(function.timeout_seconds)),
             max_concurrency: function.reserved_concurrency.map(|n| n as usize).unwrap_or(options.max_concurrency),
+            async_retries: function.maximum_retry_attempts,
+            max_event_age: Duration::from_secs(function.maximum_event_age_seconds.into()),
             environment,
             endpoints: endpoints.clone(),
             dynamodb_endpoint: options.dynamodb_endpoint.clone(),

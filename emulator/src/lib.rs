@@ -59,6 +59,9 @@ pub struct EmulatorOptions {
     pub build: BuildMode,
     /// Processes per function when it sets no `reservedConcurrency`.
     pub max_concurrency: usize,
+    /// The wait before the first retry of a failed asynchronous invocation (Lambda's 1 minute; the second
+    /// waits twice as long). Shorter for tests.
+    pub async_retry_delay: Option<Duration>,
     /// Overrides `custom.serverless-offline.terminateIdleLambdaTime`.
     pub idle_timeout: Option<Duration>,
     pub dynamodb_endpoint: String,
@@ -87,6 +90,7 @@ impl EmulatorOptions {
             lambda_port: None,
             build: BuildMode::Build { release: false },
             max_concurrency: 10,
+            async_retry_delay: None,
             idle_timeout: None,
             dynamodb_endpoint: DEFAULT_DYNAMODB_ENDPOINT.to_string(),
             migrate_tables: false,
@@ -125,7 +129,11 @@ impl Emulator {
         let specs = functions::specs(&service, &endpoints, &options, &staged)?;
         let idle_timeout =
             options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
-        let lambda = Lambda::start(specs, &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout });
+        let async_retry_delay = options.async_retry_delay.unwrap_or(aws::lambda::ASYNC_FIRST_RETRY_DELAY);
+        let lambda = Lambda::start(
+            specs,
+            &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout, async_retry_delay },
+        );
         let staging = handlers.as_ref().map(Handlers::staging_dir);
         let sqs = sqs::model::Sqs::new(&service.region, &endpoints.lambda_url());
         let (queues, mappings) = start_sqs(&service, &endpoints, &lambda, &sqs, shutdown.clone())?;

@@ -233,6 +233,20 @@ fn a_wrong_type_names_the_key_the_line_and_what_was_expected() {
 }
 
 #[test]
+fn asynchronous_retry_settings_default_to_lambdas_and_are_range_checked() {
+    let fn_with = |line: &str| format!("{BASE}functions:\n  fn:\n    handler: bootstrap\n{line}");
+    let service = load(&fn_with("    maximumRetryAttempts: 0\n    maximumEventAge: 60\n")).unwrap();
+    let function = &service.functions["fn"];
+    assert_eq!((function.maximum_retry_attempts, function.maximum_event_age_seconds), (0, 60));
+    let defaults = &load(&fn_with("")).unwrap().functions["fn"];
+    assert_eq!((defaults.maximum_retry_attempts, defaults.maximum_event_age_seconds), (2, 21600));
+    let err = error(&fn_with("    maximumRetryAttempts: 3\n"));
+    assert_error(&err, 7, "functions.fn.maximumRetryAttempts", &["from 0 to 2", "3"]);
+    let err = error(&fn_with("    maximumEventAge: 30\n"));
+    assert_error(&err, 7, "functions.fn.maximumEventAge", &["from 60 to 21600"]);
+}
+
+#[test]
 fn an_unknown_variable_source_is_an_error() {
     let err = error(&with_env("    A: ${nope:thing}\n"));
     assert_error(

@@ -236,6 +236,8 @@ struct RawFunction {
     timeout: Option<f64>,
     memory_size: Option<u32>,
     reserved_concurrency: Option<u32>,
+    maximum_retry_attempts: Option<u32>,
+    maximum_event_age: Option<u32>,
     #[serde(default)]
     environment: IndexMap<String, Value>,
     #[serde(default)]
@@ -269,6 +271,15 @@ fn build_function(
     }
     let mut environment = provider.environment.clone();
     environment.extend(raw.environment);
+    use crate::aws::lambda::{ASYNC_MAX_EVENT_AGE_SECONDS, ASYNC_MIN_EVENT_AGE_SECONDS, ASYNC_RETRY_ATTEMPTS};
+    let retries =
+        in_range(raw.maximum_retry_attempts, 0, ASYNC_RETRY_ATTEMPTS, &format!("{path}.maximumRetryAttempts"))?;
+    let event_age = in_range(
+        raw.maximum_event_age,
+        ASYNC_MIN_EVENT_AGE_SECONDS,
+        ASYNC_MAX_EVENT_AGE_SECONDS,
+        &format!("{path}.maximumEventAge"),
+    )?;
     Ok(Function {
         key: key.to_string(),
         name: raw.name.unwrap_or_else(|| format!("{service}-{stage}-{key}")),
@@ -277,10 +288,22 @@ fn build_function(
         timeout_seconds: raw.timeout.or(provider.timeout).unwrap_or(DEFAULT_TIMEOUT_SECONDS),
         memory_size_mb: raw.memory_size.or(provider.memory_size).unwrap_or(DEFAULT_MEMORY_MB),
         reserved_concurrency: raw.reserved_concurrency,
+        maximum_retry_attempts: retries.unwrap_or(ASYNC_RETRY_ATTEMPTS),
+        maximum_event_age_seconds: event_age.unwrap_or(ASYNC_MAX_EVENT_AGE_SECONDS),
         environment,
         events,
         artifact: raw.package.and_then(|p| p.artifact),
     })
+}
+
+/// A number that must lie in `min..=max`, as Serverless's schema checks it.
+fn in_range(value: Option<u32>, min: u32, max: u32, path: &str) -> Result<Option<u32>, ConfigError> {
+    match value {
+        Some(n) if !(min..=max).contains(&n) => {
+            Err(ConfigError::at_path(path, format!("expected a number from {min} to {max}, found {n}")))
+        }
+        _ => Ok(value),
+    }
 }
 
 /// `resources:` as an object, or Serverless's list form whose items are merged.

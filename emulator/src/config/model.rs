@@ -107,6 +107,10 @@ pub struct Function {
     pub timeout_seconds: f64,
     pub memory_size_mb: u32,
     pub reserved_concurrency: Option<u32>,
+    /// Retries of a failed asynchronous invocation (0–2, default 2).
+    pub maximum_retry_attempts: u32,
+    /// How long an asynchronous event may wait for its (next) attempt (60–21600 s, default 6 hours).
+    pub maximum_event_age_seconds: u32,
     /// Provider environment overlaid with the function's own; values may hold intrinsics.
     pub environment: IndexMap<String, Value>,
     pub events: Vec<Event>,

@@ -97,18 +97,10 @@ pub async fn handle(lambda: Arc<Lambda>, request: Request<Incoming>) -> Response
         InvocationType::DryRun => {
             with_request_id(StatusCode::NO_CONTENT, &uuid::Uuid::new_v4().to_string(), Bytes::new())
         }
-        InvocationType::Event => {
-            let request_id = uuid::Uuid::new_v4().to_string();
-            let invoke = InvokeRequest { request_id: Some(request_id.clone()), ..invoke };
-            tokio::spawn(async move {
-                if let Some(response) = lambda.invoke(&key, invoke).await {
-                    if let FunctionResult::Error { error_type, .. } = response.result {
-                        tracing::warn!(target: "lambda", "{key} asynchronous invocation {} failed: {error_type}", response.request_id);
-                    }
-                }
-            });
-            with_request_id(StatusCode::ACCEPTED, &request_id, Bytes::new())
-        }
+        InvocationType::Event => match lambda.invoke_event(&key, invoke) {
+            Some(request_id) => with_request_id(StatusCode::ACCEPTED, &request_id, Bytes::new()),
+            None => error(StatusCode::NOT_FOUND, aws::RESOURCE_NOT_FOUND, &format!("Function not found: {name}")),
+        },
         InvocationType::RequestResponse => {
             let Some(response) = lambda.invoke(&key, invoke).await else {
                 return error(StatusCode::NOT_FOUND, aws::RESOURCE_NOT_FOUND, &format!("Function not found: {name}"));

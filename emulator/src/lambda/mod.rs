@@ -67,6 +67,8 @@ pub struct PoolSettings {
     /// Processes per function when the function sets no `reservedConcurrency`.
     pub max_concurrency: usize,
     pub idle_timeout: Duration,
+    /// The wait before the first retry of a failed asynchronous invocation; the next waits twice as long.
+    pub async_retry_delay: Duration,
 }
 
 /// The functions of a service and their processes. The set of functions can change while it serves (a live
@@ -74,6 +76,7 @@ pub struct PoolSettings {
 pub struct Lambda {
     pools: RwLock<IndexMap<String, Arc<FunctionPool>>>,
     idle_timeout: Duration,
+    async_retry_delay: Duration,
 }
 
 /// What [`Lambda::apply`] changed, by function key.
@@ -94,7 +97,11 @@ impl Lambda {
     pub fn start(specs: Vec<FunctionSpec>, settings: &PoolSettings) -> Arc<Self> {
         let pools =
             specs.into_iter().map(|spec| (spec.key.clone(), FunctionPool::new(spec, settings.idle_timeout))).collect();
-        Arc::new(Self { pools: RwLock::new(pools), idle_timeout: settings.idle_timeout })
+        Arc::new(Self {
+            pools: RwLock::new(pools),
+            idle_timeout: settings.idle_timeout,
+            async_retry_delay: settings.async_retry_delay,
+        })
     }
 
     /// Finds a function by key (`submitTask`), deployed name (`service-stage-submitTask`) or ARN, with an
@@ -118,6 +125,38 @@ impl Lambda {
     pub async fn invoke(&self, name: &str, request: InvokeRequest) -> Option<InvokeResponse> {
         let pool = self.find(name)?;
         Some(pool.invoke(request).await)
+    }
+
+    /// An asynchronous (`Event`) invocation: queued and run in the background. A function error is retried up
+    /// to the function's `maximumRetryAttempts` (2 by default), after the retry delay and then twice that, as
+    /// long as the event is younger than its `maximumEventAge`; then the event is dropped, with a warning.
+    /// Returns the request id, which every attempt shares. `None` when no function has that name.
+    pub fn invoke_event(self: &Arc<Self>, name: &str, request: InvokeRequest) -> Option<String> {
+        let spec = self.find(name)?.spec.clone();
+        let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let request = InvokeRequest { request_id: Some(request_id.clone()), ..request };
+        let (lambda, key) = (self.clone(), spec.key.clone());
+        tokio::spawn(async move {
+            let queued = tokio::time::Instant::now();
+            let mut delay = lambda.async_retry_delay;
+            for attempt in 0..=spec.async_retries {
+                let Some(response) = lambda.invoke(&key, request.clone()).await else { return };
+                let FunctionResult::Error { error_type, .. } = response.result else { return };
+                let request_id = &response.request_id;
+                if attempt == spec.async_retries {
+                    tracing::warn!(target: "lambda", "{key} asynchronous invocation {request_id} failed with {error_type} on all {} attempts; the event is dropped", attempt + 1);
+                    return;
+                }
+                if queued.elapsed() + delay > spec.max_event_age {
+                    tracing::warn!(target: "lambda", "{key} asynchronous invocation {request_id} failed with {error_type}; the event would be older than its maximum age of {} s at its retry, so it is dropped", spec.max_event_age.as_secs());
+                    return;
+                }
+                tracing::warn!(target: "lambda", "{key} asynchronous invocation {request_id} failed with {error_type}; retrying in {} s", delay.as_secs_f64());
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        });
+        Some(request_id)
     }
 
     /// Hot reload: the functions that run `binary` start new processes from `path`.

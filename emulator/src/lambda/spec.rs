@@ -26,6 +26,9 @@ pub struct FunctionSpec {
     /// `None` with `noTimeout`.
     pub timeout: Option<Duration>,
     pub max_concurrency: usize,
+    /// Retries of a failed asynchronous (`Event`) invocation, and how old its event may get.
+    pub async_retries: u32,
+    pub max_event_age: Duration,
     /// The function's own environment, intrinsics resolved; applied last, as on AWS.
     pub environment: Vec<(String, String)>,
     pub endpoints: LocalEndpoints,

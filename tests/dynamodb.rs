@@ -155,6 +155,10 @@ async fn start_with_db_from_nothing_creates_the_tables_and_the_database_outlives
 
     let (process, endpoint) = service.start_with_db(&[], &[]);
     assert_eq!(container_state(&service.container()).await, Some(true));
+    let published = docker().inspect_container(&service.container(), None).await.unwrap();
+    let bindings = published.host_config.and_then(|h| h.port_bindings).unwrap_or_default();
+    let host_ips: Vec<Option<String>> = bindings.values().flatten().flatten().map(|b| b.host_ip.clone()).collect();
+    assert_eq!(host_ips, [Some("127.0.0.1".to_string())], "the database port is published on 127.0.0.1 only");
     let client = dynamodb_client(&endpoint);
     let tasks = format!("{}-tasks-dev", service.name);
     let described = client.describe_table().table_name(&tasks).send().await.unwrap().table.unwrap();

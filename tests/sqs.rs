@@ -585,3 +585,98 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// Queues only (no functions), so the emulator runs as its own process from a temporary folder.
+const DURABLE_SERVICE: &str = r#"service: durable
+provider: { name: aws, runtime: provided.al2023, region: eu-north-1 }
+resources:
+  Resources:
+    Jobs:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: jobs
+        VisibilityTimeout: 300
+        RedrivePolicy: { deadLetterTargetArn: !GetAtt JobsDlq.Arn, maxReceiveCount: 1 }
+    JobsDlq:
+      Type: AWS::SQS::Queue
+      Properties: { QueueName: jobs-dlq }
+"#;
+
+/// Starts `ftb-offline start` on free ports in `dir` and returns it with an SQS client for it.
+fn start_process(dir: &std::path::Path, extra: &[&str]) -> (CliProcess, aws_sdk_sqs::Client) {
+    let mut args = vec!["start", "--no-build", "--lambda-port", "0", "--http-port", "0", "--websocket-port", "0"];
+    args.extend_from_slice(extra);
+    let mut process = CliProcess::spawn(dir, &args, &[]);
+    let ready = process.wait_until_ready(Duration::from_secs(30));
+    let client = sqs_client_at(&ready.address("Lambda and SQS APIs on "));
+    (process, client)
+}
+
+async fn counts(client: &aws_sdk_sqs::Client, name: &str) -> (u32, u32) {
+    let url = client.get_queue_url().queue_name(name).send().await.unwrap().queue_url.unwrap();
+    let attributes =
+        client.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::All).send().await.unwrap();
+    let count = |name| attributes.attributes().unwrap()[&name].parse::<u32>().unwrap();
+    (
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
+#[tokio::test]
+async fn with_persist_every_acknowledged_message_survives_kill_9_and_without_it_state_is_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("serverless.yml"), DURABLE_SERVICE).unwrap();
+    let (process, sqs) = start_process(dir.path(), &["--persist"]);
+    let jobs = sqs.get_queue_url().queue_name("jobs").send().await.unwrap().queue_url.unwrap();
+    for i in 0..50 {
+        sqs.send_message().queue_url(&jobs).message_body(format!("job {i}")).send().await.unwrap();
+    }
+    // 10 in flight; 5 of them made visible again and received once more, which moves them to the DLQ.
+    let received = sqs.receive_message().queue_url(&jobs).max_number_of_messages(10).send().await.unwrap();
+    let received = received.messages.unwrap();
+    assert_eq!(received.len(), 10);
+    for message in &received[..5] {
+        sqs.change_message_visibility()
+            .queue_url(&jobs)
+            .receipt_handle(message.receipt_handle().unwrap())
+            .visibility_timeout(0)
+            .send()
+            .await
+            .unwrap();
+    }
+    let _ = sqs.receive_message().queue_url(&jobs).max_number_of_messages(10).send().await.unwrap();
+    let by_api = sqs.create_queue().queue_name("made-through-the-api").send().await.unwrap().queue_url.unwrap();
+    for i in 0..3 {
+        sqs.send_message().queue_url(&by_api).message_body(format!("api {i}")).send().await.unwrap();
+    }
+    let (jobs_visible, jobs_in_flight) = counts(&sqs, "jobs").await;
+    let dlq = counts(&sqs, "jobs-dlq").await;
+    assert_eq!(dlq, (5, 0), "five moved to the dead-letter queue");
+    assert_eq!(jobs_visible + jobs_in_flight, 45);
+    process.crash();
+
+    let (process, sqs) = start_process(dir.path(), &["--persist"]);
+    assert_eq!(counts(&sqs, "jobs").await, (jobs_visible, jobs_in_flight), "visible and in-flight messages are back");
+    assert_eq!(counts(&sqs, "jobs-dlq").await, dlq, "so are the dead-letter queue's");
+    assert_eq!(counts(&sqs, "made-through-the-api").await, (3, 0), "and queues created through the API");
+    let still_in_flight = &received[5];
+    let jobs = sqs.get_queue_url().queue_name("jobs").send().await.unwrap().queue_url.unwrap();
+    sqs.delete_message()
+        .queue_url(&jobs)
+        .receipt_handle(still_in_flight.receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&sqs, "jobs").await,
+        (jobs_visible, jobs_in_flight - 1),
+        "a receipt from before the crash deletes"
+    );
+    process.crash();
+
+    let (process, sqs) = start_process(dir.path(), &[]);
+    assert!(process.log.iter().any(|line| line.contains("queues are in memory")), "the log says state is in memory");
+    assert_eq!(counts(&sqs, "jobs").await, (0, 0), "without --persist the queues start empty");
+    assert!(sqs.get_queue_url().queue_name("made-through-the-api").send().await.is_err());
+}

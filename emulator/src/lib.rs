@@ -74,6 +74,9 @@ pub struct EmulatorOptions {
     /// `webSocketHardTimeout`, API Gateway's 10 minutes and 2 hours).
     pub websocket_idle_timeout: Option<Duration>,
     pub websocket_max_duration: Option<Duration>,
+    /// Keep the queues (and their messages) in `.ftb-offline/<stage>/sqs.json`, written before each change is
+    /// acknowledged, and restore them at start (`--persist`).
+    pub persist: bool,
     /// Rebuild and reload handlers when their source changes, and apply edits of `serverless.yml` (the CLI's
     /// default; off with `--no-watch`).
     pub watch: bool,
@@ -94,6 +97,7 @@ impl EmulatorOptions {
             idle_timeout: None,
             dynamodb_endpoint: DEFAULT_DYNAMODB_ENDPOINT.to_string(),
             migrate_tables: false,
+            persist: false,
             integration_timeout: None,
             websocket_idle_timeout: None,
             websocket_max_duration: None,
@@ -135,7 +139,7 @@ impl Emulator {
             &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout, async_retry_delay },
         );
         let staging = handlers.as_ref().map(Handlers::staging_dir);
-        let sqs = sqs::model::Sqs::new(&service.region, &endpoints.lambda_url());
+        let sqs = queues(&service, &endpoints, options.persist)?;
         let (queues, mappings) = start_sqs(&service, &endpoints, &lambda, &sqs, shutdown.clone())?;
         let router = Arc::new(endpoint::Endpoint { lambda: lambda.clone(), sqs: sqs.clone() });
         let gateway =
@@ -284,6 +288,19 @@ impl Listeners {
         };
         Ok((Self { lambda, http, websocket }, endpoints))
     }
+}
+
+/// The queues: durable with `--persist` (restored from the last run), else in memory, which the log says.
+fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<sqs::model::Sqs>, Error> {
+    if !persist {
+        tracing::info!(target: "sqs", "queues are in memory: their messages are lost when the emulator stops (start with --persist to keep them)");
+        return Ok(sqs::model::Sqs::new(&service.region, &endpoints.lambda_url()));
+    }
+    let file = service.state_dir().join(sqs::durable::FILE);
+    let sqs =
+        sqs::model::Sqs::durable(&service.region, &endpoints.lambda_url(), file.clone()).map_err(Error::Unavailable)?;
+    tracing::info!(target: "sqs", "queues are durable: every change is written to {} before it is acknowledged", file.display());
+    Ok(sqs)
 }
 
 /// Creates the queues from `resources` and starts the event source mappings.

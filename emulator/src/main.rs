@@ -88,6 +88,11 @@ struct StartArgs {
     /// Where handlers reach DynamoDB (AWS_ENDPOINT_URL_DYNAMODB).
     #[arg(long, default_value = ftb_offline::DEFAULT_DYNAMODB_ENDPOINT)]
     dynamodb_endpoint: String,
+    /// Keep local state across restarts, even a crash: the queues and their messages in
+    /// .ftb-offline/<stage>/sqs.json, written before each change is acknowledged (and, with start:with-db, the
+    /// database in a named Docker volume). Default: in memory.
+    #[arg(long)]
+    persist: bool,
 }
 
 #[derive(Args)]
@@ -103,9 +108,6 @@ struct DbArgs {
     /// DynamoDB Local's port on 127.0.0.1 (default custom.dynamodb.start.port, else 8000; 0 picks a free one).
     #[arg(long)]
     db_port: Option<u16>,
-    /// Keep the data in a named Docker volume, so it survives stop:db (default: in memory).
-    #[arg(long)]
-    persist: bool,
     /// The DynamoDB Local image (default custom.dynamodb.start.dockerImage, else amazon/dynamodb-local:latest).
     #[arg(long)]
     db_image: Option<String>,
@@ -116,7 +118,7 @@ struct DbArgs {
 
 #[derive(Args)]
 struct StopDbArgs {
-    /// Also remove the volume (or folder) that keeps the data of --persist.
+    /// Also delete the data kept by --persist: the database's volume (or folder) and the saved queues.
     #[arg(long)]
     purge: bool,
     /// DynamoDB Local runs from its jar here: without a Docker engine, stop only that, without an error about Docker.
@@ -203,7 +205,7 @@ fn load_options(common: &Common) -> LoadOptions {
 /// Starts (or reuses) DynamoDB Local, creates the tables, then runs the emulator against it.
 async fn start_with_db(common: &Common, args: StartWithDbArgs) -> Result<(), String> {
     let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
-    let settings = db_settings(&service, &args.db);
+    let settings = db_settings(&service, &args.db, args.start.persist);
     let database = dynamodb::start(&settings).await.map_err(|e| e.to_string())?;
     if service.dynamodb.migrate {
         dynamodb::tables::ensure_tables(&service, &database.endpoint()).await.map_err(|e| e.to_string())?;
@@ -211,10 +213,10 @@ async fn start_with_db(common: &Common, args: StartWithDbArgs) -> Result<(), Str
     start(common, args.start, Some((database, service.dynamodb.migrate))).await
 }
 
-fn db_settings(service: &config::Service, args: &DbArgs) -> DatabaseSettings {
+fn db_settings(service: &config::Service, args: &DbArgs, persist: bool) -> DatabaseSettings {
     let mut settings = DatabaseSettings::for_service(service);
     settings.port = args.db_port.unwrap_or(settings.port);
-    settings.persist |= args.persist;
+    settings.persist |= persist;
     settings.image = args.db_image.clone().unwrap_or(settings.image);
     settings.local_dir = args.dynamodb_local_dir.clone();
     settings
@@ -224,7 +226,11 @@ async fn stop_db(common: &Common, args: StopDbArgs) -> Result<(), String> {
     let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
     let mut settings = DatabaseSettings::for_service(&service);
     settings.local_dir = args.dynamodb_local_dir;
-    let removed = dynamodb::stop(&settings, args.purge).await.map_err(|e| e.to_string())?;
+    let mut removed = dynamodb::stop(&settings, args.purge).await.map_err(|e| e.to_string())?;
+    let saved_queues = service.state_dir().join(ftb_offline::sqs::durable::FILE);
+    if args.purge && std::fs::remove_file(&saved_queues).is_ok() {
+        removed.push(format!("the saved queues {}", saved_queues.display()));
+    }
     if removed.is_empty() {
         println!("no DynamoDB Local of ftb-offline's is running for {}; nothing to stop", service.service);
     } else {
@@ -250,6 +256,7 @@ async fn start(common: &Common, args: StartArgs, database: Option<(Database, boo
     options.watch = !args.no_watch;
     options.idle_timeout = args.idle_timeout.map(Duration::from_secs);
     options.dynamodb_endpoint = database.as_ref().map_or(args.dynamodb_endpoint, |(db, _)| db.endpoint());
+    options.persist = args.persist;
     options.migrate_tables = database.as_ref().is_some_and(|(_, migrate)| *migrate);
     let signals = ShutdownSignals::install()?;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;

@@ -55,7 +55,12 @@ pub fn lambda_client(emulator: &Emulator) -> aws_sdk_lambda::Client {
 
 /// `aws-sdk-sqs` for this emulator's SQS API.
 pub fn sqs_client(emulator: &Emulator) -> aws_sdk_sqs::Client {
-    stock_client!(aws_sdk_sqs, emulator.endpoints().lambda_url())
+    sqs_client_at(&emulator.endpoints().lambda_url())
+}
+
+/// `aws-sdk-sqs` for the SQS API at `endpoint` (an emulator running as its own process).
+pub fn sqs_client_at(endpoint: &str) -> aws_sdk_sqs::Client {
+    stock_client!(aws_sdk_sqs, endpoint)
 }
 
 /// `aws-sdk-apigatewaymanagement` for `endpoint` (`http://127.0.0.1:PORT/dev`).
@@ -235,6 +240,12 @@ impl CliProcess {
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
         self.child.wait().expect("ftb-offline exits")
+    }
+
+    /// `kill -9`: the process ends at once, with no chance to save or clean anything.
+    pub fn crash(mut self) {
+        self.child.kill().expect("SIGKILL reaches our own child");
+        self.child.wait().expect("ftb-offline exits");
     }
 
     /// Waits for the process to end on its own and returns its status and whole output.

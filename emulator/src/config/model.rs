@@ -7,7 +7,7 @@ use super::{ConfigError, Locations};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Serverless v3 defaults (docs: "serverless.yml reference", provider.timeout / provider.memorySize).
@@ -38,10 +38,21 @@ pub struct Service {
     pub locations: Arc<Locations>,
 }
 
+/// `.ftb-offline/<stage>/` under `service_dir`: each stage keeps its own local state, as it has its own stack.
+pub fn state_dir(service_dir: &Path, stage: &str) -> PathBuf {
+    service_dir.join(".ftb-offline").join(stage)
+}
+
 impl Service {
     /// Adds the file, line and column of the error's key path.
     pub fn locate(&self, err: ConfigError) -> ConfigError {
         self.locations.locate(err)
+    }
+
+    /// Where ftb-offline keeps this stage's local state (durable queues, a DynamoDB Local run from its jar):
+    /// `.ftb-offline/<stage>/` beside `serverless.yml`.
+    pub fn state_dir(&self) -> PathBuf {
+        state_dir(&self.service_dir, &self.stage)
     }
 
     /// CloudFormation's stack name for a Serverless service: `service-stage`.

@@ -12,14 +12,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const JAR: &str = "DynamoDBLocal.jar";
-const STATE_DIR: &str = ".ftb-offline";
 const STATE_FILE: &str = "dynamodb-local.json";
 const LOG_FILE: &str = "dynamodb-local.log";
 const DATA_DIR: &str = "dynamodb-data";
 
 /// The stage's own folder under `.ftb-offline/`, as each stage has its own database.
 fn stage_dir(settings: &DatabaseSettings) -> PathBuf {
-    settings.service_dir.join(STATE_DIR).join(&settings.stage)
+    crate::config::model::state_dir(&settings.service_dir, &settings.stage)
 }
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 

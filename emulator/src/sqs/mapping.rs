@@ -115,6 +115,8 @@ async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, mut stop: Shutdown)
         if batch.is_empty() {
             continue;
         }
+        // With --persist, the batch is on disk as in flight before the function sees it.
+        sqs.flushed().await;
         let event = json!({ "Records": batch.iter().map(|m| record(m, mapping)).collect::<Vec<_>>() });
         let request = InvokeRequest::new(serde_json::to_vec(&event).expect("events serialise"));
         let Some(response) = lambda.invoke(&mapping.function, request).await else {

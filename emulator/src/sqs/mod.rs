@@ -3,12 +3,14 @@
 //!
 //! - [`model`]: queues and messages: visibility, delay, retention, redrive, FIFO groups and deduplication.
 //!   It knows nothing of JSON, XML or HTTP.
+//! - [`durable`]: with `--persist`, the queues written crash-safely before each change is acknowledged.
 //! - [`digest`]: MD5OfMessageBody and MD5OfMessageAttributes, computed as AWS computes them.
 //! - [`requests`]: the typed operations both protocols parse into, and running them against the model.
 //! - [`json_protocol`], [`query_protocol`]: AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.*`) and the query protocol.
 //! - [`mapping`]: event source mapping pollers that invoke functions through the Lambda pool.
 
 pub mod digest;
+pub mod durable;
 pub mod json_protocol;
 pub mod mapping;
 pub mod model;

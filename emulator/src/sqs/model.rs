@@ -3,10 +3,12 @@
 //! and deduplication. No wire format here: the protocols and the event source mappings call these methods.
 
 use super::digest::{md5_of_attributes, md5_of_body};
+use super::durable::{AttributeRecord, Durability, MessageRecord, QueueRecord, Snapshot};
 use crate::aws::sqs as limits;
 use crate::aws::ACCOUNT_ID;
 use base64::Engine;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
@@ -142,6 +144,101 @@ impl QueueSettings {
             }
         }
         Ok(())
+    }
+}
+
+/// The attributes CreateQueue takes, which a durable snapshot keeps.
+const SETTABLE_ATTRIBUTES: &[&str] = &[
+    "VisibilityTimeout",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+];
+
+/// One reading of both clocks, to turn the monotonic instants messages keep into epoch milliseconds and back.
+struct Clock {
+    instant: Instant,
+    epoch_ms: u64,
+}
+
+impl Clock {
+    fn now() -> Self {
+        Self { instant: Instant::now(), epoch_ms: epoch_ms() }
+    }
+
+    fn epoch_ms(&self, at: Instant) -> u64 {
+        if at >= self.instant {
+            self.epoch_ms + (at - self.instant).as_millis() as u64
+        } else {
+            self.epoch_ms.saturating_sub((self.instant - at).as_millis() as u64)
+        }
+    }
+
+    fn instant(&self, epoch_ms: u64) -> Instant {
+        if epoch_ms >= self.epoch_ms {
+            self.instant + Duration::from_millis(epoch_ms - self.epoch_ms)
+        } else {
+            self.instant.checked_sub(Duration::from_millis(self.epoch_ms - epoch_ms)).unwrap_or(self.instant)
+        }
+    }
+}
+
+impl Message {
+    fn record(&self, clock: &Clock) -> MessageRecord {
+        MessageRecord {
+            id: self.id.clone(),
+            body: self.body.clone(),
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(name, v)| {
+                    let value = AttributeRecord {
+                        data_type: v.data_type.clone(),
+                        string: v.string.clone(),
+                        binary: v.binary.clone(),
+                    };
+                    (name.clone(), value)
+                })
+                .collect(),
+            md5_body: self.md5_body.clone(),
+            md5_attributes: self.md5_attributes.clone(),
+            sent_ms: self.sent_ms,
+            available_at_ms: clock.epoch_ms(self.available_at),
+            expires_at_ms: clock.epoch_ms(self.expires_at),
+            receive_count: self.receive_count,
+            first_receive_ms: self.first_receive_ms,
+            receipt: self.receipt.clone(),
+            group_id: self.group_id.clone(),
+            deduplication_id: self.deduplication_id.clone(),
+            sequence_number: self.sequence_number.clone(),
+        }
+    }
+
+    fn from_record(record: MessageRecord, clock: &Clock) -> Self {
+        Self {
+            id: record.id,
+            body: record.body,
+            attributes: record
+                .attributes
+                .into_iter()
+                .map(|(name, v)| (name, AttributeValue { data_type: v.data_type, string: v.string, binary: v.binary }))
+                .collect(),
+            md5_body: record.md5_body,
+            md5_attributes: record.md5_attributes,
+            sent_ms: record.sent_ms,
+            available_at: clock.instant(record.available_at_ms),
+            expires_at: clock.instant(record.expires_at_ms),
+            receive_count: record.receive_count,
+            first_receive_ms: record.first_receive_ms,
+            receipt: record.receipt,
+            group_id: record.group_id,
+            deduplication_id: record.deduplication_id,
+            sequence_number: record.sequence_number,
+        }
     }
 }
 
@@ -283,21 +380,113 @@ pub struct Sqs {
     queues: RwLock<BTreeMap<String, Arc<Queue>>>,
     /// Queues for checking definitions only: they say nothing.
     scratch: bool,
+    /// With `--persist`: where every change is written before it is acknowledged.
+    durability: Option<Arc<Durability>>,
 }
 
 impl Sqs {
+    /// Queues in memory only.
     pub fn new(region: &str, endpoint: &str) -> Arc<Self> {
-        Self::with_logging(region, endpoint, false)
+        Self::build(region, endpoint, false, None)
     }
 
     /// Queues to check definitions against (a live edit of `serverless.yml`) without logging them.
     pub fn scratch(region: &str, endpoint: &str) -> Arc<Self> {
-        Self::with_logging(region, endpoint, true)
+        Self::build(region, endpoint, true, None)
     }
 
-    fn with_logging(region: &str, endpoint: &str, scratch: bool) -> Arc<Self> {
+    /// Durable queues (`--persist`): restored from `file` if it exists, and written to it as they change (by a
+    /// task that ends when the queues are dropped). Changes are on disk once [`Sqs::flushed`] returns.
+    pub fn durable(region: &str, endpoint: &str, file: PathBuf) -> Result<Arc<Self>, String> {
+        let durability = Durability::new(file);
+        let sqs = Self::build(region, endpoint, false, Some(durability.clone()));
+        if let Some(snapshot) = durability.load()? {
+            sqs.restore(snapshot)?;
+        }
+        let weak = Arc::downgrade(&sqs);
+        tokio::spawn(durability.run(move || weak.upgrade().map(|sqs| sqs.snapshot())));
+        Ok(sqs)
+    }
+
+    fn build(region: &str, endpoint: &str, scratch: bool, durability: Option<Arc<Durability>>) -> Arc<Self> {
         let queues = RwLock::new(BTreeMap::new());
-        Arc::new(Self { region: region.to_string(), endpoint: endpoint.to_string(), queues, scratch })
+        Arc::new(Self { region: region.to_string(), endpoint: endpoint.to_string(), queues, scratch, durability })
+    }
+
+    /// Where the queues are written, with `--persist`.
+    pub fn durable_file(&self) -> Option<&std::path::Path> {
+        self.durability.as_deref().map(Durability::path)
+    }
+
+    /// Waits until every change so far is on disk (at once without `--persist`). Requests are answered after it.
+    pub async fn flushed(&self) {
+        if let Some(durability) = &self.durability {
+            durability.flushed().await;
+        }
+    }
+
+    /// A queue's messages or settings changed: wake its long polls and have the change written.
+    fn changed(&self, queue: &Queue) {
+        queue.changed.notify_waiters();
+        self.mark_unsaved();
+    }
+
+    /// Have the queues written again (with `--persist`).
+    fn mark_unsaved(&self) {
+        if let Some(durability) = &self.durability {
+            durability.changed();
+        }
+    }
+
+    /// Every queue and message as it is now, for the durable file.
+    fn snapshot(&self) -> Snapshot {
+        let clock = Clock::now();
+        let queues = self.queues.read().unwrap().values().cloned().collect::<Vec<_>>();
+        let queues = queues
+            .iter()
+            .map(|queue| {
+                let attributes = queue
+                    .attributes()
+                    .into_iter()
+                    .filter(|(name, _)| SETTABLE_ATTRIBUTES.contains(&name.as_str()))
+                    .collect();
+                let state = queue.state.lock().unwrap();
+                QueueRecord {
+                    name: queue.name.clone(),
+                    attributes,
+                    next_sequence: state.next_sequence,
+                    deduplication: state
+                        .deduplication
+                        .iter()
+                        .map(|(id, (expires, message))| (id.clone(), (clock.epoch_ms(*expires), message.clone())))
+                        .collect(),
+                    messages: state.messages.iter().map(|m| m.record(&clock)).collect(),
+                }
+            })
+            .collect();
+        Snapshot { queues }
+    }
+
+    /// Puts back the queues and messages of a snapshot.
+    fn restore(&self, snapshot: Snapshot) -> Result<(), String> {
+        let clock = Clock::now();
+        let mut messages = 0;
+        for record in snapshot.queues {
+            let queue = self
+                .create_queue(&record.name, &record.attributes)
+                .map_err(|err| format!("the saved queue {} cannot be restored: {}", record.name, err.message))?;
+            let mut state = queue.state.lock().unwrap();
+            state.next_sequence = record.next_sequence;
+            state.deduplication = record
+                .deduplication
+                .into_iter()
+                .map(|(id, (expires, message))| (id, (clock.instant(expires), message)))
+                .collect();
+            messages += record.messages.len();
+            state.messages = record.messages.into_iter().map(|m| Message::from_record(m, &clock)).collect();
+        }
+        tracing::info!(target: "sqs", "restored {} queues with {messages} messages from {}", self.queues.read().unwrap().len(), self.durable_file().map(|p| p.display().to_string()).unwrap_or_default());
+        Ok(())
     }
 
     /// CreateQueue: idempotent for the same attributes, as SQS is.
@@ -331,6 +520,8 @@ impl Sqs {
             changed: Notify::new(),
         });
         queues.insert(name.to_string(), queue.clone());
+        drop(queues);
+        self.changed(&queue);
         if !self.scratch {
             tracing::info!(target: "sqs", "queue {name} ready at {}", queue.url);
         }
@@ -347,7 +538,7 @@ impl Sqs {
         settings.apply(attributes)?;
         *existing.settings.lock().unwrap() = settings;
         *existing.modified.lock().unwrap() = SystemTime::now();
-        existing.changed.notify_waiters();
+        self.changed(&existing);
         Ok(existing)
     }
 
@@ -367,6 +558,7 @@ impl Sqs {
 
     pub fn delete_queue(&self, queue: &Queue) {
         self.queues.write().unwrap().remove(&queue.name);
+        self.changed(queue);
     }
 
     /// Source queues whose redrive policy targets `queue`.
@@ -382,7 +574,7 @@ impl Sqs {
         settings.apply(attributes)?;
         *queue.settings.lock().unwrap() = settings;
         *queue.modified.lock().unwrap() = SystemTime::now();
-        queue.changed.notify_waiters();
+        self.changed(queue);
         Ok(())
     }
 
@@ -461,7 +653,7 @@ impl Sqs {
             sequence_number: sequence_number.clone(),
         });
         drop(state);
-        queue.changed.notify_waiters();
+        self.changed(queue);
         tracing::debug!(target: "sqs", "sent {id} to {}", queue.name);
         Ok(Sent { message_id: id, md5_body, md5_attributes, sequence_number })
     }
@@ -543,6 +735,9 @@ impl Sqs {
         }
         let moved: Vec<Message> = to_dead_letter.into_iter().rev().filter_map(|i| state.messages.remove(i)).collect();
         drop(state);
+        if !received.is_empty() {
+            self.mark_unsaved();
+        }
         if !moved.is_empty() {
             self.move_to_dead_letter_queue(queue, &settings, moved);
         }
@@ -569,7 +764,7 @@ impl Sqs {
             state.messages.push_back(message);
         }
         drop(state);
-        target.changed.notify_waiters();
+        self.changed(&target);
     }
 
     /// DeleteMessage. An outdated receipt handle of a message still queued succeeds without deleting, as on SQS.
@@ -582,7 +777,7 @@ impl Sqs {
             state.messages.remove(index);
         }
         drop(state);
-        queue.changed.notify_waiters();
+        self.changed(queue);
         Ok(())
     }
 
@@ -609,13 +804,13 @@ impl Sqs {
             }
         }
         drop(state);
-        queue.changed.notify_waiters();
+        self.changed(queue);
         Ok(())
     }
 
     pub fn purge(&self, queue: &Queue) {
         queue.state.lock().unwrap().messages.clear();
-        queue.changed.notify_waiters();
+        self.changed(queue);
     }
 }
 

@@ -100,6 +100,13 @@ pub enum Response {
 }
 
 pub async fn execute(sqs: &Sqs, request: Request) -> Result<Response, SqsError> {
+    let response = run(sqs, request).await;
+    // With --persist, nothing is acknowledged before it is on disk.
+    sqs.flushed().await;
+    response
+}
+
+async fn run(sqs: &Sqs, request: Request) -> Result<Response, SqsError> {
     Ok(match request {
         Request::CreateQueue { name, attributes } => {
             Response::QueueUrl(sqs.create_queue(&name, &attributes)?.url.clone())

@@ -1,6 +1,8 @@
 //! Shared set-up for the end-to-end tests: an emulator started in-process on port 0 from a fixture
 //! `serverless.yml` (so tests run side by side), and real AWS clients pointed at it.
 
+pub mod app;
+
 use ftb_offline::lambda::build::BuildMode;
 use ftb_offline::{Emulator, EmulatorOptions};
 use std::path::{Path, PathBuf};
@@ -240,6 +242,10 @@ impl CliProcess {
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
         self.child.wait().expect("ftb-offline exits")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// `kill -9`: the process ends at once, with no chance to save or clean anything.

@@ -1,0 +1,148 @@
+//! The Fault Tolerant App as the end-to-end and fault-injection tests run it: `ftb-offline start:with-db` on the
+//! repository's serverless.yml, with DynamoDB Local in Docker, each test on its own stage (so its own tables,
+//! queues and database container) and free ports.
+
+use crate::{repo_root, run_cli, CliProcess};
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+pub const ALLOWED_ORIGIN: &str = "http://localhost:4200";
+pub const READY: Duration = Duration::from_secs(120);
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A running app: the `ftb-offline` process and where it answers.
+pub struct App {
+    pub process: Option<CliProcess>,
+    pub stage: String,
+    pub http: String,
+    pub websocket: String,
+    /// Extra arguments of `start:with-db`, kept for a restart.
+    extra: Vec<String>,
+}
+
+impl App {
+    pub fn start(stage: &str, params: &[&str]) -> Self {
+        Self::start_with(stage, params, &[])
+    }
+
+    /// `start:with-db` with `extra` arguments too (`--persist`, `--db-port 8123`).
+    pub fn start_with(stage: &str, params: &[&str], extra: &[&str]) -> Self {
+        let mut args = vec![
+            "start:with-db",
+            "--no-build",
+            "--no-watch",
+            "--stage",
+            stage,
+            "--http-port",
+            "0",
+            "--websocket-port",
+            "0",
+            "--lambda-port",
+            "0",
+        ];
+        for param in params {
+            args.extend_from_slice(&["--param", param]);
+        }
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--db-port") {
+            args.extend_from_slice(&["--db-port", "0"]);
+        }
+        let mut process = CliProcess::spawn(&repo_root(), &args, &[]);
+        let ready = process.wait_until_ready(READY);
+        let (http, websocket) = (ready.address("HTTP API on "), ready.address("WebSocket API on "));
+        let extra = extra.iter().map(|s| s.to_string()).collect();
+        Self { process: Some(process), stage: stage.to_string(), http, websocket, extra }
+    }
+
+    pub fn tasks_url(&self) -> String {
+        format!("{}/{}/tasks", self.http, self.stage)
+    }
+
+    pub async fn connect(&self) -> Socket {
+        let (socket, _) = tokio_tungstenite::connect_async(&self.websocket).await.expect("the WebSocket API accepts");
+        socket
+    }
+
+    pub async fn submit(&self, body: Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.tasks_url())
+            .header("Origin", ALLOWED_ORIGIN)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /tasks answers")
+    }
+
+    pub async fn tasks(&self) -> Vec<Value> {
+        let response = reqwest::Client::new().get(self.tasks_url()).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Ctrl-C, then `start:with-db` again: the database keeps running in between, with its data.
+    pub fn restart(mut self, params: &[&str]) -> App {
+        let status = self.process.take().expect("running").interrupt();
+        assert!(status.success(), "Ctrl-C stops the emulator cleanly");
+        let stage = std::mem::take(&mut self.stage); // the new App owns the database now
+        App::start_with(&stage, params, &self.extra.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// `kill -9` of the emulator, then `start:with-db` again with the same arguments.
+    pub fn crash_and_restart(mut self, params: &[&str]) -> App {
+        self.process.take().expect("running").crash();
+        let stage = std::mem::take(&mut self.stage);
+        App::start_with(&stage, params, &self.extra.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The emulator's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.as_ref().expect("running").pid()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        drop(self.process.take());
+        if !self.stage.is_empty() {
+            let _ = run_cli(&repo_root(), &["stop:db", "--purge", "--stage", &self.stage], &[]);
+        }
+    }
+}
+
+/// The next JSON text message, skipping other frames; panics after `limit`.
+pub async fn next_json(socket: &mut Socket, limit: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("a message in time")
+            .expect("the socket stays open")
+            .expect("a good frame");
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+        }
+    }
+}
+
+/// Status pushes for `task_id` until one with a final status.
+pub async fn pushes_until_final(socket: &mut Socket, task_id: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let push = next_json(socket, Duration::from_secs(60)).await;
+        if push["taskId"] != task_id {
+            continue;
+        }
+        let last = push["status"] != "pending";
+        seen.push(push);
+        if last {
+            return seen;
+        }
+    }
+}
+
+pub fn stage(tag: &str) -> String {
+    format!("{tag}{}", std::process::id())
+}

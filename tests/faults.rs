@@ -72,9 +72,18 @@ async fn wait_until_final(app: &App, ids: &[String], limit: Duration) -> BTreeMa
     }
 }
 
-/// How many tasks are `pending` right now.
+/// How many tasks are `pending` right now (asked until the database, maybe restarting, answers).
 async fn pending(app: &App) -> usize {
-    app.tasks().await.iter().filter(|t| t["status"] == "pending").count()
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(app.tasks_url()).await {
+            if response.status() == 200 {
+                let tasks: Vec<Value> = response.json().await.unwrap_or_default();
+                return tasks.iter().filter(|t| t["status"] == "pending").count();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("GET /tasks did not answer 200 within 10 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

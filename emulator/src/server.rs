@@ -15,6 +15,10 @@ use tokio::task::JoinSet;
 
 pub type Body = Full<Bytes>;
 
+/// A client must send a request's headers within this time, or its connection is closed (slow clients cannot
+/// hold connections open). It also closes a keep-alive connection idle for that long, as servers commonly do.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Tells servers to stop; dropped or set, every accept loop and connection ends.
 #[derive(Clone)]
 pub struct Shutdown(watch::Receiver<bool>);
@@ -74,6 +78,8 @@ where
                             async move { Ok::<_, Infallible>(response.await) }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(HEADER_READ_TIMEOUT)
                             .serve_connection(TokioIo::new(stream), service)
                             .with_upgrades()
                             .await;

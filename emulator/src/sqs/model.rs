@@ -601,7 +601,8 @@ impl Sqs {
             return Err(SqsError::missing("MessageBody"));
         }
         if message.body.chars().any(|c| !valid_message_char(c)) {
-            return Err(SqsError::invalid("Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
+            // Since 2025 SQS rejects such a message (earlier it replaced the characters with U+FFFD).
+            return Err(SqsError::new("InvalidMessageContents", "InvalidMessageContents", "Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
         }
         let now = Instant::now();
         let md5_body = md5_of_body(&message.body);

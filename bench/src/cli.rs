@@ -69,14 +69,7 @@ pub fn run(binary: &Path, dir: &Path, args: &[&str]) {
 
 /// Resident memory of `pid` in MiB (VmRSS).
 pub fn resident_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
+    ftb_offline::procfs::resident_mib(pid).unwrap_or(0.0)
 }
 
 pub fn median(mut values: Vec<Duration>) -> Duration {

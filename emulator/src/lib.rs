@@ -10,6 +10,7 @@
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
 //! - [`functions`]: `serverless.yml` functions → built, staged binaries and specs ready to run.
 //! - [`live`], [`watch`]: hot reload of the handler crates and live edits of `serverless.yml`.
+//! - [`procfs`]: memory figures from `/proc`.
 //! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts as constants; [`view`]: `config` output.
 
 pub mod apigw;
@@ -21,6 +22,7 @@ mod error;
 pub mod functions;
 pub mod lambda;
 pub mod live;
+pub mod procfs;
 pub mod server;
 pub mod sqs;
 pub mod view;

@@ -199,10 +199,7 @@ impl Worker {
 
     /// Peak resident memory of the process so far, in MB (`VmHWM`), as REPORT's Max Memory Used.
     pub fn max_memory_mb(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid?)).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb.div_ceil(1024))
+        Some(crate::procfs::status_kib(self.pid?, "VmHWM")?.div_ceil(1024))
     }
 
     /// Hands an invocation to the process. The returned receiver tells how it ended.

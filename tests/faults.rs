@@ -1,5 +1,5 @@
 //! Fault injection on the real app (`start:with-db --persist`): many tasks are submitted while processTask fails
-//! at random, its processes are killed mid-invocation, the DynamoDB Local container is restarted, and the
+//! at random, a third of its invocations time out, its processes are killed mid-invocation, the DynamoDB Local container is restarted, and the
 //! emulator itself is killed (`kill -9`) and started again. Every task must still end `success` or `error`
 //! (through the dead-letter queue): none lost, none stuck `pending`.
 //!
@@ -89,7 +89,8 @@ async fn pending(app: &App) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_task_ends_success_or_error_through_failures_kills_and_restarts() {
     let total: usize = std::env::var("FTB_SOAK_TASKS").ok().and_then(|n| n.parse().ok()).unwrap_or(40);
-    let params = ["failureRate=0.3", "queueVisibilityTimeout=2"];
+    // Work takes up to 1.5 s against a 1 s timeout: about a third of the attempts time out.
+    let params = ["failureRate=0.3", "queueVisibilityTimeout=2", "workMaxMs=1500", "processTaskTimeout=1"];
     let db_port = free_port().to_string();
     let extra = ["--persist", "--db-port", db_port.as_str()];
     let stage = stage("faults");
@@ -98,6 +99,8 @@ async fn every_task_ends_success_or_error_through_failures_kills_and_restarts() 
     let mut ids = Vec::new();
     let mut handler_kills = 0;
     let mut pending_at_kills = 0;
+    let mut timeouts = 0;
+    let count_timeouts = |lines: Vec<String>| lines.iter().filter(|l| l.contains("Task timed out")).count();
     let rounds = total.div_ceil(40);
 
     for round in 0..rounds {
@@ -121,17 +124,19 @@ async fn every_task_ends_success_or_error_through_failures_kills_and_restarts() 
             .unwrap();
         // The emulator itself is killed and started again; the queues come back from .ftb-offline/.
         pending_at_kills += pending(&app).await;
+        timeouts += count_timeouts(app.new_log_lines());
         app = app.crash_and_restart(&params);
     }
 
     let tasks = wait_until_final(&app, &ids, Duration::from_secs(120 + 2 * total as u64)).await;
+    timeouts += count_timeouts(app.new_log_lines());
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     for id in &ids {
         let status = tasks.get(id).map_or("missing".to_string(), |t| t["status"].as_str().unwrap_or("?").to_string());
         *by_status.entry(status).or_default() += 1;
     }
     println!(
-        "faults: {} tasks in {:.0} s; {by_status:?}; {handler_kills} handler processes killed, {rounds} database restarts, {rounds} emulator kills (with {pending_at_kills} tasks still pending)",
+        "faults: {} tasks in {:.0} s; {by_status:?}; {timeouts} invocations timed out, {handler_kills} handler processes killed, {rounds} database restarts, {rounds} emulator kills (with {pending_at_kills} tasks still pending)",
         ids.len(),
         started.elapsed().as_secs_f64()
     );
@@ -144,4 +149,5 @@ async fn every_task_ends_success_or_error_through_failures_kills_and_restarts() 
         assert!(task["errorMessage"].as_str().is_some_and(|m| !m.is_empty()), "a failed task says why: {task}");
     }
     assert!(by_status.get("success").copied().unwrap_or(0) > 0);
+    assert!(timeouts > 0 && handler_kills > 0, "the faults were injected: {timeouts} timeouts, {handler_kills} kills");
 }

@@ -384,3 +384,27 @@ where
     }
     out
 }
+
+#[tokio::test]
+async fn staged_binaries_left_by_a_killed_emulator_are_removed_by_the_next() {
+    let workspace = ftb_offline::lambda::build::Workspace::discover(&repo_root().join("tests/fixtures")).unwrap();
+    let staging = workspace.target_dir.join("ftb-offline");
+    // An emulator killed with -9: its folder names a pid that no longer exists.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = gone.id();
+    gone.wait().unwrap();
+    let abandoned = staging.join(format!("killed{dead_pid}"));
+    std::fs::create_dir_all(abandoned.join("fixture-echo/0")).unwrap();
+    std::fs::write(abandoned.join("owner.pid"), dead_pid.to_string()).unwrap();
+    std::fs::write(abandoned.join("fixture-echo/0/fixture-echo"), b"an old copy").unwrap();
+    // A live emulator's folder (this test process's pid) is left alone.
+    let alive = staging.join(format!("alive{}", std::process::id()));
+    std::fs::create_dir_all(&alive).unwrap();
+    std::fs::write(alive.join("owner.pid"), std::process::id().to_string()).unwrap();
+
+    let emulator = start_fixtures().await;
+    assert!(!abandoned.exists(), "the killed emulator's copies are removed");
+    assert!(alive.exists(), "a running emulator's copies stay");
+    std::fs::remove_dir_all(&alive).unwrap();
+    drop(emulator);
+}

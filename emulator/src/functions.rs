@@ -38,6 +38,7 @@ impl Handlers {
         }
         let workspace = discover(service).await?;
         let instance = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        workspace.claim_staging(&instance)?;
         let mut handlers = Self { workspace, binaries: Binaries::new(), mode, instance, staged: Staged::new() };
         handlers.add(&binaries, 0).await?;
         handlers.binaries = binaries;

@@ -225,11 +225,20 @@ fn yaml_syntax_errors_give_line_and_column() {
 #[test]
 fn a_wrong_type_names_the_key_the_line_and_what_was_expected() {
     let err = error("service: demo\nprovider:\n  name: aws\n  timeout: soon\n");
-    assert_error(&err, 4, "provider.timeout", &["invalid type", "soon"]);
+    assert_error(&err, 4, "provider.timeout", &["invalid value", "soon", "expected a number"]);
     let err = error(
         "service: demo\nprovider:\n  name: aws\nfunctions:\n  fn:\n    handler: bootstrap\n    memorySize: [1]\n",
     );
-    assert_error(&err, 7, "functions.fn.memorySize", &["invalid type", "u32"]);
+    assert_error(&err, 7, "functions.fn.memorySize", &["invalid value", "expected a number"]);
+}
+
+#[test]
+fn numbers_may_come_as_strings_as_cli_params_do() {
+    let text = "service: demo\nprovider:\n  name: aws\n  timeout: ${param:t}\nfunctions:\n  fn:\n    handler: bootstrap\n    memorySize: '256'\n";
+    let options = LoadOptions { params: [("t".to_string(), "7".to_string())].into(), ..options(&[]) };
+    let service = load_with(text, options).unwrap();
+    let function = &service.functions["fn"];
+    assert_eq!((function.timeout_seconds, function.memory_size_mb), (7.0, 256));
 }
 
 #[test]

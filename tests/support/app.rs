@@ -97,6 +97,11 @@ impl App {
         App::start_with(&stage, params, &self.extra.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
+    /// The emulator's log lines written since the last call.
+    pub fn new_log_lines(&mut self) -> Vec<String> {
+        self.process.as_mut().expect("running").new_lines()
+    }
+
     /// The emulator's process id.
     pub fn pid(&self) -> u32 {
         self.process.as_ref().expect("running").pid()

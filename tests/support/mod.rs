@@ -232,6 +232,13 @@ impl CliProcess {
         }
     }
 
+    /// The lines written since the last call (without waiting), also kept in `log`.
+    pub fn new_lines(&mut self) -> Vec<String> {
+        let fresh: Vec<String> = self.lines.try_iter().collect();
+        self.log.extend(fresh.iter().cloned());
+        fresh
+    }
+
     /// Waits for the emulator's `ready:` line, which names every bound endpoint.
     pub fn wait_until_ready(&mut self, limit: Duration) -> ReadyLine {
         ReadyLine(self.wait_for_line("ready:", limit))

@@ -233,10 +233,15 @@ struct RawFunction {
     name: Option<String>,
     handler: Option<String>,
     runtime: Option<String>,
+    #[serde(default, deserialize_with = "model::lenient_number")]
     timeout: Option<f64>,
+    #[serde(default, deserialize_with = "model::lenient_number")]
     memory_size: Option<u32>,
+    #[serde(default, deserialize_with = "model::lenient_number")]
     reserved_concurrency: Option<u32>,
+    #[serde(default, deserialize_with = "model::lenient_number")]
     maximum_retry_attempts: Option<u32>,
+    #[serde(default, deserialize_with = "model::lenient_number")]
     maximum_event_age: Option<u32>,
     #[serde(default)]
     environment: IndexMap<String, Value>,

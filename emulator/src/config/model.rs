@@ -82,7 +82,9 @@ pub struct Provider {
     pub region: Option<String>,
     #[serde(default)]
     pub environment: IndexMap<String, Value>,
+    #[serde(default, deserialize_with = "lenient_number")]
     pub timeout: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_number")]
     pub memory_size: Option<u32>,
     pub architecture: Option<String>,
     pub websockets_api_route_selection_expression: Option<String>,
@@ -309,6 +311,25 @@ impl Default for DynamoDbLocalSettings {
             no_start: false,
             migrate: true,
         }
+    }
+}
+
+/// A number, or a string holding one (`--param timeout=5` gives a string; CloudFormation takes both).
+pub(crate) fn lenient_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr + serde::de::DeserializeOwned,
+{
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        Value::String(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("invalid value \"{text}\", expected a number"))),
+        other => serde_json::from_value(other.clone())
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("invalid value {other}, expected a number"))),
     }
 }
 

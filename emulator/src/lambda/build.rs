@@ -97,16 +97,32 @@ impl Workspace {
 
     /// Where one emulator keeps its staged binaries (removed when it stops).
     pub fn staging_dir(&self, instance: &str) -> PathBuf {
-        self.target_dir.join("ftb-offline").join(instance)
+        self.target_dir.join(STAGING).join(instance)
     }
 
-    /// Copies a built binary to its own file for one generation, so processes never start from a file cargo is
-    /// rewriting, and emulators running side by side never share one. Returns the copy's path.
+    /// Creates this emulator's staging folder with its owner's pid, and removes the folders of emulators that
+    /// ended without cleaning up (`kill -9`, a crash): their pid is gone, or they never wrote one and are old.
+    pub fn claim_staging(&self, instance: &str) -> Result<(), Error> {
+        let mine = self.staging_dir(instance);
+        std::fs::create_dir_all(&mine)
+            .and_then(|_| std::fs::write(mine.join(OWNER_FILE), std::process::id().to_string()))
+            .map_err(|err| Error::Build(format!("cannot create {}: {err}", mine.display())))?;
+        let entries = std::fs::read_dir(self.target_dir.join(STAGING)).into_iter().flatten().flatten();
+        for stale in entries.map(|e| e.path()).filter(|dir| *dir != mine && is_abandoned(dir)) {
+            tracing::debug!(target: "build", "removing {}, left by an emulator that is gone", stale.display());
+            let _ = std::fs::remove_dir_all(stale);
+        }
+        Ok(())
+    }
+
+    /// Gives a built binary its own path for one generation, so processes never start from the path cargo
+    /// writes its next build to. A hard link where it can (cargo and the linker replace the file rather than
+    /// rewrite it, so the linked one keeps this build), else a copy. Returns the staged path.
     pub fn stage(&self, built: &Path, binary: &str, instance: &str, generation: u64) -> Result<PathBuf, Error> {
         let dir = self.staging_dir(instance).join(binary).join(generation.to_string());
         let staged = dir.join(binary);
         std::fs::create_dir_all(&dir)
-            .and_then(|_| std::fs::copy(built, &staged))
+            .and_then(|_| std::fs::hard_link(built, &staged).or_else(|_| std::fs::copy(built, &staged).map(|_| ())))
             .map_err(|err| Error::Build(format!("cannot stage {} at {}: {err}", built.display(), staged.display())))?;
         Ok(staged)
     }
@@ -127,6 +143,26 @@ impl Workspace {
             "the binary `{binary}` is not built ({} does not exist); start without --no-build, or run `cargo build --bin {binary}`",
             built.display()
         )))
+    }
+}
+
+/// The folder under the target directory where emulators stage binaries, one folder each.
+const STAGING: &str = "ftb-offline";
+/// The pid of the emulator a staging folder belongs to.
+const OWNER_FILE: &str = "owner.pid";
+/// A staging folder without an owner file this old is abandoned (one being created has its file within moments).
+const UNOWNED_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Whether the emulator that made a staging folder is gone.
+fn is_abandoned(dir: &Path) -> bool {
+    match std::fs::read_to_string(dir.join(OWNER_FILE)).ok().and_then(|pid| pid.trim().parse::<i32>().ok()) {
+        // SAFETY: kill(2) with signal 0 only asks whether the process exists.
+        Some(pid) => unsafe {
+            libc::kill(pid, 0) != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+        },
+        None => std::fs::metadata(dir)
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| modified.elapsed().unwrap_or_default() > UNOWNED_GRACE),
     }
 }
 

@@ -19,3 +19,15 @@ pub fn failure_rate() -> Result<f64, Error> {
         },
     }
 }
+
+/// The longest the simulated work takes, `WORK_MAX_MS` in milliseconds (default 0): each attempt works for a random
+/// time up to it, so a function timeout below it makes some attempts time out.
+pub fn work_max_ms() -> Result<u64, Error> {
+    match std::env::var("WORK_MAX_MS") {
+        Err(_) => Ok(0),
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("WORK_MAX_MS must be a whole number of milliseconds, found {text:?}").into()),
+    }
+}

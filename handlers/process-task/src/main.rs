@@ -1,5 +1,5 @@
-//! processTask: the worker on the tasks queue (ReportBatchItemFailures). The simulated work fails with
-//! probability FAILURE_RATE. A success marks the task `success`; a failure records the attempt, keeps it
+//! processTask: the worker on the tasks queue (ReportBatchItemFailures). The simulated work takes up to
+//! WORK_MAX_MS and fails with probability FAILURE_RATE. A success marks the task `success`; a failure records the attempt, keeps it
 //! pending and reports the message as failed, so SQS delivers it again and, after maxReceiveCount, moves it to
 //! the dead-letter queue. Every change is pushed to the browsers. A redelivered message never undoes a final state.
 
@@ -15,6 +15,7 @@ struct ProcessTask {
     tasks: TaskStore,
     pusher: Pusher,
     failure_rate: f64,
+    work_max_ms: u64,
 }
 
 /// What became of one message.
@@ -56,6 +57,10 @@ impl ProcessTask {
             tracing::info!(task_id, status = task.status.as_str(), "already final; nothing to do");
             return Ok(Outcome::Done);
         }
+        if self.work_max_ms > 0 {
+            let work = std::time::Duration::from_millis(fastrand::u64(0..=self.work_max_ms));
+            tokio::time::sleep(work).await;
+        }
         if fastrand::f64() < self.failure_rate {
             let error = format!("Simulated failure on attempt {attempt}");
             tracing::warn!(task_id, attempt, "{error}");
@@ -80,6 +85,7 @@ async fn main() -> Result<(), Error> {
         tasks: TaskStore::new(&config, env::required("TASKS_TABLE")?),
         pusher: Pusher::from_env(&config)?,
         failure_rate: env::failure_rate()?,
+        work_max_ms: env::work_max_ms()?,
     };
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event| handler.handle(event))).await

@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, IndexStatus, ProjectionType, StreamViewType, TimeToLiveStatus};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
-use ftb_offline_tests::{dynamodb_client, repo_root, run_cli, CliProcess};
+use ftb_offline_tests::{dynamodb_client, repo_root, run_cli, CliProcess, FREE_PORTS};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -85,8 +85,8 @@ impl TestService {
 
     /// `start:with-db` on free ports, without building (the service has no functions).
     fn start_with_db(&self, extra: &[&str], env: &[(&str, &str)]) -> (CliProcess, String) {
-        let mut args =
-            vec!["start:with-db", "--no-build", "--http-port", "0", "--websocket-port", "0", "--lambda-port", "0"];
+        let mut args = vec!["start:with-db", "--no-build"];
+        args.extend(FREE_PORTS);
         args.extend_from_slice(extra);
         if !extra.contains(&"--db-port") {
             args.extend_from_slice(&["--db-port", "0"]);

@@ -18,19 +18,8 @@ fn from_env(name: &str, default: usize) -> usize {
 /// `ftb-offline start` on the HTTP fixtures (built by the test command), on free ports.
 fn start_emulator() -> (CliProcess, ReadyLine) {
     let config = repo_root().join("tests/fixtures/http.yml");
-    let args = [
-        "--config",
-        config.to_str().unwrap(),
-        "start",
-        "--no-build",
-        "--no-watch",
-        "--http-port",
-        "0",
-        "--websocket-port",
-        "0",
-        "--lambda-port",
-        "0",
-    ];
+    let mut args = vec!["--config", config.to_str().unwrap(), "start", "--no-build", "--no-watch"];
+    args.extend(FREE_PORTS);
     let mut process = CliProcess::spawn(&repo_root(), &args, &[("FTB_LOG", "warn,ftb_offline=info")]);
     let ready = process.wait_until_ready(Duration::from_secs(60));
     (process, ready)

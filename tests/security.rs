@@ -52,16 +52,12 @@ async fn every_listener_is_on_loopback_by_default() {
 /// A service of queues only, so the emulator runs as its own process from a temporary project folder.
 const QUEUES_ONLY: &str = "service: guarded\nprovider: { name: aws, runtime: provided.al2023 }\nresources:\n  Resources:\n    Work:\n      Type: AWS::SQS::Queue\n      Properties: { QueueName: work }\n";
 
-fn free_ports() -> [&'static str; 6] {
-    ["--lambda-port", "0", "--http-port", "0", "--websocket-port", "0"]
-}
-
 #[tokio::test]
 async fn another_host_is_used_only_when_asked_and_then_the_log_warns() {
     let project = tempfile::tempdir().unwrap();
     std::fs::write(project.path().join("serverless.yml"), QUEUES_ONLY).unwrap();
     let mut args = vec!["--host", "0.0.0.0", "start", "--no-build"];
-    args.extend(free_ports());
+    args.extend(FREE_PORTS);
     let mut process = CliProcess::spawn(project.path(), &args, &[]);
     let ready = process.wait_until_ready(Duration::from_secs(30));
     assert!(
@@ -117,7 +113,7 @@ async fn nothing_is_written_outside_the_project() {
     std::fs::write(project.path().join("serverless.yml"), QUEUES_ONLY).unwrap();
     let env = [("HOME", home.path().to_str().unwrap()), ("TMPDIR", tmp.path().to_str().unwrap())];
     let mut args = vec!["start", "--no-build", "--persist"];
-    args.extend(free_ports());
+    args.extend(FREE_PORTS);
     let mut process = CliProcess::spawn(project.path(), &args, &env);
     let ready = process.wait_until_ready(Duration::from_secs(30));
     let sqs = sqs_client_at(&ready.address("Lambda and SQS APIs on "));

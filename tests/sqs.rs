@@ -604,7 +604,8 @@ resources:
 
 /// Starts `ftb-offline start` on free ports in `dir` and returns it with an SQS client for it.
 fn start_process(dir: &std::path::Path, extra: &[&str]) -> (CliProcess, aws_sdk_sqs::Client) {
-    let mut args = vec!["start", "--no-build", "--lambda-port", "0", "--http-port", "0", "--websocket-port", "0"];
+    let mut args = vec!["start", "--no-build"];
+    args.extend(FREE_PORTS);
     args.extend_from_slice(extra);
     let mut process = CliProcess::spawn(dir, &args, &[]);
     let ready = process.wait_until_ready(Duration::from_secs(30));

@@ -30,19 +30,8 @@ impl App {
 
     /// `start:with-db` with `extra` arguments too (`--persist`, `--db-port 8123`).
     pub fn start_with(stage: &str, params: &[&str], extra: &[&str]) -> Self {
-        let mut args = vec![
-            "start:with-db",
-            "--no-build",
-            "--no-watch",
-            "--stage",
-            stage,
-            "--http-port",
-            "0",
-            "--websocket-port",
-            "0",
-            "--lambda-port",
-            "0",
-        ];
+        let mut args = vec!["start:with-db", "--no-build", "--no-watch", "--stage", stage];
+        args.extend(crate::FREE_PORTS);
         for param in params {
             args.extend_from_slice(&["--param", param]);
         }

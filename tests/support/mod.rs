@@ -164,6 +164,9 @@ pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     stock_client!(aws_sdk_dynamodb, endpoint)
 }
 
+/// Arguments that put every listener of `ftb-offline start` on a free port (the ready line names them).
+pub const FREE_PORTS: [&str; 6] = ["--http-port", "0", "--websocket-port", "0", "--lambda-port", "0"];
+
 /// The `ftb-offline` binary the test command built (`cargo build --workspace` before the tests).
 pub fn ftb_offline_binary() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"));

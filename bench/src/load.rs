@@ -67,6 +67,22 @@ pub async fn measure(target: &Target, connections: usize, total: usize) -> Stats
     Stats { p50: at(0.50), p99: at(0.99), requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64() }
 }
 
+/// Whether one request to `target` (on a new connection) answers 2xx; false on any error.
+pub async fn answers_ok(target: &Target) -> bool {
+    let host = target.addr.trim_start_matches("http://");
+    let Ok(stream) = tokio::net::TcpStream::connect(host).await else { return false };
+    let Ok((mut sender, connection)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
+        return false;
+    };
+    tokio::spawn(connection);
+    let request = hyper::Request::post(&target.path)
+        .header("host", host)
+        .header("content-type", "application/json")
+        .body(Full::new(target.body.clone()))
+        .unwrap();
+    sender.send_request(request).await.is_ok_and(|response| response.status().is_success())
+}
+
 async fn connection_loop(host: &str, path: &str, body: Bytes, requests: usize) -> Vec<Duration> {
     let stream = tokio::net::TcpStream::connect(host).await.expect("connect");
     stream.set_nodelay(true).unwrap();

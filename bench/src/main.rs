@@ -10,6 +10,7 @@ mod dynamodb;
 mod fanout;
 mod launch;
 mod load;
+mod peers;
 mod queue;
 mod reload;
 
@@ -23,11 +24,11 @@ use std::path::{Path, PathBuf};
 const RUNS: usize = 5;
 const WARMUP_REQUESTS: usize = 500;
 const REQUESTS_PER_RUN: usize = 6_000;
-const LEVELS: [usize; 2] = [1, 32];
+pub(crate) const LEVELS: [usize; 2] = [1, 32];
 const FAN_OUT_CLIENTS: usize = 1_000;
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
-const SECTIONS: [&str; 7] = ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch"];
+const SECTIONS: [&str; 8] = ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch", "peers"];
 
 #[tokio::main]
 async fn main() {
@@ -55,6 +56,9 @@ async fn main() {
     }
     if wanted("launch") {
         sections.push(("launch", launch::table(&root).await));
+    }
+    if wanted("peers") {
+        sections.push(("peers", peers::table(&root).await));
     }
     for (name, table) in &sections {
         println!("\n{table}");
@@ -166,7 +170,7 @@ async fn fan_out_table(emulator: &ftb_offline::Emulator) -> String {
     )
 }
 
-async fn median_of_runs(target: &Target, connections: usize) -> Stats {
+pub(crate) async fn median_of_runs(target: &Target, connections: usize) -> Stats {
     measure(target, connections, WARMUP_REQUESTS).await;
     let mut runs = Vec::new();
     for _ in 0..RUNS {

@@ -7,7 +7,15 @@ use std::time::{Duration, Instant};
 
 /// Builds `target/release/ftb-offline` (a no-op when it is up to date) and returns its path.
 pub fn release_binary(root: &Path) -> PathBuf {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    // Not the variables `cargo run` set for this process: build scripts that watch them would rerun, and every
+    // bench run would rebuild ring, rustls and the emulator twice.
+    for (name, _) in std::env::vars()
+        .filter(|(name, _)| name.starts_with("CARGO_") && !matches!(name.as_str(), "CARGO_HOME" | "CARGO_TARGET_DIR"))
+    {
+        cargo.env_remove(name);
+    }
+    let status = cargo
         .current_dir(root)
         .args(["build", "--release", "-p", "ftb-offline", "--bin", "ftb-offline"])
         .status()

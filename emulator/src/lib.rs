@@ -315,8 +315,7 @@ fn start_sqs(
 ) -> Result<(BTreeSet<String>, sqs::mapping::Mappings), Error> {
     let intrinsics = Intrinsics::new(service, endpoints);
     let queues = sqs::resources::define_queues(service, &intrinsics, sqs).map_err(|e| service.locate(e))?;
-    let concurrency = |function: &str| lambda.find(function).map_or(1, |pool| pool.spec.max_concurrency);
-    let mappings = sqs::resources::mappings(service, &intrinsics, sqs, concurrency).map_err(|e| service.locate(e))?;
+    let mappings = live::resolve_mappings(service, &intrinsics, sqs, lambda)?;
     Ok((queues, sqs::mapping::Mappings::start(sqs.clone(), lambda.clone(), mappings, shutdown)))
 }
 

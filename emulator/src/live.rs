@@ -76,6 +76,7 @@ impl std::fmt::Display for ConfigChanges {
             ("functions added", &self.functions.added),
             ("functions changed", &self.functions.changed),
             ("functions removed", &self.functions.removed),
+            ("binaries built", &self.binaries_built),
             ("queues created", &self.queues_created),
             ("queues deleted", &self.queues_deleted),
             ("mappings started", &self.mappings.started),
@@ -221,7 +222,7 @@ impl Live {
         let queues = sqs::resources::define_queues(&service, &intrinsics, &self.sqs).map_err(|e| service.locate(e))?;
         changes.queues_created = queues.difference(&self.queues).cloned().collect();
         changes.queues_deleted = self.queues.difference(&queues).cloned().collect();
-        let mappings = self.resolve_mappings(&service, &intrinsics)?;
+        let mappings = resolve_mappings(&service, &intrinsics, &self.sqs, &self.lambda)?;
         changes.mappings = self.mappings.apply(mappings);
         for name in &changes.queues_deleted {
             if let Ok(queue) = self.sqs.queue(name) {
@@ -244,16 +245,18 @@ impl Live {
         self.service.store(Arc::new(service));
         Ok(changes)
     }
+}
 
-    fn resolve_mappings(
-        &self,
-        service: &Service,
-        intrinsics: &Intrinsics,
-    ) -> Result<Vec<sqs::mapping::Mapping>, Error> {
-        let lambda = &self.lambda;
-        let concurrency = |function: &str| lambda.find(function).map_or(1, |pool| pool.spec.max_concurrency);
-        Ok(sqs::resources::mappings(service, intrinsics, &self.sqs, concurrency).map_err(|e| service.locate(e))?)
-    }
+/// The mappings of `service` on `sqs`, each with at most as many pollers as its function may run processes. At
+/// start-up and after a live edit.
+pub(crate) fn resolve_mappings(
+    service: &Service,
+    intrinsics: &Intrinsics,
+    sqs: &Arc<Sqs>,
+    lambda: &Lambda,
+) -> Result<Vec<sqs::mapping::Mapping>, Error> {
+    let concurrency = |function: &str| lambda.find(function).map_or(1, |pool| pool.spec.max_concurrency);
+    Ok(sqs::resources::mappings(service, intrinsics, sqs, concurrency).map_err(|e| service.locate(e))?)
 }
 
 /// Resolves the queues and mappings of `service` against scratch queues, so that an edit naming a queue that does

@@ -534,11 +534,8 @@ impl Sqs {
         let Ok(existing) = self.queue(name) else {
             return self.create_queue(name, attributes);
         };
-        let mut settings = QueueSettings { fifo: existing.settings().fifo, ..QueueSettings::default() };
-        settings.apply(attributes)?;
-        *existing.settings.lock().unwrap() = settings;
-        *existing.modified.lock().unwrap() = SystemTime::now();
-        self.changed(&existing);
+        let defaults = QueueSettings { fifo: existing.settings().fifo, ..QueueSettings::default() };
+        self.reconfigure(&existing, defaults, attributes)?;
         Ok(existing)
     }
 
@@ -570,9 +567,18 @@ impl Sqs {
     }
 
     pub fn set_attributes(&self, queue: &Queue, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
-        let mut settings = queue.settings();
-        settings.apply(attributes)?;
-        *queue.settings.lock().unwrap() = settings;
+        self.reconfigure(queue, queue.settings(), attributes)
+    }
+
+    /// Gives `queue` the settings `base` with `attributes` applied (nothing changes if one is invalid).
+    fn reconfigure(
+        &self,
+        queue: &Queue,
+        mut base: QueueSettings,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<(), SqsError> {
+        base.apply(attributes)?;
+        *queue.settings.lock().unwrap() = base;
         *queue.modified.lock().unwrap() = SystemTime::now();
         self.changed(queue);
         Ok(())
@@ -812,6 +818,13 @@ impl Sqs {
     pub fn purge(&self, queue: &Queue) {
         queue.state.lock().unwrap().messages.clear();
         self.changed(queue);
+    }
+}
+
+impl Drop for Sqs {
+    /// Wakes the durable writer, which finds the queues gone and ends.
+    fn drop(&mut self) {
+        self.mark_unsaved();
     }
 }
 

@@ -69,6 +69,7 @@ impl Workspace {
             return Ok(());
         }
         let mut command = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        clear_cargo_run_variables(command.as_std_mut());
         command.arg("build").current_dir(&self.root);
         if release {
             command.arg("--release");
@@ -172,4 +173,18 @@ fn local_sources(package: &cargo_metadata::Package) -> Vec<PathBuf> {
         package.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).into_iter().collect();
     dirs.extend(package.dependencies.iter().filter_map(|d| d.path.as_ref()).map(|p| p.as_std_path().to_path_buf()));
     dirs
+}
+
+/// Removes what `cargo run` sets for the program it runs (`CARGO_PKG_*`, `CARGO_MANIFEST_*`, …) from a cargo
+/// command's environment. Build scripts that watch such variables (ring's does) would otherwise rerun, and the
+/// handlers' dependencies rebuild, whenever the emulator runs under `cargo run` after running on its own. Cargo's
+/// own settings (`CARGO_HOME`, `CARGO_TARGET_DIR`, `CARGO_TARGET_<triple>_LINKER`, …) stay.
+pub fn clear_cargo_run_variables(command: &mut std::process::Command) {
+    const SET_BY_CARGO_RUN: [&str; 5] = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"];
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if SET_BY_CARGO_RUN.iter().any(|prefix| name.starts_with(prefix)) {
+            command.env_remove(name);
+        }
+    }
 }

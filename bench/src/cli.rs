@@ -1,5 +1,6 @@
 //! Running the release `ftb-offline` binary as users do, and timing it until it reports ready.
 
+pub use ftb_offline::lambda::build::clear_cargo_run_variables;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -7,21 +8,16 @@ use std::time::{Duration, Instant};
 
 /// Builds `target/release/ftb-offline` (a no-op when it is up to date) and returns its path.
 pub fn release_binary(root: &Path) -> PathBuf {
-    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    // Not the variables `cargo run` set for this process: build scripts that watch them would rerun, and every
-    // bench run would rebuild ring, rustls and the emulator twice.
-    for (name, _) in std::env::vars()
-        .filter(|(name, _)| name.starts_with("CARGO_") && !matches!(name.as_str(), "CARGO_HOME" | "CARGO_TARGET_DIR"))
-    {
-        cargo.env_remove(name);
-    }
-    let status = cargo
-        .current_dir(root)
-        .args(["build", "--release", "-p", "ftb-offline", "--bin", "ftb-offline"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "the release build of ftb-offline failed");
+    cargo_build_release(root, &["-p", "ftb-offline", "--bin", "ftb-offline"]);
     root.join("target/release/ftb-offline")
+}
+
+/// `cargo build --release ARGS` in `root`, as a user would run it.
+pub fn cargo_build_release(root: &Path, args: &[&str]) {
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    clear_cargo_run_variables(&mut cargo);
+    let status = cargo.current_dir(root).args(["build", "--release"]).args(args).status().expect("cargo runs");
+    assert!(status.success(), "cargo build --release {args:?} failed");
 }
 
 /// A running `ftb-offline`, killed with SIGINT when dropped.

@@ -3,8 +3,10 @@
 //!
 //! The same JSON echo answered (1) by a plain hyper server in-process, (2) through the emulator's Invoke API and
 //! (3) through an HTTP API route; (2) and (3) hand it to a `lambda_runtime` handler process and back. Figures:
-//! latency p50/p99 and requests/s at 1 and 32 connections; the median of several runs.
+//! latency p50/p99 and requests/s at 1 and 32 connections (wrk); the median of several runs. The peers section
+//! adds `cargo lambda watch` and serverless-offline on the same route, and draws docs/benchmarks.svg.
 
+mod chart;
 mod cli;
 mod dynamodb;
 mod fanout;
@@ -20,10 +22,11 @@ use ftb_offline::server::{self, json};
 use hyper::StatusCode;
 use load::{measure, Stats, Target};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 const RUNS: usize = 5;
-const WARMUP_REQUESTS: usize = 500;
-const REQUESTS_PER_RUN: usize = 6_000;
+const WARMUP: Duration = Duration::from_secs(1);
+const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
 const FAN_OUT_CLIENTS: usize = 1_000;
 
@@ -58,7 +61,13 @@ async fn main() {
         sections.push(("launch", launch::table(&root).await));
     }
     if wanted("peers") {
-        sections.push(("peers", peers::table(&root).await));
+        let (table, figures) = peers::table(&root).await;
+        if let Some(path) = &output {
+            let chart = path.with_file_name("benchmarks.svg");
+            std::fs::write(&chart, chart::svg(&figures, &today(), &machine_description())).expect("write the chart");
+            println!("chart: {}", chart.display());
+        }
+        sections.push(("peers", table));
     }
     for (name, table) in &sections {
         println!("\n{table}");
@@ -133,16 +142,19 @@ async fn emulator_sections(root: &Path, wanted: &dyn Fn(&str) -> bool) -> Vec<(&
 
 async fn reload_table(root: &Path) -> String {
     let reload = reload::measure(root).await;
+    let ms = |d: Duration| d.as_millis();
     println!(
-        "hot reload: save → new code {} ms, cargo build {} ms",
-        reload.save_to_new_code.as_millis(),
-        reload.cargo_build.as_millis()
+        "hot reload: save → new code {} ms, cargo lambda watch {} ms, cargo build {} ms",
+        ms(reload.save_to_new_code),
+        ms(reload.cargo_lambda_watch),
+        ms(reload.cargo_build)
     );
     format!(
-        "| save → first response from the new code (median of 5) | `cargo build` alone, same edit (median of 5) | difference |\n|---|---|---|\n| {} ms | {} ms | {} ms |\n",
-        reload.save_to_new_code.as_millis(),
-        reload.cargo_build.as_millis(),
-        reload.save_to_new_code.as_millis() as i128 - reload.cargo_build.as_millis() as i128
+        "| save → first response from the new code, ftb-offline (median of 5) | the same on `cargo lambda watch` | `cargo build` alone, same edit | ftb-offline − cargo build |\n|---|---|---|---|\n| {} ms | {} ms | {} ms | {} ms |\n",
+        ms(reload.save_to_new_code),
+        ms(reload.cargo_lambda_watch),
+        ms(reload.cargo_build),
+        ms(reload.save_to_new_code) as i128 - ms(reload.cargo_build) as i128
     )
 }
 
@@ -170,17 +182,31 @@ async fn fan_out_table(emulator: &ftb_offline::Emulator) -> String {
     )
 }
 
+/// The median of `RUNS` runs on each target, the runs taken in turn (a, b, c, a, b, c, …) after a warm-up of each.
+pub(crate) async fn interleaved_medians(targets: &[&Target], connections: usize) -> Vec<Stats> {
+    for target in targets {
+        measure(target, connections, WARMUP).await;
+    }
+    let mut runs = vec![Vec::new(); targets.len()];
+    for _ in 0..RUNS {
+        for (target, runs) in targets.iter().zip(runs.iter_mut()) {
+            runs.push(measure(target, connections, RUN_TIME).await);
+        }
+    }
+    runs.into_iter().map(Stats::median).collect()
+}
+
 pub(crate) async fn median_of_runs(target: &Target, connections: usize) -> Stats {
-    measure(target, connections, WARMUP_REQUESTS).await;
+    measure(target, connections, WARMUP).await;
     let mut runs = Vec::new();
     for _ in 0..RUNS {
-        runs.push(measure(target, connections, REQUESTS_PER_RUN).await);
+        runs.push(measure(target, connections, RUN_TIME).await);
     }
     Stats::median(runs)
 }
 
 /// The physical limit: hyper in-process, doing the handler's work (parse the JSON, answer JSON).
-async fn start_baseline() -> (server::ShutdownTrigger, String) {
+pub(crate) async fn start_baseline() -> (server::ShutdownTrigger, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let (trigger, shutdown) = server::shutdown_pair();
@@ -230,7 +256,7 @@ fn write_section(path: &Path, name: &str, table: &str) {
     std::fs::write(path, updated).expect("write the results");
 }
 
-fn machine_description() -> String {
+pub(crate) fn machine_description() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -244,7 +270,7 @@ fn machine_description() -> String {
     format!("{cores} cores ({cpu})")
 }
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     let out = std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d").output().ok();
     out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
 }

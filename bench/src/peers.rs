@@ -1,8 +1,13 @@
-//! ftb-offline beside serverless-offline 13 (the last line for Serverless Framework v3) on the same route in the
-//! same run: `POST /hello` of an HTTP API, answered by bench-hello on ftb-offline and by its Node.js twin
-//! (bench/peers/serverless-offline/handler.js) on serverless-offline. Both run as users run them, as their own
-//! processes: latency and requests/s at 1 and 32 connections, launch to the first 200, and resident memory idle
-//! and after the load.
+//! ftb-offline beside its peers on the same route in the same run: `POST /hello`, answered
+//! - by a plain hyper server in-process doing the handler's work (the physical limit);
+//! - by ftb-offline's HTTP API route with bench-hello (bench/hello), the Rust handler;
+//! - by `cargo lambda watch` with the same bench-hello crate, on its function URL route;
+//! - by serverless-offline 13 (the last line for Serverless Framework v3) with bench-hello's Node.js twin
+//!   (bench/peers/serverless-offline/handler.js).
+//!
+//! The three tools run as users run them, as their own processes: latency and requests/s at 1 and 32
+//! connections (wrk, the runs of all four interleaved), launch to the first 200, and resident memory idle and
+//! after the load.
 
 use crate::cli;
 use crate::load::{self, Stats, Target};
@@ -12,11 +17,15 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// One tool serving the route, as a process group (serverless-offline may start helpers).
+/// The handler processes each tool may run at once: ftb-offline's default `--max-concurrency`, and the same
+/// for `cargo lambda watch --concurrency` (serverless-offline has no such setting).
+const CONCURRENCY: usize = 10;
+
+/// One tool serving the route, as a process group (each starts helpers or handler processes).
 struct Served {
     child: Child,
     launch_to_first_200: Duration,
-    http: String,
+    target: Target,
 }
 
 impl Drop for Served {
@@ -27,38 +36,57 @@ impl Drop for Served {
     }
 }
 
-/// The figures of one tool.
-struct Figures {
-    by_connections: Vec<(usize, Stats)>,
-    launch: Duration,
-    idle_mib: f64,
-    loaded_mib: f64,
+/// The figures of one tool (the in-process limit has no launch time or memory of its own).
+pub struct Figures {
+    pub name: &'static str,
+    pub by_connections: Vec<(usize, Stats)>,
+    pub launch: Option<Duration>,
+    pub idle_mib: Option<f64>,
+    pub loaded_mib: Option<f64>,
 }
 
-pub async fn table(root: &Path) -> String {
+/// Starts every tool (one after the other, for the launch figure), then measures them with their runs
+/// interleaved (limit, ftb-offline, cargo lambda watch, serverless-offline, then again), so a drift of the
+/// machine's speed during the run touches every tool alike. Returns the table and the figures (for the chart).
+pub async fn table(root: &Path) -> (String, Vec<Figures>) {
     let peer_dir = root.join("bench/peers/serverless-offline");
-    install(&peer_dir);
-    let ours = figures(start_ftb_offline(root).await).await;
-    let theirs = figures(start_serverless_offline(&peer_dir).await).await;
-    render(&ours, &theirs)
+    install_serverless_offline(&peer_dir);
+    let (_stop, limit_addr) = crate::start_baseline().await;
+    let limit = Target { addr: limit_addr, path: "/hello".into(), body: body() };
+    let served = [
+        start_ftb_offline(root).await,
+        start_cargo_lambda_watch(root).await,
+        start_serverless_offline(&peer_dir).await,
+    ];
+    let names = ["hyper in-process", "ftb-offline", "cargo lambda watch", "serverless-offline 13"];
+    let idle: Vec<f64> = served.iter().map(|s| group_resident_mib(s.child.id())).collect();
+    let targets: Vec<&Target> = std::iter::once(&limit).chain(served.iter().map(|s| &s.target)).collect();
+    let mut stats: Vec<Vec<(usize, Stats)>> = vec![Vec::new(); targets.len()];
+    for connections in crate::LEVELS {
+        for (tool, median) in crate::interleaved_medians(&targets, connections).await.into_iter().enumerate() {
+            println!("{connections:>2} conn  {:<22} {median}", names[tool]);
+            stats[tool].push((connections, median));
+        }
+    }
+    let mut all = vec![Figures { name: names[0], by_connections: stats[0].clone(), launch: None, idle_mib: None, loaded_mib: None }];
+    for (index, tool) in served.iter().enumerate() {
+        all.push(Figures {
+            name: names[index + 1],
+            by_connections: stats[index + 1].clone(),
+            launch: Some(tool.launch_to_first_200),
+            idle_mib: Some(idle[index]),
+            loaded_mib: Some(group_resident_mib(tool.child.id())),
+        });
+    }
+    (render(&all), all)
 }
 
-async fn figures(served: Served) -> Figures {
-    let pid = served.child.id();
-    let idle_mib = group_resident_mib(pid);
-    let target = Target { addr: served.http.clone(), path: "/hello".into(), body: Bytes::from_static(br#"{"n":42}"#) };
-    let mut by_connections = Vec::new();
-    for connections in crate::LEVELS {
-        let stats = crate::median_of_runs(&target, connections).await;
-        println!("{connections:>2} conn  {}  {stats}", served.http);
-        by_connections.push((connections, stats));
-    }
-    let loaded_mib = group_resident_mib(pid);
-    Figures { by_connections, launch: served.launch_to_first_200, idle_mib, loaded_mib }
+fn body() -> Bytes {
+    Bytes::from_static(br#"{"n":42}"#)
 }
 
 /// `npm ci` of the pinned serverless@3 and serverless-offline@13 (into the fixture's node_modules) when missing.
-fn install(dir: &Path) {
+fn install_serverless_offline(dir: &Path) {
     if dir.join("node_modules/.bin/serverless").exists() {
         return;
     }
@@ -77,7 +105,7 @@ async fn start_ftb_offline(root: &Path) -> Served {
     let config = root.join("bench/serverless.yml");
     let args = ["start", "--no-build", "--release", "--no-watch", "-c", config.to_str().unwrap()];
     let mut command = Command::new(binary);
-    command.current_dir(root).args(args).args([
+    command.current_dir(root).args(args).args(["--max-concurrency", &CONCURRENCY.to_string()]).args([
         "--http-port",
         &port.to_string(),
         "--websocket-port",
@@ -85,7 +113,26 @@ async fn start_ftb_offline(root: &Path) -> Served {
         "--lambda-port",
         "0",
     ]);
-    serve(command, port).await
+    serve(command, port, "/hello").await
+}
+
+/// `cargo lambda watch` on bench-hello in release, as ftb-offline runs it here. It checks the build (a no-op:
+/// `cli::release_binary` built it with the same settings) before it answers.
+async fn start_cargo_lambda_watch(root: &Path) -> Served {
+    cli::cargo_build_release(root, &["-p", "bench-hello"]);
+    let port = free_port();
+    let mut command = Command::new("cargo");
+    cli::clear_cargo_run_variables(&mut command);
+    command.current_dir(root).args(["lambda", "watch", "--release", "-p", "bench-hello", "--bin", "bench-hello"]).args([
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        &port.to_string(),
+        "--concurrency",
+        &CONCURRENCY.to_string(),
+        "--ignore-changes",
+    ]);
+    serve(command, port, "/lambda-url/bench-hello/hello").await
 }
 
 async fn start_serverless_offline(dir: &Path) -> Served {
@@ -97,24 +144,22 @@ async fn start_serverless_offline(dir: &Path) -> Served {
         .args(["--lambdaPort", &free_port().to_string()])
         .env("SLS_TELEMETRY_DISABLED", "1")
         .env("SLS_NOTIFICATIONS_MODE", "off");
-    serve(command, port).await
+    serve(command, port, "/hello").await
 }
 
-/// Spawns `command` in its own process group and times it until `POST /hello` on `port` answers 200.
-async fn serve(mut command: Command, port: u16) -> Served {
+/// Spawns `command` in its own process group and times it until `POST path` on `port` answers 200.
+async fn serve(mut command: Command, port: u16, path: &str) -> Served {
     let started = Instant::now();
     let child = command.process_group(0).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the tool starts");
-    let http = format!("http://127.0.0.1:{port}");
-    let target = Target { addr: http.clone(), path: "/hello".into(), body: Bytes::from_static(br#"{"n":1}"#) };
+    let target = Target { addr: format!("http://127.0.0.1:{port}"), path: path.into(), body: body() };
     while !load::answers_ok(&target).await {
-        assert!(started.elapsed() < Duration::from_secs(120), "{http}/hello did not answer 200 within 2 minutes");
+        assert!(started.elapsed() < Duration::from_secs(300), "{}{path} did not answer 200 within 5 minutes", target.addr);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Served { child, launch_to_first_200: started.elapsed(), http }
+    Served { child, launch_to_first_200: started.elapsed(), target }
 }
 
-/// Resident memory of a process and its descendants (the tool, not the handler processes of ftb-offline,
-/// which are its children too: both tools' handlers are counted, as both run them).
+/// Resident memory of a process and its descendants: each tool's handler processes are counted, as each runs them.
 fn group_resident_mib(pid: u32) -> f64 {
     let mut total = ftb_offline::procfs::resident_mib(pid).unwrap_or(0.0);
     for child in children(pid) {
@@ -141,24 +186,55 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn render(ours: &Figures, theirs: &Figures) -> String {
-    let mut out = String::from(
-        "| figure | ftb-offline | serverless-offline 13 | serverless-offline ÷ ftb-offline |\n|---|---|---|---|\n",
-    );
-    let mut row = |figure: String, ours: f64, theirs: f64, unit: &str| {
-        out.push_str(&format!("| {figure} | {ours:.1} {unit} | {theirs:.1} {unit} | {:.1}× |\n", theirs / ours));
-    };
-    for ((connections, a), (_, b)) in ours.by_connections.iter().zip(&theirs.by_connections) {
-        row(format!("p50 latency, {connections} connection(s)"), micros(a.p50), micros(b.p50), "µs");
-        row(format!("p99 latency, {connections} connection(s)"), micros(a.p99), micros(b.p99), "µs");
-        row(format!("requests/s, {connections} connection(s)"), a.requests_per_second, b.requests_per_second, "req/s");
+/// One row per figure, one column per tool, and each peer's figure as a ratio to ftb-offline's (`×`): above 1
+/// means ftb-offline is ahead (faster, smaller), for requests/s as well (ftb-offline's ÷ the peer's).
+fn render(all: &[Figures]) -> String {
+    let ours = &all[1];
+    let mut out = String::from("| figure |");
+    for tool in all {
+        out.push_str(&format!(" {} |", tool.name));
     }
-    row("launch → first 200".into(), ours.launch.as_secs_f64() * 1000.0, theirs.launch.as_secs_f64() * 1000.0, "ms");
-    row("resident memory, idle (with handlers)".into(), ours.idle_mib, theirs.idle_mib, "MiB");
-    row("resident memory, after the load".into(), ours.loaded_mib, theirs.loaded_mib, "MiB");
+    out.push('\n');
+    out.push_str(&"|---".repeat(all.len() + 1));
+    out.push_str("|\n");
+    let mut row = |figure: String, value: &dyn Fn(&Figures) -> Option<f64>, unit: &str, lower_is_better: bool| {
+        out.push_str(&format!("| {figure} |"));
+        let mine = value(ours);
+        for tool in all {
+            match value(tool) {
+                Some(v) if tool.name == ours.name => out.push_str(&format!(" **{} {unit}** |", number(v))),
+                Some(v) => {
+                    let ratio = mine.map(|m| if lower_is_better { v / m } else { m / v });
+                    let ratio = ratio.map(|r| format!(" ({r:.1}×)")).unwrap_or_default();
+                    out.push_str(&format!(" {} {unit}{ratio} |", number(v)));
+                }
+                None => out.push_str(" – |"),
+            }
+        }
+        out.push('\n');
+    };
+    for (index, connections) in crate::LEVELS.iter().enumerate() {
+        let stat = move |f: &Figures| f.by_connections[index].1;
+        let plural = if *connections == 1 { "" } else { "s" };
+        row(format!("p50 latency, {connections} connection{plural}"), &|f| Some(micros(stat(f).p50)), "µs", true);
+        row(format!("p99 latency, {connections} connection{plural}"), &|f| Some(micros(stat(f).p99)), "µs", true);
+        row(format!("requests/s, {connections} connection{plural}"), &|f| Some(stat(f).requests_per_second), "req/s", false);
+    }
+    row("launch → first 200".into(), &|f| f.launch.map(|d| d.as_secs_f64() * 1000.0), "ms", true);
+    row("resident memory, idle (with handlers)".into(), &|f| f.idle_mib, "MiB", true);
+    row("resident memory, after the load".into(), &|f| f.loaded_mib, "MiB", true);
     out
 }
 
-fn micros(d: Duration) -> f64 {
+/// Three significant figures at most, no fraction above 100.
+fn number(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+pub fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }

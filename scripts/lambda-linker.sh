@@ -17,7 +17,11 @@ lambda_linker_setup() {
   local scripts cargo_lambda zig_version dir
   scripts=$(python3 -c "import sysconfig; print(sysconfig.get_path('scripts'))")
   cargo_lambda="$scripts/cargo-lambda"
-  [ -x "$cargo_lambda" ] || cargo_lambda=$(command -v cargo-lambda)
+  [ -x "$cargo_lambda" ] || cargo_lambda=$(command -v cargo-lambda || true)
+  if [ -z "$cargo_lambda" ]; then
+    printf 'cargo-lambda is installed but not found in %s or on PATH; add pip'"'"'s scripts folder to PATH\n' "$scripts" >&2
+    return 1
+  fi
   zig_version=$(python3 -m ziglang version)
   dir="$PWD/target/lambda-linker"
   mkdir -p "$dir"

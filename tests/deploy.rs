@@ -36,9 +36,19 @@ fn handler_binaries_run_on_provided_al2023() {
         let needs = version_needs(binary);
         let glibc = needs.iter().filter_map(|(_, version)| glibc_version(version)).max().expect("needs glibc");
         println!("{}: glibc {}.{}", binary.display(), glibc.0, glibc.1);
-        assert!(glibc <= AL2023_GLIBC, "{} needs glibc {}.{}, newer than Amazon Linux 2023's", binary.display(), glibc.0, glibc.1);
+        assert!(
+            glibc <= AL2023_GLIBC,
+            "{} needs glibc {}.{}, newer than Amazon Linux 2023's",
+            binary.display(),
+            glibc.0,
+            glibc.1
+        );
         for library in needed_libraries(binary) {
-            assert!(BASE_LIBRARIES.contains(&library.as_str()), "{} needs {library}, absent on Lambda", binary.display());
+            assert!(
+                BASE_LIBRARIES.contains(&library.as_str()),
+                "{} needs {library}, absent on Lambda",
+                binary.display()
+            );
         }
     }
 }
@@ -65,7 +75,8 @@ fn comment(binary: &Path) -> String {
     let header = FileHeader64::<Endianness>::parse(&*data).expect("an ELF64 file");
     let endian = header.endian().unwrap();
     let sections = header.sections(endian, &*data).unwrap();
-    let comment = sections.section_by_name(endian, b".comment").map(|(_, s)| s.data(endian, &*data).unwrap_or_default());
+    let comment =
+        sections.section_by_name(endian, b".comment").map(|(_, s)| s.data(endian, &*data).unwrap_or_default());
     String::from_utf8_lossy(comment.unwrap_or_default()).replace('\0', "\n")
 }
 

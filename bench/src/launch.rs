@@ -45,7 +45,10 @@ pub async fn table(root: &Path) -> String {
     let loaded = cli::resident_mib(running.pid());
     drop(running);
     let _ = std::fs::remove_file(&out);
-    println!("launch {} ms, memory idle {idle:.1} MiB, after {invocations} invocations {loaded:.1} MiB", launch.as_millis());
+    println!(
+        "launch {} ms, memory idle {idle:.1} MiB, after {invocations} invocations {loaded:.1} MiB",
+        launch.as_millis()
+    );
     format!(
         "| `ftb-offline start` → ready (median of {RUNS}) | emulator memory, idle | after {} s of invocations, 32 at a time ({invocations}) |\n|---|---|---|\n| {} ms | {idle:.1} MiB | {loaded:.1} MiB |\n",
         BURST.as_secs(),

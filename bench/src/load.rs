@@ -82,7 +82,8 @@ pub async fn measure(target: &Target, connections: usize, duration: Duration) ->
         .expect("wrk runs (scripts/bench installs it: apt-get install wrk)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "wrk failed on {url}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
-    let line = stdout.lines().find_map(|l| l.strip_prefix("ftb-wrk ")).unwrap_or_else(|| panic!("wrk output: {stdout}"));
+    let line =
+        stdout.lines().find_map(|l| l.strip_prefix("ftb-wrk ")).unwrap_or_else(|| panic!("wrk output: {stdout}"));
     let numbers: Vec<u64> = line.split_whitespace().map(|n| n.parse().expect("a wrk figure")).collect();
     let [p50, p99, requests, micros, errors, non_2xx] = numbers[..] else { panic!("wrk figures: {line}") };
     assert!(errors == 0 && non_2xx == 0, "{url}: {errors} socket errors and {non_2xx} non-2xx answers under load");

@@ -68,7 +68,13 @@ pub async fn table(root: &Path) -> (String, Vec<Figures>) {
             stats[tool].push((connections, median));
         }
     }
-    let mut all = vec![Figures { name: names[0], by_connections: stats[0].clone(), launch: None, idle_mib: None, loaded_mib: None }];
+    let mut all = vec![Figures {
+        name: names[0],
+        by_connections: stats[0].clone(),
+        launch: None,
+        idle_mib: None,
+        loaded_mib: None,
+    }];
     for (index, tool) in served.iter().enumerate() {
         all.push(Figures {
             name: names[index + 1],
@@ -123,15 +129,17 @@ async fn start_cargo_lambda_watch(root: &Path) -> Served {
     let port = free_port();
     let mut command = Command::new("cargo");
     cli::clear_cargo_run_variables(&mut command);
-    command.current_dir(root).args(["lambda", "watch", "--release", "-p", "bench-hello", "--bin", "bench-hello"]).args([
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-        &port.to_string(),
-        "--concurrency",
-        &CONCURRENCY.to_string(),
-        "--ignore-changes",
-    ]);
+    command.current_dir(root).args(["lambda", "watch", "--release", "-p", "bench-hello", "--bin", "bench-hello"]).args(
+        [
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+            "--concurrency",
+            &CONCURRENCY.to_string(),
+            "--ignore-changes",
+        ],
+    );
     serve(command, port, "/lambda-url/bench-hello/hello").await
 }
 
@@ -153,7 +161,11 @@ async fn serve(mut command: Command, port: u16, path: &str) -> Served {
     let child = command.process_group(0).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the tool starts");
     let target = Target { addr: format!("http://127.0.0.1:{port}"), path: path.into(), body: body() };
     while !load::answers_ok(&target).await {
-        assert!(started.elapsed() < Duration::from_secs(300), "{}{path} did not answer 200 within 5 minutes", target.addr);
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "{}{path} did not answer 200 within 5 minutes",
+            target.addr
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     Served { child, launch_to_first_200: started.elapsed(), target }
@@ -218,7 +230,12 @@ fn render(all: &[Figures]) -> String {
         let plural = if *connections == 1 { "" } else { "s" };
         row(format!("p50 latency, {connections} connection{plural}"), &|f| Some(micros(stat(f).p50)), "µs", true);
         row(format!("p99 latency, {connections} connection{plural}"), &|f| Some(micros(stat(f).p99)), "µs", true);
-        row(format!("requests/s, {connections} connection{plural}"), &|f| Some(stat(f).requests_per_second), "req/s", false);
+        row(
+            format!("requests/s, {connections} connection{plural}"),
+            &|f| Some(stat(f).requests_per_second),
+            "req/s",
+            false,
+        );
     }
     row("launch → first 200".into(), &|f| f.launch.map(|d| d.as_secs_f64() * 1000.0), "ms", true);
     row("resident memory, idle (with handlers)".into(), &|f| f.idle_mib, "MiB", true);

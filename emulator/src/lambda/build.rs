@@ -180,7 +180,8 @@ fn local_sources(package: &cargo_metadata::Package) -> Vec<PathBuf> {
 /// handlers' dependencies rebuild, whenever the emulator runs under `cargo run` after running on its own. Cargo's
 /// own settings (`CARGO_HOME`, `CARGO_TARGET_DIR`, `CARGO_TARGET_<triple>_LINKER`, …) stay.
 pub fn clear_cargo_run_variables(command: &mut std::process::Command) {
-    const SET_BY_CARGO_RUN: [&str; 5] = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"];
+    const SET_BY_CARGO_RUN: [&str; 5] =
+        ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"];
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };
         if SET_BY_CARGO_RUN.iter().any(|prefix| name.starts_with(prefix)) {

@@ -27,36 +27,27 @@ const BASE_LIBRARIES: [&str; 8] = [
 
 #[test]
 fn handler_binaries_run_on_provided_al2023() {
-    let handlers = handler_binaries();
-    assert_eq!(handlers.len(), 7, "the app has seven functions: {handlers:?}");
+    let handlers: Vec<LinkFacts> = handler_binaries().iter().map(|binary| LinkFacts::read(binary)).collect();
+    assert_eq!(handlers.len(), 7, "the app has seven functions");
     if !linked_like_cargo_lambda(&handlers) {
         return;
     }
-    for binary in &handlers {
-        let needs = version_needs(binary);
-        let glibc = needs.iter().filter_map(|(_, version)| glibc_version(version)).max().expect("needs glibc");
-        println!("{}: glibc {}.{}", binary.display(), glibc.0, glibc.1);
-        assert!(
-            glibc <= AL2023_GLIBC,
-            "{} needs glibc {}.{}, newer than Amazon Linux 2023's",
-            binary.display(),
-            glibc.0,
-            glibc.1
-        );
-        for library in needed_libraries(binary) {
-            assert!(
-                BASE_LIBRARIES.contains(&library.as_str()),
-                "{} needs {library}, absent on Lambda",
-                binary.display()
-            );
+    for handler in &handlers {
+        let binary = handler.binary.display();
+        let glibc = handler.versions.iter().filter_map(|version| glibc_version(version)).max().expect("needs glibc");
+        println!("{binary}: glibc {}.{}", glibc.0, glibc.1);
+        assert!(glibc <= AL2023_GLIBC, "{binary} needs glibc {}.{}, newer than Amazon Linux 2023's", glibc.0, glibc.1);
+        for library in &handler.libraries {
+            assert!(BASE_LIBRARIES.contains(&library.as_str()), "{binary} needs {library}, absent on Lambda");
         }
     }
 }
 
 /// Whether the handlers were linked by zig, as cargo lambda links them (scripts/test sets this up), rather than by
 /// the build machine's toolchain, whose C start files leave a `GCC:` mark in `.comment`. Under CI they must be.
-fn linked_like_cargo_lambda(binaries: &[PathBuf]) -> bool {
-    let host_linked: Vec<&PathBuf> = binaries.iter().filter(|b| comment(b).contains("GCC:")).collect();
+fn linked_like_cargo_lambda(handlers: &[LinkFacts]) -> bool {
+    let host_linked: Vec<&PathBuf> =
+        handlers.iter().filter(|h| h.comment.contains("GCC:")).map(|h| &h.binary).collect();
     if host_linked.is_empty() {
         return true;
     }
@@ -67,17 +58,6 @@ fn linked_like_cargo_lambda(binaries: &[PathBuf]) -> bool {
     );
     eprintln!("skipped outside CI: the handlers were linked by the host toolchain; scripts/test links them as cargo lambda does");
     false
-}
-
-/// The `.comment` section: which compilers and linker made the binary.
-fn comment(binary: &Path) -> String {
-    let data = std::fs::read(binary).expect("read the binary");
-    let header = FileHeader64::<Endianness>::parse(&*data).expect("an ELF64 file");
-    let endian = header.endian().unwrap();
-    let sections = header.sections(endian, &*data).unwrap();
-    let comment =
-        sections.section_by_name(endian, b".comment").map(|(_, s)| s.data(endian, &*data).unwrap_or_default());
-    String::from_utf8_lossy(comment.unwrap_or_default()).replace('\0', "\n")
 }
 
 /// The handler crates' binaries (one per crate under handlers/, named after it), as the test command built them.
@@ -96,43 +76,47 @@ fn handler_binaries() -> Vec<PathBuf> {
     binaries
 }
 
-/// `(library, version)` for every symbol version the binary needs (`.gnu.version_r`), e.g. `("libc.so.6", "GLIBC_2.17")`.
-fn version_needs(binary: &Path) -> Vec<(String, String)> {
-    let data = std::fs::read(binary).expect("read the binary");
-    let header = FileHeader64::<Endianness>::parse(&*data).expect("an ELF64 file");
-    let endian = header.endian().unwrap();
-    let sections = header.sections(endian, &*data).unwrap();
-    let mut needs = Vec::new();
-    for section in sections.iter() {
-        let Some((mut verneeds, link)) = section.gnu_verneed(endian, &*data).unwrap() else { continue };
-        let strings = sections.strings(endian, &*data, link).unwrap();
-        while let Some((verneed, mut auxes)) = verneeds.next().unwrap() {
-            let library = String::from_utf8_lossy(verneed.file(endian, strings).unwrap()).into_owned();
-            while let Some(aux) = auxes.next().unwrap() {
-                let version = String::from_utf8_lossy(aux.name(endian, strings).unwrap()).into_owned();
-                needs.push((library.clone(), version));
-            }
-        }
-    }
-    needs
+/// What the dynamic loader will ask of the system for one binary, and who linked it.
+struct LinkFacts {
+    binary: PathBuf,
+    /// Every symbol version the binary needs (`.gnu.version_r`), e.g. `GLIBC_2.17`.
+    versions: Vec<String>,
+    /// The `DT_NEEDED` libraries.
+    libraries: Vec<String>,
+    /// The `.comment` section: which compilers and linker made the binary.
+    comment: String,
 }
 
-/// The `DT_NEEDED` libraries of the binary.
-fn needed_libraries(binary: &Path) -> Vec<String> {
-    let data = std::fs::read(binary).expect("read the binary");
-    let header = FileHeader64::<Endianness>::parse(&*data).expect("an ELF64 file");
-    let endian = header.endian().unwrap();
-    let sections = header.sections(endian, &*data).unwrap();
-    let mut libraries = Vec::new();
-    for section in sections.iter() {
-        let Some((entries, link)) = section.dynamic(endian, &*data).unwrap() else { continue };
-        let strings = sections.strings(endian, &*data, link).unwrap();
-        for entry in entries.iter().filter(|entry| entry.d_tag(endian) == object::elf::DT_NEEDED as u64) {
-            let name = entry.string(endian, strings).unwrap();
-            libraries.push(String::from_utf8_lossy(name).into_owned());
+impl LinkFacts {
+    fn read(binary: &Path) -> Self {
+        let data = std::fs::read(binary).expect("read the binary");
+        let header = FileHeader64::<Endianness>::parse(&*data).expect("an ELF64 file");
+        let endian = header.endian().unwrap();
+        let sections = header.sections(endian, &*data).unwrap();
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        let (mut versions, mut libraries) = (Vec::new(), Vec::new());
+        for section in sections.iter() {
+            if let Some((mut verneeds, link)) = section.gnu_verneed(endian, &*data).unwrap() {
+                let strings = sections.strings(endian, &*data, link).unwrap();
+                while let Some((_, mut auxes)) = verneeds.next().unwrap() {
+                    while let Some(aux) = auxes.next().unwrap() {
+                        versions.push(text(aux.name(endian, strings).unwrap()));
+                    }
+                }
+            }
+            if let Some((entries, link)) = section.dynamic(endian, &*data).unwrap() {
+                let strings = sections.strings(endian, &*data, link).unwrap();
+                for entry in entries.iter().filter(|entry| entry.d_tag(endian) == object::elf::DT_NEEDED as u64) {
+                    libraries.push(text(entry.string(endian, strings).unwrap()));
+                }
+            }
         }
+        let comment = sections
+            .section_by_name(endian, b".comment")
+            .map(|(_, section)| text(section.data(endian, &*data).unwrap_or_default()).replace('\0', "\n"))
+            .unwrap_or_default();
+        Self { binary: binary.to_path_buf(), versions, libraries, comment }
     }
-    libraries
 }
 
 /// `GLIBC_2.34` → `(2, 34)`; other version names (`GCC_3.0`) → None.

@@ -80,6 +80,7 @@ pub async fn measure(target: &Target, connections: usize, duration: Duration) ->
         .output()
         .await
         .expect("wrk runs (scripts/bench installs it: apt-get install wrk)");
+    let _ = std::fs::remove_file(&script_path);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "wrk failed on {url}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
     let line =

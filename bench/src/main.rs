@@ -197,12 +197,7 @@ pub(crate) async fn interleaved_medians(targets: &[&Target], connections: usize)
 }
 
 pub(crate) async fn median_of_runs(target: &Target, connections: usize) -> Stats {
-    measure(target, connections, WARMUP).await;
-    let mut runs = Vec::new();
-    for _ in 0..RUNS {
-        runs.push(measure(target, connections, RUN_TIME).await);
-    }
-    Stats::median(runs)
+    interleaved_medians(&[target], connections).await[0]
 }
 
 /// The physical limit: hyper in-process, doing the handler's work (parse the JSON, answer JSON).

@@ -1,7 +1,7 @@
 //! The chart the README links: the peers section's figures as horizontal bars, one panel per figure, one bar per
 //! tool, written as a self-contained SVG (no fonts or scripts to fetch).
 
-use crate::peers::{micros, Figures};
+use crate::peers::{micros, number, Figures};
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;
@@ -47,7 +47,7 @@ pub fn svg(all: &[Figures], date: &str, machine: &str) -> String {
                         r#"<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{width:.1}" height="{BAR_HEIGHT}" fill="{colour}"/><text x="{:.1}" y="{}">{} {}</text>"#,
                         LABEL_WIDTH + width + 6.0,
                         bar_y + 13.0,
-                        pretty(*v),
+                        number(*v),
                         panel.unit
                     );
                 }
@@ -84,12 +84,4 @@ fn panels(all: &[Figures]) -> Vec<Panel> {
         unit: "MiB",
     });
     panels
-}
-
-fn pretty(value: f64) -> String {
-    if value >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
 }

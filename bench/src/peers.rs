@@ -244,7 +244,7 @@ fn render(all: &[Figures]) -> String {
 }
 
 /// Three significant figures at most, no fraction above 100.
-fn number(value: f64) -> String {
+pub fn number(value: f64) -> String {
     if value >= 100.0 {
         format!("{value:.0}")
     } else {

@@ -20,6 +20,11 @@ pub fn cargo_build_release(root: &Path, args: &[&str]) {
     assert!(status.success(), "cargo build --release {args:?} failed");
 }
 
+/// A loopback port free right now (the tool given it binds it a moment later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 /// A running `ftb-offline`, killed with SIGINT when dropped.
 pub struct Running {
     pub child: Child,

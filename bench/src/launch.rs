@@ -15,7 +15,7 @@ pub async fn table(root: &Path) -> String {
     let out = std::env::temp_dir().join(format!("ftb-bench-launch-{}.csv", std::process::id()));
     let param = format!("benchOut={}", out.display());
     // A fixed Lambda port, free again after each run, so the burst knows where to go.
-    let lambda_port = free_port().to_string();
+    let lambda_port = cli::free_port().to_string();
     // The handlers in release, as the emulator runs them with --release.
     let args = [
         "start",
@@ -54,10 +54,6 @@ pub async fn table(root: &Path) -> String {
         BURST.as_secs(),
         launch.as_millis()
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Invokes for `BURST` on 32 connections; returns how many invocations ran.

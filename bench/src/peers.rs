@@ -107,7 +107,7 @@ fn install_serverless_offline(dir: &Path) {
 
 async fn start_ftb_offline(root: &Path) -> Served {
     let binary = cli::release_binary(root);
-    let port = free_port();
+    let port = cli::free_port();
     let config = root.join("bench/serverless.yml");
     let args = ["start", "--no-build", "--release", "--no-watch", "-c", config.to_str().unwrap()];
     let mut command = Command::new(binary);
@@ -126,7 +126,7 @@ async fn start_ftb_offline(root: &Path) -> Served {
 /// `cli::release_binary` built it with the same settings) before it answers.
 async fn start_cargo_lambda_watch(root: &Path) -> Served {
     cli::cargo_build_release(root, &["-p", "bench-hello"]);
-    let port = free_port();
+    let port = cli::free_port();
     let mut command = Command::new("cargo");
     cli::clear_cargo_run_variables(&mut command);
     command.current_dir(root).args(["lambda", "watch", "--release", "-p", "bench-hello", "--bin", "bench-hello"]).args(
@@ -144,12 +144,12 @@ async fn start_cargo_lambda_watch(root: &Path) -> Served {
 }
 
 async fn start_serverless_offline(dir: &Path) -> Served {
-    let port = free_port();
+    let port = cli::free_port();
     let mut command = Command::new(dir.join("node_modules/.bin/serverless"));
     command
         .current_dir(dir)
         .args(["offline", "start", "--host", "127.0.0.1", "--httpPort", &port.to_string()])
-        .args(["--lambdaPort", &free_port().to_string()])
+        .args(["--lambdaPort", &cli::free_port().to_string()])
         .env("SLS_TELEMETRY_DISABLED", "1")
         .env("SLS_NOTIFICATIONS_MODE", "off");
     serve(command, port, "/hello").await
@@ -192,10 +192,6 @@ fn children(pid: u32) -> Vec<u32> {
                 .collect::<Vec<u32>>()
         })
         .collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// One row per figure, one column per tool, and each peer's figure as a ratio to ftb-offline's (`×`): above 1

@@ -84,7 +84,7 @@ pub async fn measure(root: &Path) -> ReloadFigures {
 
 /// The same edits under `cargo lambda watch` (its Invoke API), versions `first..first + RUNS`: the median time.
 async fn cargo_lambda_watch(dir: &Path, first: usize) -> Duration {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::cli::free_port();
     let mut command = tokio::process::Command::new("cargo");
     crate::cli::clear_cargo_run_variables(command.as_std_mut());
     let mut watch = command

@@ -12,6 +12,11 @@ pub fn release_binary(root: &Path) -> PathBuf {
     root.join("target/release/ftb-offline")
 }
 
+/// The benchmark service's handlers (bench/serverless.yml), for `ftb-offline start --no-build --release`.
+pub fn build_bench_handlers(root: &Path) {
+    cargo_build_release(root, &["-p", "bench-hello", "-p", "ftb-bench", "--bin", "bench-sqs", "--bin", "bench-whoami"]);
+}
+
 /// `cargo build --release ARGS` in `root`, as a user would run it.
 pub fn cargo_build_release(root: &Path, args: &[&str]) {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));

@@ -28,7 +28,6 @@ const RUNS: usize = 5;
 const WARMUP: Duration = Duration::from_secs(1);
 const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
-const FAN_OUT_CLIENTS: usize = 1_000;
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
 const SECTIONS: [&str; 8] = ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch", "peers"];
@@ -47,33 +46,40 @@ async fn main() {
         panic!("unknown section {unknown}; the sections are {SECTIONS:?}");
     }
 
-    let mut sections = Vec::new();
-    if ["invoke", "http", "fanout", "sqs"].iter().any(|s| wanted(s)) {
-        sections.extend(emulator_sections(&root, &wanted).await);
-    }
-    if wanted("reload") {
-        sections.push(("reload", reload_table(&root).await));
-    }
-    if wanted("dynamodb") {
-        sections.push(("dynamodb", dynamodb::table(&root).await));
-    }
-    if wanted("launch") {
-        sections.push(("launch", launch::table(&root).await));
-    }
-    if wanted("peers") {
-        let (table, figures) = peers::table(&root).await;
-        if let Some(path) = &output {
-            let chart = path.with_file_name("benchmarks.svg");
-            std::fs::write(&chart, chart::svg(&figures, &today(), &machine_description())).expect("write the chart");
-            println!("chart: {}", chart.display());
-        }
-        sections.push(("peers", table));
-    }
-    for (name, table) in &sections {
+    // Each table is written as soon as it is measured, so a later section's failure loses nothing.
+    let record = |name: &str, table: &str| {
         println!("\n{table}");
         if let Some(path) = &output {
             write_section(path, name, table);
         }
+    };
+    if ["invoke", "http", "sqs"].iter().any(|s| wanted(s)) {
+        for (name, table) in emulator_sections(&root, &wanted).await {
+            record(name, &table);
+        }
+    }
+    if wanted("fanout") {
+        record("fanout", &fanout::table(&root, RUNS).await);
+    }
+    if wanted("reload") {
+        record("reload", &reload_table(&root).await);
+    }
+    if wanted("dynamodb") {
+        record("dynamodb", &dynamodb::table(&root).await);
+    }
+    if wanted("launch") {
+        record("launch", &launch::table(&root).await);
+    }
+    if wanted("peers") {
+        let tables = peers::table(&root).await;
+        if let Some(path) = &output {
+            let chart = path.with_file_name("benchmarks.svg");
+            std::fs::write(&chart, chart::svg(&tables.figures, &today(), &machine_description()))
+                .expect("write the chart");
+            println!("chart: {}", chart.display());
+        }
+        record("peers", &tables.peers);
+        record("handler-runtime", &tables.handler_runtime);
     }
 }
 
@@ -116,24 +122,8 @@ async fn emulator_sections(root: &Path, wanted: &dyn Fn(&str) -> bool) -> Vec<(&
         }
         sections.push((name, render(label, &rows)));
     }
-    if wanted("fanout") {
-        sections.push(("fanout", fan_out_table(&emulator).await));
-    }
     if wanted("sqs") {
-        let figures = queue::measure(&emulator, &sqs_out).await;
-        println!(
-            "SQS: SendMessage → handler start p50 {} µs p99 {} µs; {:.0} messages/s",
-            figures.p50.as_micros(),
-            figures.p99.as_micros(),
-            figures.messages_per_second
-        );
-        sections.push((
-            "sqs",
-            format!(
-                "| SendMessage → handler start p50 / p99 | messages/s through the mapping (10,000, batches of 10) |\n|---|---|\n| {} / {} | {:.0} |\n",
-                micros(figures.p50), micros(figures.p99), figures.messages_per_second
-            ),
-        ));
+        sections.push(("sqs", queue::table(root, &endpoints.lambda_url(), &sqs_out).await));
     }
     let _ = std::fs::remove_file(&sqs_out);
     emulator.stop().await;
@@ -158,38 +148,17 @@ async fn reload_table(root: &Path) -> String {
     )
 }
 
-/// PostToConnection to each of 1,000 connections: the median of several fan-outs after a warm-up one.
-async fn fan_out_table(emulator: &ftb_offline::Emulator) -> String {
-    rlimit::increase_nofile_limit(u64::MAX).expect("raise the open-file limit");
-    let mut clients = fanout::connect_clients(emulator, FAN_OUT_CLIENTS).await;
-    let ids = emulator.websocket_connection_ids();
-    let host = format!("127.0.0.1:{}", emulator.endpoints().websocket_port);
-    let mut times = Vec::new();
-    for run in 0..=RUNS {
-        let (elapsed, back) = fanout::fan_out(clients, &ids, &host).await;
-        clients = back;
-        if run > 0 {
-            times.push(elapsed);
-        }
-    }
-    times.sort();
-    let median = times[times.len() / 2];
-    println!("fan-out to {FAN_OUT_CLIENTS} connections: median {} ms", median.as_millis());
-    format!(
-        "| connections | posts (32 keep-alive HTTP connections) | time until every client has its message (median of {RUNS}) | messages/s |\n|---|---|---|---|\n| {FAN_OUT_CLIENTS} | {FAN_OUT_CLIENTS} PostToConnection | {:.1} ms | {:.0} |\n",
-        median.as_secs_f64() * 1000.0,
-        FAN_OUT_CLIENTS as f64 / median.as_secs_f64()
-    )
-}
-
 /// The median of `RUNS` runs on each target, the runs taken in turn (a, b, c, a, b, c, …) after a warm-up of each.
-pub(crate) async fn interleaved_medians(targets: &[&Target], connections: usize) -> Vec<Stats> {
-    for target in targets {
+/// `focus(i)` is called before each run of target `i`.
+pub(crate) async fn interleaved_medians(targets: &[&Target], connections: usize, focus: &dyn Fn(usize)) -> Vec<Stats> {
+    for (index, target) in targets.iter().enumerate() {
+        focus(index);
         measure(target, connections, WARMUP).await;
     }
     let mut runs = vec![Vec::new(); targets.len()];
     for _ in 0..RUNS {
-        for (target, runs) in targets.iter().zip(runs.iter_mut()) {
+        for (index, (target, runs)) in targets.iter().zip(runs.iter_mut()).enumerate() {
+            focus(index);
             runs.push(measure(target, connections, RUN_TIME).await);
         }
     }
@@ -197,7 +166,7 @@ pub(crate) async fn interleaved_medians(targets: &[&Target], connections: usize)
 }
 
 pub(crate) async fn median_of_runs(target: &Target, connections: usize) -> Stats {
-    interleaved_medians(&[target], connections).await[0]
+    interleaved_medians(&[target], connections, &|_| {}).await[0]
 }
 
 /// The physical limit: hyper in-process, doing the handler's work (parse the JSON, answer JSON).

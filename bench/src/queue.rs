@@ -1,28 +1,97 @@
 //! SQS through an event source mapping: SendMessage → handler start latency (messages sent one at a time to an
-//! idle queue), and messages/s for a burst sent with SendMessageBatch by 10 concurrent senders.
+//! idle queue), and messages/s for a burst sent with SendMessageBatch by 10 concurrent senders. The same
+//! measurement serves ftb-offline's mapping and serverless-offline-sqs's: each consumer appends `sent,started`
+//! lines to a file.
 
+use crate::peers;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const LATENCY_SAMPLES: usize = 200;
 const BURST_MESSAGES: usize = 10_000;
 
-pub struct QueueFigures {
-    pub p50: Duration,
-    pub p99: Duration,
-    pub messages_per_second: f64,
+/// How many single messages to time, after how many untimed ones.
+struct Sampling {
+    warm_up: usize,
+    samples: usize,
 }
 
-pub async fn measure(emulator: &ftb_offline::Emulator, out: &Path) -> QueueFigures {
-    let sqs = client(emulator);
-    let url = format!("{}/000000000000/bench", emulator.endpoints().lambda_url());
-    let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES + 20 {
+struct QueueFigures {
+    p50: Duration,
+    p99: Duration,
+    messages_per_second: f64,
+}
+
+impl std::fmt::Display for QueueFigures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SendMessage → handler start p50 {} µs p99 {} µs; {:.0} messages/s",
+            self.p50.as_micros(),
+            self.p99.as_micros(),
+            self.messages_per_second
+        )
+    }
+}
+
+/// ftb-offline's mapping of the queue `bench` (on the emulator at `endpoint`, whose consumer writes to `ftb_out`),
+/// then serverless-offline-sqs's mapping of the queue `bench-peer` on the same SQS API, and the table of both.
+/// serverless-offline-sqs reads until a batch is full, each read waiting up to 5 s, so a single message takes
+/// about 5 s: it gets 5 timed messages where ftb-offline gets 200.
+pub async fn table(root: &Path, endpoint: &str, ftb_out: &Path) -> String {
+    let ours = measure(endpoint, "bench", ftb_out, Sampling { warm_up: 20, samples: 200 }).await;
+    println!("SQS, ftb-offline: {ours}");
+    let peer_dir = root.join("bench/peers/serverless-offline");
+    peers::install_serverless_offline(&peer_dir);
+    let peer_out = std::env::temp_dir().join(format!("ftb-bench-sqs-peer-{}.csv", std::process::id()));
+    std::fs::write(&peer_out, "").expect("create the peer's output file");
+    let env = [
+        ("BENCH_SQS_ENDPOINT", endpoint.to_string()),
+        ("BENCH_SQS_ENABLED", "true".to_string()),
+        ("BENCH_OUT", peer_out.display().to_string()),
+    ];
+    let served = peers::start_serverless_offline(&peer_dir, &env).await;
+    let theirs = measure(endpoint, "bench-peer", &peer_out, Sampling { warm_up: 1, samples: 5 }).await;
+    println!("SQS, serverless-offline-sqs: {theirs}");
+    drop(served);
+    let _ = std::fs::remove_file(&peer_out);
+    render(&ours, &theirs)
+}
+
+fn render(ours: &QueueFigures, theirs: &QueueFigures) -> String {
+    let latency = |f: &QueueFigures| format!("{} / {}", readable(f.p50), readable(f.p99));
+    format!(
+        "| figure | ftb-offline | serverless-offline 13 with serverless-offline-sqs 8 | cargo lambda watch |\n\
+         |---|---|---|---|\n\
+         | SendMessage → handler start, p50 / p99 (ftb-offline: 200 messages; serverless-offline: 5) | **{}** | {} ({:.0}× at p50) | no SQS |\n\
+         | messages/s through the mapping (10,000, batches of 10) | **{}** | {} ({:.1}×) | no SQS |\n",
+        latency(ours),
+        latency(theirs),
+        theirs.p50.as_secs_f64() / ours.p50.as_secs_f64(),
+        peers::number(ours.messages_per_second),
+        peers::number(theirs.messages_per_second),
+        ours.messages_per_second / theirs.messages_per_second,
+    )
+}
+
+/// Microseconds below 10 ms, milliseconds above.
+fn readable(d: Duration) -> String {
+    match d.as_secs_f64() * 1e6 {
+        micros if micros < 10_000.0 => format!("{} µs", peers::number(micros)),
+        micros => format!("{} ms", peers::number(micros / 1000.0)),
+    }
+}
+
+/// Measures the mapping of the queue `queue` on the SQS API at `endpoint`, whose consumer writes to `out`.
+async fn measure(endpoint: &str, queue: &str, out: &Path, sampling: Sampling) -> QueueFigures {
+    let sqs = client(endpoint);
+    let url = format!("{endpoint}/000000000000/{queue}");
+    let mut latencies = Vec::with_capacity(sampling.samples);
+    for i in 0..sampling.warm_up + sampling.samples {
         sqs.send_message().queue_url(&url).message_body(now_us().to_string()).send().await.expect("SendMessage");
         let line = wait_for_lines(out, i + 1).await;
         let (sent, started) = line.split_once(',').expect("sent,started");
-        if i >= 20 {
+        if i >= sampling.warm_up {
             latencies
                 .push(Duration::from_micros(started.parse::<u64>().unwrap().saturating_sub(sent.parse().unwrap())));
         }
@@ -61,13 +130,13 @@ pub async fn measure(emulator: &ftb_offline::Emulator, out: &Path) -> QueueFigur
     }
 }
 
-fn client(emulator: &ftb_offline::Emulator) -> aws_sdk_sqs::Client {
+fn client(endpoint: &str) -> aws_sdk_sqs::Client {
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("bench", "bench", None, None, "ftb-bench"))
-        .endpoint_url(emulator.endpoints().lambda_url())
+        .endpoint_url(endpoint)
         .build();
     aws_sdk_sqs::Client::from_conf(config)
 }

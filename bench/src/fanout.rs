@@ -1,8 +1,8 @@
 //! WebSocket fan-out on ftb-offline and on serverless-offline, each run as its own process: 1,000 clients
 //! connect and learn their connection id from the `whoami` route (its route response), then a backend sends each
 //! one message with PostToConnection over 32 keep-alive connections. The figure runs from the first post until
-//! every client has its message; the fan-outs of the two tools are interleaved. cargo lambda watch has no
-//! WebSocket API.
+//! every client has its message; the fan-outs of the two tools are interleaved, the other tool paused. cargo
+//! lambda watch has no WebSocket API.
 
 use crate::cli;
 use crate::peers::{self, Served};
@@ -48,7 +48,10 @@ pub async fn table(root: &Path, runs: usize) -> String {
         tools.push(Connected { name, served, host, clients, ids, times: Vec::new() });
     }
     for run in 0..=runs {
-        for tool in tools.iter_mut() {
+        for focused in 0..tools.len() {
+            // The other tool is paused meanwhile, as in the peers section.
+            tools.iter().enumerate().for_each(|(index, tool)| tool.served.pause(index != focused));
+            let tool = &mut tools[focused];
             let clients = std::mem::take(&mut tool.clients);
             let (elapsed, clients) = fan_out(clients, &tool.ids, &tool.host).await;
             tool.clients = clients;
@@ -57,6 +60,7 @@ pub async fn table(root: &Path, runs: usize) -> String {
             }
         }
     }
+    tools.iter().for_each(|tool| tool.served.pause(false));
     render(&tools, runs)
 }
 

@@ -210,7 +210,7 @@ async fn serve(mut command: Command, port: u16, path: &str, websocket_port: Opti
 impl Served {
     /// Pauses (SIGSTOP) or resumes (SIGCONT) the tool's process group: while one tool is measured, the others'
     /// timers and watchers stay off the cores, as when a user runs one tool.
-    fn pause(&self, paused: bool) {
+    pub fn pause(&self, paused: bool) {
         let signal = if paused { libc::SIGSTOP } else { libc::SIGCONT };
         // SAFETY: kill(2) on the process group of our own child.
         unsafe { libc::kill(-(self.child.id() as libc::pid_t), signal) };

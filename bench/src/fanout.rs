@@ -187,11 +187,11 @@ fn render(tools: &[Connected], runs: usize) -> String {
         let ours = value(ours_time, ours_mib);
         let (theirs_time, theirs_mib) = figures[1];
         let theirs = value(theirs_time, theirs_mib);
-        let ratio = if lower_is_better { theirs / ours } else { ours / theirs };
         out.push_str(&format!(
-            "| {figure} | **{} {unit}** | {} {unit} ({ratio:.1}×) | no WebSocket API |\n",
+            "| {figure} | **{} {unit}** | {} {unit} ({:.1}×) | no WebSocket API |\n",
             peers::number(ours),
-            peers::number(theirs)
+            peers::number(theirs),
+            peers::lead(ours, theirs, lower_is_better)
         ));
     }
     out

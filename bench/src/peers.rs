@@ -282,8 +282,7 @@ fn render(all: &[Figures]) -> String {
             match value(tool) {
                 Some(v) if tool.name == ours.name => out.push_str(&format!(" **{} {unit}** |", number(v))),
                 Some(v) => {
-                    let ratio = mine.map(|m| if lower_is_better { v / m } else { m / v });
-                    let ratio = ratio.map(|r| format!(" ({r:.1}×)")).unwrap_or_default();
+                    let ratio = mine.map(|m| format!(" ({:.1}×)", lead(m, v, lower_is_better))).unwrap_or_default();
                     out.push_str(&format!(" {} {unit}{ratio} |", number(v)));
                 }
                 None => out.push_str(" – |"),
@@ -307,6 +306,16 @@ fn render(all: &[Figures]) -> String {
     row("resident memory, idle (with handlers)".into(), &|f| f.idle_mib, "MiB", true);
     row("resident memory, after the load".into(), &|f| f.loaded_mib, "MiB", true);
     out
+}
+
+/// How far ftb-offline (`ours`) is ahead of a peer (`theirs`) on one figure: above 1 means ahead, whether the
+/// figure is better low (latency, memory) or high (requests/s).
+pub fn lead(ours: f64, theirs: f64, lower_is_better: bool) -> f64 {
+    if lower_is_better {
+        theirs / ours
+    } else {
+        ours / theirs
+    }
 }
 
 /// Three significant figures at most, no fraction above 100.

@@ -67,10 +67,10 @@ fn render(ours: &QueueFigures, theirs: &QueueFigures) -> String {
          | messages/s through the mapping (10,000, batches of 10) | **{}** | {} ({:.1}×) | no SQS |\n",
         latency(ours),
         latency(theirs),
-        theirs.p50.as_secs_f64() / ours.p50.as_secs_f64(),
+        peers::lead(ours.p50.as_secs_f64(), theirs.p50.as_secs_f64(), true),
         peers::number(ours.messages_per_second),
         peers::number(theirs.messages_per_second),
-        ours.messages_per_second / theirs.messages_per_second,
+        peers::lead(ours.messages_per_second, theirs.messages_per_second, false),
     )
 }
 

@@ -54,7 +54,7 @@ impl Endpoint {
             );
         };
         let request_id = uuid::Uuid::new_v4().to_string();
-        let path_queue = path.starts_with(&format!("/{}/", crate::aws::ACCOUNT_ID)).then(|| path.clone());
+        let path_queue = path.starts_with(&crate::aws::names::queue_path_prefix()).then(|| path.clone());
         let outcome = match query_protocol::parse(&params, path_queue) {
             Ok(parsed) => requests::execute(&self.sqs, parsed).await,
             Err(err) => Err(err),

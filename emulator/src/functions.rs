@@ -2,7 +2,9 @@
 //! runs, building those binaries and staging a copy per generation ([`Handlers`]), and each function's resolved
 //! environment. Used at start-up and again for each live edit of `serverless.yml`.
 
-use crate::config::intrinsics::{Intrinsics, LocalEndpoints};
+use crate::aws::endpoints::LocalEndpoints;
+use crate::aws::names;
+use crate::config::intrinsics::Intrinsics;
 use crate::config::{self, Service};
 use crate::lambda::build::{BuildMode, Workspace};
 use crate::lambda::spec::FunctionSpec;
@@ -142,7 +144,7 @@ pub fn specs(
         specs.push(FunctionSpec {
             key: function.key.clone(),
             name: function.name.clone(),
-            arn: FunctionSpec::arn_for(&service.region, &function.name),
+            arn: names::lambda_arn(&service.region, &function.name),
             binary_name: name,
             working_dir: binary.parent().map(PathBuf::from).unwrap_or_default(),
             binary,

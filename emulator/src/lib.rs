@@ -33,7 +33,8 @@ pub use error::Error;
 use apigw::http::HttpGateway;
 use apigw::websocket::server::{WebSocketGateway, WsLimits};
 use arc_swap::ArcSwap;
-use config::intrinsics::{Intrinsics, LocalEndpoints};
+use aws::endpoints::LocalEndpoints;
+use config::intrinsics::Intrinsics;
 use config::{Event, LoadOptions, Service};
 use functions::Handlers;
 use lambda::build::BuildMode;
@@ -282,12 +283,7 @@ impl Listeners {
         .await?;
         let port =
             |listener: &tokio::net::TcpListener| listener.local_addr().expect("a bound listener has an address").port();
-        let endpoints = LocalEndpoints {
-            host: LocalEndpoints::client_host(&host),
-            http_port: port(&http),
-            websocket_port: port(&websocket),
-            lambda_port: port(&lambda),
-        };
+        let endpoints = LocalEndpoints::new(&host, port(&http), port(&websocket), port(&lambda));
         Ok((Self { lambda, http, websocket }, endpoints))
     }
 }

@@ -10,7 +10,8 @@
 
 use crate::apigw::http::HttpGateway;
 use crate::apigw::websocket::server::WebSocketGateway;
-use crate::config::intrinsics::{Intrinsics, LocalEndpoints};
+use crate::aws::endpoints::LocalEndpoints;
+use crate::config::intrinsics::Intrinsics;
 use crate::config::{self, Service};
 use crate::functions::{self, Handlers};
 use crate::lambda::build::BuildMode;

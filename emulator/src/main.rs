@@ -1,7 +1,6 @@
 //! The `ftb-offline` command line: parses arguments and calls the library. Nothing else lives here.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ftb_offline::config::intrinsics::LocalEndpoints;
 use ftb_offline::config::{self, LoadOptions};
 use ftb_offline::dynamodb::{self, Database, DatabaseSettings};
 use ftb_offline::lambda::build::BuildMode;
@@ -298,7 +297,7 @@ impl ShutdownSignals {
 fn print_config(common: &Common, args: ConfigArgs) -> Result<(), String> {
     let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
     let ports = [common.http_port, common.websocket_port, common.lambda_port];
-    let endpoints = LocalEndpoints::with_overrides(&service, common.host.as_deref(), ports);
+    let endpoints = service.offline.endpoints(common.host.as_deref(), ports);
     let view = ftb_offline::view::resolved_view(&service, &endpoints).map_err(|e| e.to_string())?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&view).expect("JSON values serialise")),

@@ -1,7 +1,8 @@
 //! The fully resolved view of a service that `ftb-offline config` prints: every function with its resolved
 //! environment (queue URLs, table names) and events, and every resource with its properties resolved.
 
-use crate::config::intrinsics::{Intrinsics, LocalEndpoints};
+use crate::aws::endpoints::LocalEndpoints;
+use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Event, Service};
 use serde_json::{json, Map, Value};
 

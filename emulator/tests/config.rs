@@ -1,7 +1,8 @@
 //! The serverless.yml loader: each variable source, each intrinsic, error messages with their locations, and a
 //! few real-world shapes written from the Serverless Framework v3 documentation.
 
-use ftb_offline::config::intrinsics::{Intrinsics, LocalEndpoints};
+use ftb_offline::aws::endpoints::LocalEndpoints;
+use ftb_offline::config::intrinsics::Intrinsics;
 use ftb_offline::config::{self, ConfigError, Event, LoadOptions, Service};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

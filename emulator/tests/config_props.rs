@@ -1,6 +1,7 @@
 //! Random and mutated `serverless.yml` text never makes the loader panic: it loads or returns an error.
 
-use ftb_offline::config::intrinsics::{Intrinsics, LocalEndpoints};
+use ftb_offline::aws::endpoints::LocalEndpoints;
+use ftb_offline::config::intrinsics::Intrinsics;
 use ftb_offline::config::{self, LoadOptions};
 use proptest::prelude::*;
 use std::path::Path;

@@ -6,7 +6,7 @@ use super::events::{self, ApiContext, IncomingRequest};
 use super::response::{self, GatewayError, Reply};
 use super::routes::{Api, Matched, RouteTable};
 use crate::aws::apigw as limits;
-use crate::config::intrinsics::{HTTP_API, REST_API};
+use crate::aws::endpoints::{HTTP_API, REST_API};
 use crate::config::{Cors, Service};
 use crate::lambda::{InvokeRequest, Lambda};
 use crate::server::{read_body, Body, BodyError};
@@ -139,15 +139,18 @@ impl HttpGateway {
             ),
             Target::NoRoute(api) => (None, self.error(api == Api::Rest, GatewayError::NoRoute)),
             Target::Rest(matched, route_path) => {
-                let api =
-                    ApiContext { api_id: REST_API.1, stage: &self.stage, binary_media_types: &self.binary_media_types };
+                let api = ApiContext {
+                    api_id: REST_API.local_id,
+                    stage: &self.stage,
+                    binary_media_types: &self.binary_media_types,
+                };
                 let event = events::rest_event(&incoming, &matched, &route_path, &api);
                 let function = matched.route.function.clone();
                 let reply = self.invoke(&function, event, self.rest_timeout, true).await;
                 (Some(function), reply)
             }
             Target::HttpApi(matched) => {
-                let api = ApiContext { api_id: HTTP_API.1, stage: "$default", binary_media_types: &[] };
+                let api = ApiContext { api_id: HTTP_API.local_id, stage: "$default", binary_media_types: &[] };
                 let event = events::http_api_event(&incoming, &matched, &api);
                 let function = matched.route.function.clone();
                 let timeout =

@@ -9,63 +9,12 @@
 use super::error::ConfigError;
 use super::events::is_intrinsic;
 use super::model::{Function, Service};
-use super::variables::{join_path, kind_of, LOCAL_ACCOUNT_ID};
+use super::variables::{join_path, kind_of};
+use crate::aws::endpoints::{LocalEndpoints, GENERATED_APIS, HTTP_API, WEBSOCKET_API};
+use crate::aws::names::{self, ACCOUNT_ID};
 use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
-
-/// Logical ids and local API ids of the APIs the Serverless Framework generates.
-pub const REST_API: (&str, &str) = ("ApiGatewayRestApi", "localrest");
-pub const HTTP_API: (&str, &str) = ("HttpApi", "localhttp");
-pub const WEBSOCKET_API: (&str, &str) = ("WebsocketsApi", "localws");
-
-/// Where the emulator listens; URLs handed to handlers point here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalEndpoints {
-    /// The host that clients on this machine use (127.0.0.1 even when listening on 0.0.0.0).
-    pub host: String,
-    pub http_port: u16,
-    pub websocket_port: u16,
-    pub lambda_port: u16,
-}
-
-impl LocalEndpoints {
-    /// The endpoints `serverless.yml` asks for (`custom.serverless-offline`), with optional overrides; the ports
-    /// actually bound may differ (port 0).
-    pub fn configured(service: &Service) -> Self {
-        Self::with_overrides(service, None, [None; 3])
-    }
-
-    /// As [`Self::configured`], with a listen host and `[http, websocket, lambda]` ports given on the command line.
-    pub fn with_overrides(service: &Service, host: Option<&str>, ports: [Option<u16>; 3]) -> Self {
-        let offline = &service.offline;
-        Self {
-            host: Self::client_host(host.unwrap_or(&offline.host)),
-            http_port: ports[0].unwrap_or(offline.http_port),
-            websocket_port: ports[1].unwrap_or(offline.websocket_port),
-            lambda_port: ports[2].unwrap_or(offline.lambda_port),
-        }
-    }
-
-    /// The address clients on this machine use for a listen address (127.0.0.1 for the wildcard ones).
-    pub fn client_host(listen: &str) -> String {
-        match listen {
-            "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
-            other => other.to_string(),
-        }
-    }
-
-    pub fn http_url(&self) -> String {
-        format!("http://{}:{}", self.host, self.http_port)
-    }
-    pub fn websocket_url(&self) -> String {
-        format!("ws://{}:{}", self.host, self.websocket_port)
-    }
-    /// The Lambda Invoke API and the SQS API share this endpoint.
-    pub fn lambda_url(&self) -> String {
-        format!("http://{}:{}", self.host, self.lambda_port)
-    }
-}
 
 /// Resolves intrinsics for one service against its local endpoints.
 pub struct Intrinsics<'a> {
@@ -176,25 +125,17 @@ impl<'a> Intrinsics<'a> {
         let text = |s: String| Ok(Some(Value::String(s)));
         match target {
             "AWS::Region" => return text(service.region.clone()),
-            "AWS::AccountId" => return text(LOCAL_ACCOUNT_ID.to_string()),
+            "AWS::AccountId" => return text(ACCOUNT_ID.to_string()),
             "AWS::StackName" => return text(service.stack_name()),
-            "AWS::StackId" => {
-                return text(format!(
-                    "arn:aws:cloudformation:{}:{LOCAL_ACCOUNT_ID}:stack/{}/local",
-                    service.region,
-                    service.stack_name()
-                ))
-            }
+            "AWS::StackId" => return text(names::stack_id(&service.region, &service.stack_name())),
             "AWS::Partition" => return text("aws".to_string()),
             "AWS::URLSuffix" => return text("amazonaws.com".to_string()),
             "AWS::NoValue" => return Ok(None),
             "AWS::NotificationARNs" => return Ok(Some(Value::Array(Vec::new()))),
             _ => {}
         }
-        for (logical, id) in [REST_API, HTTP_API, WEBSOCKET_API] {
-            if target == logical {
-                return text(id.to_string());
-            }
+        if let Some(api) = GENERATED_APIS.iter().find(|api| api.logical_id == target) {
+            return text(api.local_id.to_string());
         }
         if let Some(function) = self.function_by_logical_id(target) {
             return text(function.name.clone());
@@ -229,22 +170,24 @@ impl<'a> Intrinsics<'a> {
         let region = &self.service.region;
         let unknown =
             || ConfigError::at_path(path, format!("`Fn::GetAtt {logical}.{attribute}` is not available locally"));
-        if logical == WEBSOCKET_API.0 || logical == HTTP_API.0 {
-            let url =
-                if logical == WEBSOCKET_API.0 { self.endpoints.websocket_url() } else { self.endpoints.http_url() };
+        if logical == WEBSOCKET_API.logical_id || logical == HTTP_API.logical_id {
+            let url = if logical == WEBSOCKET_API.logical_id {
+                self.endpoints.websocket_url()
+            } else {
+                self.endpoints.http_url()
+            };
             return match attribute.as_str() {
                 "ApiEndpoint" => Ok(Value::String(url)),
                 "ApiId" => {
-                    Ok(Value::String(if logical == WEBSOCKET_API.0 { WEBSOCKET_API.1 } else { HTTP_API.1 }.to_string()))
+                    let api = if logical == WEBSOCKET_API.logical_id { WEBSOCKET_API } else { HTTP_API };
+                    Ok(Value::String(api.local_id.to_string()))
                 }
                 _ => Err(unknown()),
             };
         }
         if let Some(function) = self.function_by_logical_id(&logical) {
             return match attribute.as_str() {
-                "Arn" => {
-                    Ok(Value::String(format!("arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{}", function.name)))
-                }
+                "Arn" => Ok(Value::String(names::lambda_arn(region, &function.name))),
                 _ => Err(unknown()),
             };
         }
@@ -256,16 +199,14 @@ impl<'a> Intrinsics<'a> {
         };
         let name = self.physical_name(&logical)?;
         let value = match (resource.kind.as_str(), attribute.as_str()) {
-            ("AWS::SQS::Queue", "Arn") => format!("arn:aws:sqs:{region}:{LOCAL_ACCOUNT_ID}:{name}"),
+            ("AWS::SQS::Queue", "Arn") => names::queue_arn(region, &name),
             ("AWS::SQS::Queue", "QueueName") => name,
             ("AWS::SQS::Queue", "QueueUrl") => self.queue_url(&name),
-            ("AWS::DynamoDB::Table", "Arn") => format!("arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT_ID}:table/{name}"),
-            ("AWS::DynamoDB::Table", "StreamArn") => {
-                format!("arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT_ID}:table/{name}/stream/local")
-            }
-            ("AWS::SNS::Topic", "TopicArn") => format!("arn:aws:sns:{region}:{LOCAL_ACCOUNT_ID}:{name}"),
-            ("AWS::S3::Bucket", "Arn") => format!("arn:aws:s3:::{name}"),
-            (_, "Arn") => format!("arn:aws:local:{region}:{LOCAL_ACCOUNT_ID}:{name}"),
+            ("AWS::DynamoDB::Table", "Arn") => names::table_arn(region, &name),
+            ("AWS::DynamoDB::Table", "StreamArn") => names::table_stream_arn(region, &name, "local"),
+            ("AWS::SNS::Topic", "TopicArn") => names::topic_arn(region, &name),
+            ("AWS::S3::Bucket", "Arn") => names::bucket_arn(&name),
+            (_, "Arn") => names::other_arn(region, &name),
             _ => return Err(unknown()),
         };
         Ok(Value::String(value))
@@ -457,7 +398,7 @@ impl<'a> Intrinsics<'a> {
     }
 
     pub fn queue_url(&self, name: &str) -> String {
-        format!("{}/{LOCAL_ACCOUNT_ID}/{name}", self.endpoints.lambda_url())
+        names::queue_url(&self.endpoints.lambda_url(), name)
     }
 
     /// Serverless names a function's CloudFormation resource `<Key>LambdaFunction` (`submitTask` →
@@ -473,15 +414,16 @@ impl<'a> Intrinsics<'a> {
             return text.to_string();
         }
         let mut out = text.to_string();
-        for (_, id) in [REST_API, HTTP_API, WEBSOCKET_API] {
+        for api in GENERATED_APIS {
+            let id = api.local_id;
             for scheme in ["https://", "wss://"] {
                 let prefix = format!("{scheme}{id}.execute-api.");
                 while let Some(start) = out.find(&prefix) {
                     let after = start + prefix.len();
                     let host_end = out[after..].find('/').map(|i| after + i).unwrap_or(out.len());
-                    let local = match id {
-                        "localws" if scheme == "wss://" => self.endpoints.websocket_url(),
-                        "localws" => format!("http://{}:{}", self.endpoints.host, self.endpoints.websocket_port),
+                    let local = match api {
+                        WEBSOCKET_API if scheme == "wss://" => self.endpoints.websocket_url(),
+                        WEBSOCKET_API => self.endpoints.management_url(),
                         _ => self.endpoints.http_url(),
                     };
                     out.replace_range(start..host_end, &local);

@@ -4,6 +4,7 @@
 //! properties, SQS ARNs): they resolve only once the emulator knows its bound addresses (see `intrinsics`).
 
 use super::{ConfigError, Locations};
+use crate::aws::endpoints::LocalEndpoints;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -260,6 +261,19 @@ pub struct OfflineSettings {
     pub terminate_idle_lambda_time: u64,
     pub web_socket_idle_timeout: u64,
     pub web_socket_hard_timeout: u64,
+}
+
+impl OfflineSettings {
+    /// The endpoints these settings ask for, with a listen host and `[http, websocket, lambda]` ports given on the
+    /// command line; the ports actually bound may differ (port 0).
+    pub fn endpoints(&self, host: Option<&str>, ports: [Option<u16>; 3]) -> LocalEndpoints {
+        LocalEndpoints::new(
+            host.unwrap_or(&self.host),
+            ports[0].unwrap_or(self.http_port),
+            ports[1].unwrap_or(self.websocket_port),
+            ports[2].unwrap_or(self.lambda_port),
+        )
+    }
 }
 
 impl Default for OfflineSettings {

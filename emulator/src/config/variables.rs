@@ -16,7 +16,6 @@ const SOURCES: &str = "self, opt, sls, env, param, file, aws";
 /// Sources that need a deployed AWS account; they can only be used with a fallback here.
 const REMOTE_SOURCES: &[&str] = &["cf", "s3", "ssm", "secretsmanager"];
 /// The account id every local ARN uses.
-pub const LOCAL_ACCOUNT_ID: &str = "000000000000";
 
 /// Resolves every variable in `root`.
 pub fn resolve(root: &Node, options: &LoadOptions, service_dir: &Path) -> Result<Value, ConfigError> {
@@ -228,7 +227,7 @@ impl<'a> Resolver<'a> {
             "file" => self.file(reference.argument.as_deref().unwrap_or(""), address, location),
             "aws" => match address {
                 "region" => Ok(Lookup::Found(Value::String(self.region()?))),
-                "accountId" => Ok(Lookup::Found(Value::String(LOCAL_ACCOUNT_ID.to_string()))),
+                "accountId" => Ok(Lookup::Found(Value::String(crate::aws::ACCOUNT_ID.to_string()))),
                 _ => missing(format!("`aws:{address}` is not available locally")),
             },
             source if REMOTE_SOURCES.contains(&source) => {

@@ -4,7 +4,7 @@
 //! its data, and where its schema differs from the resource the differences are reported.
 
 use super::DatabaseError;
-use crate::config::intrinsics::{Intrinsics, LocalEndpoints};
+use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Service};
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
@@ -114,7 +114,7 @@ pub fn client(endpoint: &str, region: &str) -> aws_sdk_dynamodb::Client {
 /// Creates every table of `service` that DynamoDB Local at `endpoint` does not have yet.
 pub async fn ensure_tables(service: &Service, endpoint: &str) -> Result<TablesReport, DatabaseError> {
     let client = client(endpoint, &service.region);
-    let endpoints = LocalEndpoints::configured(service);
+    let endpoints = service.offline.endpoints(None, [None; 3]);
     let intrinsics = Intrinsics::new(service, &endpoints);
     let mut report = TablesReport::default();
     for (logical, resource) in service.resources.resources.iter().filter(|(_, r)| r.kind == "AWS::DynamoDB::Table") {

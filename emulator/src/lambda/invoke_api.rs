@@ -43,11 +43,7 @@ pub async fn handle(lambda: Arc<Lambda>, request: Request<Incoming>) -> Response
     let qualifier = query_param(request.uri().query(), "Qualifier");
     let Some(pool) = lambda.find(&name).filter(|_| qualifier.as_deref().is_none_or(|q| q == aws::VERSION_LATEST))
     else {
-        let arn = if name.starts_with("arn:") {
-            name.clone()
-        } else {
-            format!("arn:aws:lambda:*:{}:function:{name}", crate::aws::ACCOUNT_ID)
-        };
+        let arn = if name.starts_with("arn:") { name.clone() } else { crate::aws::names::lambda_arn("*", &name) };
         let arn = qualifier.map_or(arn.clone(), |q| format!("{arn}:{q}"));
         return error(StatusCode::NOT_FOUND, aws::RESOURCE_NOT_FOUND, &format!("Function not found: {arn}"));
     };

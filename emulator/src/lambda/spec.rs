@@ -1,7 +1,8 @@
 //! A function ready to run: its binary, limits and the environment real Lambda gives a process.
 
-use crate::aws::{lambda::VERSION_LATEST, ACCOUNT_ID};
-use crate::config::intrinsics::LocalEndpoints;
+use crate::aws::endpoints::LocalEndpoints;
+use crate::aws::lambda::VERSION_LATEST;
+use crate::aws::names;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -39,10 +40,6 @@ pub struct FunctionSpec {
 }
 
 impl FunctionSpec {
-    pub fn arn_for(region: &str, name: &str) -> String {
-        format!("arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}")
-    }
-
     /// Whether `other` runs differently, leaving aside which build of the binary each starts from (hot reload
     /// moves that on).
     pub fn same_settings(&self, other: &FunctionSpec) -> bool {
@@ -56,7 +53,7 @@ impl FunctionSpec {
     }
 
     pub fn log_group(&self) -> String {
-        format!("/aws/lambda/{}", self.name)
+        names::log_group(&self.name)
     }
 
     /// The environment of one process: nothing inherited but PATH, Lambda's own variables, dummy credentials,
@@ -89,10 +86,7 @@ impl FunctionSpec {
             ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_endpoint.clone()),
             ("AWS_ENDPOINT_URL_SQS", lambda_url.clone()),
             ("AWS_ENDPOINT_URL_LAMBDA", lambda_url),
-            (
-                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
-                format!("http://{}:{}", self.endpoints.host, self.endpoints.websocket_port),
-            ),
+            ("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", self.endpoints.management_url()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

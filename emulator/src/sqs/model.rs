@@ -511,8 +511,8 @@ impl Sqs {
         }
         let queue = Arc::new(Queue {
             name: name.to_string(),
-            url: format!("{}/{ACCOUNT_ID}/{name}", self.endpoint),
-            arn: format!("arn:aws:sqs:{}:{ACCOUNT_ID}:{name}", self.region),
+            url: crate::aws::names::queue_url(&self.endpoint, name),
+            arn: crate::aws::names::queue_arn(&self.region, name),
             created: SystemTime::now(),
             modified: Mutex::new(SystemTime::now()),
             settings: Mutex::new(settings),

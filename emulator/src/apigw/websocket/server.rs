@@ -7,8 +7,8 @@ use super::connections::{Connection, Connections, Outbound};
 use super::events::{self as ws_events, WsApi};
 use super::management;
 use crate::apigw::events::parse_query;
+use crate::aws::endpoints::WEBSOCKET_API;
 use crate::aws::websocket as limits;
-use crate::config::intrinsics::WEBSOCKET_API;
 use crate::config::{Event, Service, DEFAULT_ROUTE_SELECTION_EXPRESSION};
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::Body;
@@ -326,7 +326,7 @@ impl WebSocketGateway {
     }
 
     fn api<'a>(&'a self, host: &'a str) -> WsApi<'a> {
-        WsApi { api_id: WEBSOCKET_API.1, stage: &self.stage, domain_name: host }
+        WsApi { api_id: WEBSOCKET_API.local_id, stage: &self.stage, domain_name: host }
     }
 }
 

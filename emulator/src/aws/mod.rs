@@ -1,10 +1,13 @@
-//! AWS facts as named constants, each with its source: limits, error types, defaults. A limit AWS changes
-//! is a one-line fix here, and every message that mentions it is built from the constant.
+//! AWS facts in one place: limits, error types and defaults as named constants, each with its source (here), the
+//! names of things (account, ARNs, queue URLs: [`names`]) and where the local endpoints answer ([`endpoints`]).
+//! A limit AWS changes is a one-line fix here, and every message that mentions it is built from the constant.
+
+pub mod endpoints;
+pub mod names;
+
+pub use names::ACCOUNT_ID;
 
 use std::time::Duration;
-
-/// The account id of every local ARN and queue URL.
-pub const ACCOUNT_ID: &str = crate::config::variables::LOCAL_ACCOUNT_ID;
 
 pub mod lambda {
     use super::Duration;

@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod intrinsics;
 pub mod model;
+pub mod references;
 pub mod variables;
 pub mod yaml;
 

@@ -292,7 +292,6 @@ impl Default for OfflineSettings {
     }
 }
 
-/// A boolean, also written as `"true"`/`"false"`: Serverless variables (`${param:…}`, `${env:…}`) give strings.
 /// `custom.dynamodb.start`, with serverless-dynamodb-local's key names. Its other keys (heapMax, seed…) are
 /// accepted and ignored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -347,6 +346,7 @@ where
     }
 }
 
+/// A boolean, also written as `"true"`/`"false"`: Serverless variables (`${param:…}`, `${env:…}`) give strings.
 fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     match Value::deserialize(deserializer)? {
         Value::Bool(b) => Ok(b),

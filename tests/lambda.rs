@@ -4,7 +4,7 @@
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, LogType};
 use base64::Engine;
-use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use ftb_offline_tests::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -387,7 +387,8 @@ where
 
 #[tokio::test]
 async fn staged_binaries_left_by_a_killed_emulator_are_removed_by_the_next() {
-    let workspace = ftb_offline::lambda::build::Workspace::discover(&repo_root().join("tests/fixtures")).unwrap();
+    let workspace =
+        ftb_offline::lambda::runtimes::cargo::Workspace::discover(&repo_root().join("tests/fixtures")).unwrap();
     let staging = workspace.target_dir.join("ftb-offline");
     // An emulator killed with -9: its folder names a pid that no longer exists.
     let mut gone = std::process::Command::new("true").spawn().unwrap();

@@ -6,7 +6,7 @@
 //! Each test writes its own crate (with its own binary name) to a temporary folder, never into the repository,
 //! and builds it into the repository's target folder, so its dependencies are already compiled.
 
-use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use ftb_offline::{Emulator, EmulatorOptions};
 use ftb_offline_tests::*;
 use serde_json::{json, Value};

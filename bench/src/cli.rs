@@ -1,6 +1,6 @@
 //! Running the release `ftb-offline` binary as users do, and timing it until it reports ready.
 
-pub use ftb_offline::lambda::build::clear_cargo_run_variables;
+pub use ftb_offline::lambda::runtimes::cargo::clear_cargo_run_variables;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -17,7 +17,7 @@ mod queue;
 mod reload;
 
 use bytes::Bytes;
-use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use ftb_offline::server::{self, json};
 use hyper::StatusCode;
 use load::{measure, Stats, Target};

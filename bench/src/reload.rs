@@ -3,7 +3,7 @@
 //! crate lives in a temporary folder and builds into the repository's target folder (dev profile, as in
 //! development).
 
-use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

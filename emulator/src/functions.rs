@@ -1,141 +1,184 @@
-//! From the `functions` of `serverless.yml` to [`FunctionSpec`]s ready to run: which cargo binary each function
-//! runs, building those binaries and staging a copy per generation ([`Handlers`]), and each function's resolved
-//! environment. Used at start-up and again for each live edit of `serverless.yml`.
+//! The code of the service's functions: which [`Runtime`] and code unit each function runs, preparing the units
+//! through their runtime, and what each unit's new processes start from. Used at start-up, for each live edit of
+//! `serverless.yml` and for each rebuild after a source edit; [`specs`] turns it into functions ready to run.
 
 use crate::aws::endpoints::LocalEndpoints;
 use crate::aws::names;
 use crate::config::intrinsics::Intrinsics;
-use crate::config::{self, Service};
-use crate::lambda::build::{BuildMode, Workspace};
+use crate::config::{self, Function, Service};
+use crate::error::Error;
+use crate::lambda::runtimes::cargo::BuildMode;
+use crate::lambda::runtimes::rust::RustRuntime;
+use crate::lambda::runtimes::{Launch, Prepared, Runtime, Units};
 use crate::lambda::spec::FunctionSpec;
-use crate::{EmulatorOptions, Error};
-use std::collections::BTreeMap;
+use crate::options::EmulatorOptions;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// Binary name → the function keys that run it.
-pub type Binaries = BTreeMap<String, Vec<String>>;
+/// The units of each runtime, in the order of [`FunctionCode`]'s runtimes.
+pub type UnitsByRuntime = Vec<Units>;
 
-/// The staged file each binary's new processes start from, or why it cannot run.
-pub type Staged = BTreeMap<String, Result<PathBuf, String>>;
-
-/// The handler binaries of a service: where cargo builds them and the copies processes run.
-pub struct Handlers {
-    pub workspace: Arc<Workspace>,
-    pub binaries: Binaries,
-    pub mode: BuildMode,
-    /// This emulator's staging folder name.
-    pub instance: String,
-    pub staged: Staged,
+/// The runtimes, the units the running plan uses, and what each unit starts from.
+pub struct FunctionCode {
+    runtimes: Vec<Box<dyn Runtime>>,
+    units: UnitsByRuntime,
+    /// Per runtime, the launch of each unit prepared so far.
+    prepared: Vec<Prepared>,
+    /// Each preparation stages a new generation.
+    generation: u64,
 }
 
-impl Handlers {
-    /// Reads the cargo workspace around the service, builds its binaries (unless `--no-build`) and stages
-    /// generation 0. `None` when no function names a binary.
-    pub async fn prepare(service: &Service, mode: BuildMode) -> Result<Option<Self>, Error> {
-        let binaries = binaries_of(service)?;
-        if binaries.is_empty() {
-            return Ok(None);
-        }
-        let workspace = discover(service).await?;
-        let instance = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-        workspace.claim_staging(&instance)?;
-        let mut handlers = Self { workspace, binaries: Binaries::new(), mode, instance, staged: Staged::new() };
-        handlers.add(&binaries, 0).await?;
-        handlers.binaries = binaries;
-        Ok(Some(handlers))
+/// The units that changed sources touch, and what their new builds start from.
+pub struct Rebuilt {
+    pub runtime: &'static str,
+    /// Unit → its new launch (or why it cannot run), with the functions that run it.
+    pub units: Vec<(String, Result<Launch, String>, Vec<String>)>,
+}
+
+impl FunctionCode {
+    pub fn new(mode: BuildMode) -> Self {
+        let runtimes: Vec<Box<dyn Runtime>> = vec![Box::new(RustRuntime::new(mode))];
+        let empty = vec![Units::new(); runtimes.len()];
+        Self { prepared: vec![Prepared::new(); runtimes.len()], units: empty, runtimes, generation: 0 }
     }
 
-    /// Builds and stages the binaries not staged yet (a function added by a live edit), re-reading the
-    /// workspace first when one of them is new to it. Returns the names added.
-    pub async fn add_missing(
-        &mut self,
-        service: &Service,
-        binaries: &Binaries,
-        generation: u64,
-    ) -> Result<Vec<String>, Error> {
-        let missing: Binaries = binaries
-            .iter()
-            .filter(|(name, _)| !matches!(self.staged.get(*name), Some(Ok(_))))
-            .map(|(name, functions)| (name.clone(), functions.clone()))
-            .collect();
-        if missing.is_empty() {
-            return Ok(Vec::new());
-        }
-        if missing.iter().any(|(name, functions)| self.workspace.missing(name, functions).is_some()) {
-            self.workspace = discover(service).await?;
-        }
-        self.add(&missing, generation).await?;
-        Ok(missing.into_keys().collect())
-    }
-
-    /// Builds (in `Build` mode) and stages `binaries`. A binary that cannot be built or found does not stop the
-    /// others: its functions fail when invoked, as serverless-offline does with a missing handler.
-    async fn add(&mut self, binaries: &Binaries, generation: u64) -> Result<(), Error> {
-        if let BuildMode::Build { release } = self.mode {
-            self.workspace.build(binaries, release).await?;
-        }
-        for (name, functions) in binaries {
-            let path = match self.workspace.missing(name, functions) {
-                Some(reason) => Err(reason),
-                None => self
-                    .workspace
-                    .binary_path(name, self.mode)
-                    .and_then(|built| self.workspace.stage(&built, name, &self.instance, generation))
-                    .map_err(|e| e.to_string()),
+    /// Which unit of which runtime each function of `service` runs. A function no runtime runs is an error
+    /// located in `serverless.yml`.
+    pub fn units_of(&self, service: &Service) -> Result<UnitsByRuntime, Error> {
+        let mut units = vec![Units::new(); self.runtimes.len()];
+        for function in service.functions.values() {
+            let Some((index, unit)) = self.runtime_of(function) else {
+                let location = service.locate(config::ConfigError::at_path(format!("functions.{}", function.key), ""));
+                return Err(Error::Build(format!(
+                    "{}function `{}` names no Rust binary: set package.artifact to target/lambda/<binary>/bootstrap.zip (cargo-lambda's layout)",
+                    location.location.map(|l| format!("{l}: ")).unwrap_or_default(),
+                    function.key
+                )));
             };
-            self.staged.insert(name.clone(), path);
+            units[index].entry(unit).or_default().push(function.key.clone());
         }
-        Ok(())
+        Ok(units)
     }
 
-    /// Where this emulator's staged copies live (removed when it stops).
-    pub fn staging_dir(&self) -> PathBuf {
-        self.workspace.staging_dir(&self.instance)
+    /// Prepares the units of `units` not prepared yet (all of them at start-up; those a live edit adds later).
+    /// Returns their names.
+    pub async fn prepare_missing(&mut self, service: &Service, units: &UnitsByRuntime) -> Result<Vec<String>, Error> {
+        let mut added = Vec::new();
+        for (index, runtime) in self.runtimes.iter_mut().enumerate() {
+            let missing: Units = units[index]
+                .iter()
+                .filter(|(name, _)| !matches!(self.prepared[index].get(*name), Some(Ok(_))))
+                .map(|(name, functions)| (name.clone(), functions.clone()))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let prepared = runtime.prepare(service, &missing, self.generation).await?;
+            added.extend(prepared.keys().cloned());
+            self.prepared[index].extend(prepared);
+        }
+        self.generation += 1;
+        Ok(added)
     }
-}
 
-async fn discover(service: &Service) -> Result<Arc<Workspace>, Error> {
-    let service_dir = service.service_dir.clone();
-    let workspace = tokio::task::spawn_blocking(move || Workspace::discover(&service_dir))
-        .await
-        .map_err(|e| Error::Build(format!("reading the cargo workspace failed: {e}")))??;
-    Ok(Arc::new(workspace))
-}
+    /// Makes `units` the running plan's (after the plan that uses them was checked).
+    pub fn adopt(&mut self, units: UnitsByRuntime) {
+        self.units = units;
+    }
 
-/// Which binary each function runs (cargo-lambda's `package.artifact` layout).
-pub fn binaries_of(service: &Service) -> Result<Binaries, Error> {
-    let mut binaries = Binaries::new();
-    for function in service.functions.values() {
-        let Some(binary) = function.binary_name() else {
-            let location = service.locate(config::ConfigError::at_path(format!("functions.{}", function.key), ""));
-            return Err(Error::Build(format!(
-                "{}function `{}` names no Rust binary: set package.artifact to target/lambda/<binary>/bootstrap.zip (cargo-lambda's layout)",
-                location.location.map(|l| format!("{l}: ")).unwrap_or_default(),
-                function.key
-            )));
+    /// What `function`'s processes start from: its unit and launch, or why it cannot run.
+    pub fn launch_of(&self, function: &Function) -> (String, Result<Launch, String>) {
+        let Some((index, unit)) = self.runtime_of(function) else {
+            return (String::new(), Err(format!("no runtime runs the function {}", function.key)));
         };
-        binaries.entry(binary).or_default().push(function.key.clone());
+        let launch = match self.prepared[index].get(&unit) {
+            Some(prepared) => prepared.clone(),
+            None => Err(format!("the binary `{unit}` is not built")),
+        };
+        (unit, launch)
     }
-    Ok(binaries)
+
+    /// Every folder whose edits change a unit of the running plan.
+    pub fn sources(&self) -> BTreeSet<PathBuf> {
+        let mut folders = BTreeSet::new();
+        for (runtime, units) in self.runtimes.iter().zip(&self.units) {
+            folders.extend(units.keys().flat_map(|unit| runtime.sources(unit)));
+        }
+        folders
+    }
+
+    /// The units of each runtime whose sources include one of `changed`.
+    pub fn affected(&self, changed: &[PathBuf]) -> UnitsByRuntime {
+        self.runtimes
+            .iter()
+            .zip(&self.units)
+            .map(|(runtime, units)| {
+                let sources: Vec<&PathBuf> = changed.iter().filter(|p| runtime.is_source(p)).collect();
+                units
+                    .iter()
+                    .filter(|(unit, _)| {
+                        let folders = runtime.sources(unit);
+                        sources.iter().any(|path| folders.iter().any(|dir| path.starts_with(dir)))
+                    })
+                    .map(|(unit, functions)| (unit.clone(), functions.clone()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Rebuilds `affected` units. An error means a build failed (its errors have been shown) and nothing changed.
+    pub async fn rebuild(&mut self, service: &Service, affected: &UnitsByRuntime) -> Result<Vec<Rebuilt>, Error> {
+        let mut rebuilt = Vec::new();
+        for (index, runtime) in self.runtimes.iter_mut().enumerate() {
+            if affected[index].is_empty() {
+                continue;
+            }
+            let prepared = runtime.rebuild(service, &affected[index], self.generation).await?;
+            let units = prepared
+                .iter()
+                .map(|(unit, launch)| {
+                    (unit.clone(), launch.clone(), affected[index].get(unit).cloned().unwrap_or_default())
+                })
+                .collect();
+            for (unit, launch) in prepared {
+                if launch.is_ok() {
+                    self.prepared[index].insert(unit, launch);
+                }
+            }
+            rebuilt.push(Rebuilt { runtime: runtime.name(), units });
+        }
+        self.generation += 1;
+        Ok(rebuilt)
+    }
+
+    /// Where the runtimes keep what they staged for this emulator.
+    pub fn staging_dirs(&self) -> Vec<PathBuf> {
+        self.runtimes.iter().filter_map(|r| r.staging_dir()).collect()
+    }
+
+    fn runtime_of(&self, function: &Function) -> Option<(usize, String)> {
+        self.runtimes
+            .iter()
+            .enumerate()
+            .find_map(|(index, runtime)| runtime.unit_of(function).map(|unit| (index, unit)))
+    }
 }
 
-/// Every function as a spec: its staged binary, limits and resolved environment.
+/// Every function as a spec: what its processes start from, limits and resolved environment.
 pub fn specs(
     service: &Service,
     endpoints: &LocalEndpoints,
     options: &EmulatorOptions,
-    staged: &Staged,
+    code: &FunctionCode,
 ) -> Result<Vec<FunctionSpec>, Error> {
     let intrinsics = Intrinsics::new(service, endpoints);
     let mut specs = Vec::new();
     for function in service.functions.values() {
-        let name = function.binary_name().unwrap_or_default();
-        let (binary, unavailable) = match staged.get(&name) {
-            Some(Ok(path)) => (path.clone(), None),
-            Some(Err(reason)) => (PathBuf::from(&name), Some(reason.clone())),
-            None => (PathBuf::from(&name), Some(format!("the binary `{name}` is not built"))),
+        let (unit, launch) = code.launch_of(function);
+        let (launch, unavailable) = match launch {
+            Ok(launch) => (launch, None),
+            Err(reason) => (Launch::program(PathBuf::from(&unit)), Some(reason)),
         };
         if let Some(reason) = &unavailable {
             tracing::warn!("{reason}; invocations of {} will fail until it exists", function.key);
@@ -145,9 +188,8 @@ pub fn specs(
             key: function.key.clone(),
             name: function.name.clone(),
             arn: names::lambda_arn(&service.region, &function.name),
-            binary_name: name,
-            working_dir: binary.parent().map(PathBuf::from).unwrap_or_default(),
-            binary,
+            unit,
+            launch,
             handler: function.handler.clone().unwrap_or_else(|| "bootstrap".into()),
             region: service.region.clone(),
             runtime: function.runtime.clone().unwrap_or_else(|| "provided.al2023".into()),

@@ -9,19 +9,24 @@
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
 //! - [`functions`]: `serverless.yml` functions → built, staged binaries and specs ready to run.
-//! - [`live`], [`watch`]: hot reload of the handler crates and live edits of `serverless.yml`.
+//! - [`plan`]: `serverless.yml` → one checked plan; [`live`] applies it at start-up and after each edit.
+//! - [`watch`]: when to rebuild handlers and reload `serverless.yml`.
+//! - [`options`]: how to start an emulator.
 //! - [`procfs`]: memory figures from `/proc`.
-//! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts as constants; [`view`]: `config` output.
+//! - [`server`]: serving hyper on our listeners; [`aws`]: AWS facts, names and endpoints; [`view`]: `config`
+//!   output.
 
 pub mod apigw;
 pub mod aws;
 pub mod config;
 pub mod dynamodb;
 pub mod endpoint;
-mod error;
+pub mod error;
 pub mod functions;
 pub mod lambda;
 pub mod live;
+pub mod options;
+pub mod plan;
 pub mod procfs;
 pub mod server;
 pub mod sqs;
@@ -29,85 +34,17 @@ pub mod view;
 pub mod watch;
 
 pub use error::Error;
+pub use options::{EmulatorOptions, DEFAULT_DYNAMODB_ENDPOINT};
 
-use apigw::http::HttpGateway;
-use apigw::websocket::server::{WebSocketGateway, WsLimits};
+use apigw::websocket::server::WebSocketGateway;
 use arc_swap::ArcSwap;
 use aws::endpoints::LocalEndpoints;
-use config::intrinsics::Intrinsics;
-use config::{Event, LoadOptions, Service};
-use functions::Handlers;
-use lambda::build::BuildMode;
-use lambda::{Lambda, PoolSettings};
+use config::{Event, Service};
+use lambda::Lambda;
 use live::{ConfigReloads, Live, Reloads};
 use server::ShutdownTrigger;
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Default DynamoDB Local endpoint (serverless-dynamodb-local's port).
-pub const DEFAULT_DYNAMODB_ENDPOINT: &str = "http://127.0.0.1:8000";
-
-/// How to start an emulator. Port `Some(0)` picks a free port; the bound ones are in [`Emulator::endpoints`].
-#[derive(Clone)]
-pub struct EmulatorOptions {
-    pub config_path: PathBuf,
-    pub load: LoadOptions,
-    /// Listen address; `custom.serverless-offline.host` or 127.0.0.1 when unset.
-    pub host: Option<String>,
-    pub http_port: Option<u16>,
-    pub websocket_port: Option<u16>,
-    pub lambda_port: Option<u16>,
-    pub build: BuildMode,
-    /// Processes per function when it sets no `reservedConcurrency`.
-    pub max_concurrency: usize,
-    /// The wait before the first retry of a failed asynchronous invocation (Lambda's 1 minute; the second
-    /// waits twice as long). Shorter for tests.
-    pub async_retry_delay: Option<Duration>,
-    /// Overrides `custom.serverless-offline.terminateIdleLambdaTime`.
-    pub idle_timeout: Option<Duration>,
-    pub dynamodb_endpoint: String,
-    /// Create the tables of a live-edited `serverless.yml` at `dynamodb_endpoint` (`start:with-db` does).
-    pub migrate_tables: bool,
-    /// Overrides API Gateway's integration timeouts (29 s REST; the function's timeout + 0.5 s, at most 30 s, for
-    /// HTTP APIs), so tests can reach them quickly.
-    pub integration_timeout: Option<Duration>,
-    /// Override the WebSocket idle timeout and maximum connection duration (`webSocketIdleTimeout` /
-    /// `webSocketHardTimeout`, API Gateway's 10 minutes and 2 hours).
-    pub websocket_idle_timeout: Option<Duration>,
-    pub websocket_max_duration: Option<Duration>,
-    /// Keep the queues (and their messages) in `.ftb-offline/<stage>/sqs.json`, written before each change is
-    /// acknowledged, and restore them at start (`--persist`).
-    pub persist: bool,
-    /// Rebuild and reload handlers when their source changes, and apply edits of `serverless.yml` (the CLI's
-    /// default; off with `--no-watch`).
-    pub watch: bool,
-}
-
-impl EmulatorOptions {
-    pub fn new(config_path: impl Into<PathBuf>) -> Self {
-        Self {
-            config_path: config_path.into(),
-            load: LoadOptions::default(),
-            host: None,
-            http_port: None,
-            websocket_port: None,
-            lambda_port: None,
-            build: BuildMode::Build { release: false },
-            max_concurrency: 10,
-            async_retry_delay: None,
-            idle_timeout: None,
-            dynamodb_endpoint: DEFAULT_DYNAMODB_ENDPOINT.to_string(),
-            migrate_tables: false,
-            persist: false,
-            integration_timeout: None,
-            websocket_idle_timeout: None,
-            websocket_max_duration: None,
-            watch: false,
-        }
-    }
-}
 
 /// A running emulator. Dropping it stops it too; [`Emulator::stop`] waits until everything has ended.
 pub struct Emulator {
@@ -119,8 +56,8 @@ pub struct Emulator {
     reloads: Arc<Reloads>,
     /// What live edits change; shared with the watcher.
     live: Arc<tokio::sync::Mutex<Live>>,
-    /// This emulator's staged binaries, removed when it stops.
-    staging: Option<PathBuf>,
+    /// This emulator's staged builds, removed when it stops.
+    staging: Vec<PathBuf>,
     trigger: ShutdownTrigger,
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -131,53 +68,20 @@ impl Emulator {
         let (trigger, shutdown) = server::shutdown_pair();
         let (listeners, endpoints) = Listeners::bind(&service, &options).await?;
         report_unsupported_events(&service);
-        let handlers = Handlers::prepare(&service, options.build).await?;
-        let staged = handlers.as_ref().map(|h| h.staged.clone()).unwrap_or_default();
-        let specs = functions::specs(&service, &endpoints, &options, &staged)?;
-        let idle_timeout =
-            options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
-        let async_retry_delay = options.async_retry_delay.unwrap_or(aws::lambda::ASYNC_FIRST_RETRY_DELAY);
-        let lambda = Lambda::start(
-            specs,
-            &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout, async_retry_delay },
-        );
-        let staging = handlers.as_ref().map(Handlers::staging_dir);
-        let sqs = queues(&service, &endpoints, options.persist)?;
-        let (queues, mappings) = start_sqs(&service, &endpoints, &lambda, &sqs, shutdown.clone())?;
-        let router = Arc::new(endpoint::Endpoint { lambda: lambda.clone(), sqs: sqs.clone() });
-        let gateway =
-            Arc::new(ArcSwap::from_pointee(HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?));
-        let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), websocket_limits(&service, &options)));
-        for line in route_lines(&gateway.load(), &websocket, &endpoints) {
-            tracing::info!(target: "routes", "{line}");
-        }
-        let service = Arc::new(ArcSwap::from_pointee(service));
-        let live = Live::new(
-            options.clone(),
-            endpoints.clone(),
-            service.clone(),
-            lambda.clone(),
-            gateway.clone(),
-            websocket.clone(),
-            sqs.clone(),
-            queues,
-            mappings,
-            handlers,
-        );
-        let reloads = live.reloads.clone();
+        let live = Live::start(options.clone(), endpoints.clone(), service, shutdown.clone()).await?;
+        let services = live.services().clone();
+        let (service, reloads) = (live.service().clone(), live.reloads().clone());
+        let staging = live.code().staging_dirs();
         let live = Arc::new(tokio::sync::Mutex::new(live));
         if options.watch {
             watch::start(live.clone(), shutdown.clone())?;
         }
-        let ws = websocket.clone();
+        let router = Arc::new(endpoint::Endpoint { lambda: services.lambda.clone(), sqs: services.sqs.clone() });
+        let (http, websocket) = (services.http.clone(), services.websocket.clone());
         let servers = vec![
             server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
-            server::serve(
-                listeners.http,
-                move |request, peer| gateway.load_full().handle(request, peer),
-                shutdown.clone(),
-            ),
-            server::serve(listeners.websocket, move |request, peer| ws.clone().handle(request, peer), shutdown),
+            server::serve(listeners.http, move |request, peer| http.clone().handle(request, peer), shutdown.clone()),
+            server::serve(listeners.websocket, move |request, peer| websocket.clone().handle(request, peer), shutdown),
         ];
         tracing::info!(
             "ready: HTTP API on {}, WebSocket API on {}, Lambda and SQS APIs on {}, DynamoDB at {} ({} functions)",
@@ -185,9 +89,20 @@ impl Emulator {
             endpoints.websocket_url(),
             endpoints.lambda_url(),
             options.dynamodb_endpoint,
-            lambda.functions().len()
+            services.lambda.functions().len()
         );
-        Ok(Self { service, endpoints, lambda, websocket, sqs, reloads, live, staging, trigger, servers })
+        Ok(Self {
+            service,
+            endpoints,
+            lambda: services.lambda,
+            websocket: services.websocket,
+            sqs: services.sqs,
+            reloads,
+            live,
+            staging,
+            trigger,
+            servers,
+        })
     }
 
     /// Where each API answers, with the real bound ports.
@@ -244,7 +159,7 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         self.trigger.trigger();
         self.lambda.shutdown();
-        if let Some(staging) = self.staging.take() {
+        for staging in self.staging.drain(..) {
             let _ = std::fs::remove_dir_all(staging);
         }
     }
@@ -286,72 +201,6 @@ impl Listeners {
         let endpoints = LocalEndpoints::new(&host, port(&http), port(&websocket), port(&lambda));
         Ok((Self { lambda, http, websocket }, endpoints))
     }
-}
-
-/// The queues: durable with `--persist` (restored from the last run), else in memory, which the log says.
-fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<sqs::model::Sqs>, Error> {
-    if !persist {
-        tracing::info!(target: "sqs", "queues are in memory: their messages are lost when the emulator stops (start with --persist to keep them)");
-        return Ok(sqs::model::Sqs::new(&service.region, &endpoints.lambda_url()));
-    }
-    let file = service.state_dir().join(sqs::durable::FILE);
-    let sqs =
-        sqs::model::Sqs::durable(&service.region, &endpoints.lambda_url(), file.clone()).map_err(Error::Unavailable)?;
-    tracing::info!(target: "sqs", "queues are durable: every change is written to {} before it is acknowledged", file.display());
-    Ok(sqs)
-}
-
-/// Creates the queues from `resources` and starts the event source mappings.
-fn start_sqs(
-    service: &Service,
-    endpoints: &LocalEndpoints,
-    lambda: &Arc<Lambda>,
-    sqs: &Arc<sqs::model::Sqs>,
-    shutdown: server::Shutdown,
-) -> Result<(BTreeSet<String>, sqs::mapping::Mappings), Error> {
-    let intrinsics = Intrinsics::new(service, endpoints);
-    let queues = sqs::resources::define_queues(service, &intrinsics, sqs).map_err(|e| service.locate(e))?;
-    let mappings = live::resolve_mappings(service, &intrinsics, sqs, lambda)?;
-    Ok((queues, sqs::mapping::Mappings::start(sqs.clone(), lambda.clone(), mappings, shutdown)))
-}
-
-fn websocket_limits(service: &Service, options: &EmulatorOptions) -> WsLimits {
-    WsLimits {
-        idle_timeout: options
-            .websocket_idle_timeout
-            .unwrap_or(Duration::from_secs(service.offline.web_socket_idle_timeout)),
-        max_duration: options
-            .websocket_max_duration
-            .unwrap_or(Duration::from_secs(service.offline.web_socket_hard_timeout)),
-    }
-}
-
-/// Every HTTP and WebSocket route with its URL and function, one line each, as logged at start and after a
-/// live edit that changes them.
-pub(crate) fn route_lines(
-    gateway: &HttpGateway,
-    websocket: &WebSocketGateway,
-    endpoints: &LocalEndpoints,
-) -> Vec<String> {
-    let base = endpoints.http_url();
-    let mut lines = Vec::new();
-    for route in gateway.routes().rest_routes() {
-        lines.push(format!(
-            "{:<7} {base}{}{} → {}",
-            route.method,
-            gateway.rest_prefix(),
-            route.resource,
-            route.function
-        ));
-    }
-    for route in gateway.routes().http_api_routes() {
-        let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
-        lines.push(format!("{:<7} {base}{path} → {} (HTTP API)", route.method, route.function));
-    }
-    for (route, function) in websocket.route_keys() {
-        lines.push(format!("{route:<12} {} → {function}", endpoints.websocket_url()));
-    }
-    lines
 }
 
 fn report_unsupported_events(service: &Service) {

@@ -1,29 +1,35 @@
-//! The parts of a running emulator that change while it serves, and the two ways they change:
+//! The running emulator's state that changes while it serves, and the one way it changes: a checked
+//! [`Plan`] applied by [`Live::apply`]. Start-up applies the first plan to empty services; then
 //!
-//! - an edited handler crate: [`Live::rebuild`] builds the binaries affected and swaps their functions to the new
-//!   build (running invocations finish on the old processes; a failed build keeps the old one serving);
-//! - an edited `serverless.yml`: [`Live::reload_config`] loads and checks the whole file (functions, routes,
-//!   queues, mappings, CORS) before anything changes, then each service takes its part. An invalid edit is
-//!   reported with its file and line, and the running configuration stays.
+//! - an edited `serverless.yml`: [`Live::reload_config`] loads and checks the whole file into the next plan
+//!   before anything changes, then applies it. An invalid edit is reported with its file and line, and the
+//!   running configuration stays;
+//! - an edited handler: [`Live::rebuild`] rebuilds the code units affected (cargo binaries) through their runtime
+//!   and swaps their functions to the new build (running invocations finish on the old processes; a failed build keeps the old one serving).
 //!
 //! [`crate::watch`] decides when; this module decides what.
 
 use crate::apigw::http::HttpGateway;
-use crate::apigw::websocket::server::WebSocketGateway;
+use crate::apigw::http_routes::HttpRoutes;
+use crate::apigw::websocket::routes::WsRoutes;
+use crate::apigw::websocket::server::{WebSocketGateway, WsLimits};
 use crate::aws::endpoints::LocalEndpoints;
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{self, Service};
-use crate::functions::{self, Handlers};
-use crate::lambda::build::BuildMode;
-use crate::lambda::{FunctionChanges, Lambda};
+use crate::error::Error;
+use crate::functions::{FunctionCode, UnitsByRuntime};
+use crate::lambda::{FunctionChanges, Lambda, PoolSettings};
+use crate::options::EmulatorOptions;
+use crate::plan::{self, Plan};
+use crate::server::Shutdown;
+use crate::sqs;
 use crate::sqs::mapping::{MappingChanges, Mappings};
 use crate::sqs::model::Sqs;
-use crate::{sqs, EmulatorOptions, Error};
 use arc_swap::ArcSwap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Reload outcomes so far, for `Emulator::reloads` and `Emulator::config_reloads`.
 #[derive(Default)]
@@ -99,80 +105,108 @@ impl std::fmt::Display for ConfigChanges {
     }
 }
 
-/// The running emulator's changeable parts.
-pub struct Live {
-    pub options: EmulatorOptions,
-    pub endpoints: LocalEndpoints,
-    pub service: Arc<ArcSwap<Service>>,
+/// The services a plan is applied to, shared with the servers that answer on the ports.
+#[derive(Clone)]
+pub struct Services {
     pub lambda: Arc<Lambda>,
-    pub http: Arc<ArcSwap<HttpGateway>>,
+    pub http: Arc<HttpGateway>,
     pub websocket: Arc<WebSocketGateway>,
     pub sqs: Arc<Sqs>,
-    /// The queues `resources` defined at the last applied configuration (queues created through the SQS API are
-    /// never deleted by an edit).
-    pub queues: BTreeSet<String>,
-    pub mappings: Mappings,
-    pub handlers: Option<Handlers>,
-    pub reloads: Arc<Reloads>,
-    /// Staged builds so far; each rebuild or new binary gets the next.
-    generation: u64,
+}
+
+/// The running emulator's changeable parts.
+pub struct Live {
+    options: EmulatorOptions,
+    endpoints: LocalEndpoints,
+    /// The service of the last plan applied.
+    service: Arc<ArcSwap<Service>>,
+    services: Services,
+    /// The queues `resources` defined in the last plan applied (queues created through the SQS API are never
+    /// deleted by an edit).
+    queues: BTreeSet<String>,
+    mappings: Mappings,
+    /// The route lines of the last plan applied.
+    routes: Vec<String>,
+    /// The functions' code: runtimes, units, builds.
+    code: FunctionCode,
+    reloads: Arc<Reloads>,
 }
 
 impl Live {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    /// Builds the handlers of `service`, starts empty services and applies the service's plan to them.
+    pub async fn start(
         options: EmulatorOptions,
         endpoints: LocalEndpoints,
-        service: Arc<ArcSwap<Service>>,
-        lambda: Arc<Lambda>,
-        http: Arc<ArcSwap<HttpGateway>>,
-        websocket: Arc<WebSocketGateway>,
-        sqs: Arc<Sqs>,
-        queues: BTreeSet<String>,
-        mappings: Mappings,
-        handlers: Option<Handlers>,
-    ) -> Self {
-        Self {
+        service: Service,
+        shutdown: Shutdown,
+    ) -> Result<Self, Error> {
+        let mut code = FunctionCode::new(options.build);
+        let units = code.units_of(&service)?;
+        code.prepare_missing(&service, &units).await?;
+        let plan = Plan::check(service, &endpoints, &options, &code)?;
+        code.adopt(units);
+        let services = empty_services(&plan.service, &endpoints, &options)?;
+        let mappings = Mappings::start(services.sqs.clone(), services.lambda.clone(), Vec::new(), shutdown);
+        let mut live = Self {
+            service: Arc::new(ArcSwap::from_pointee(plan.service.clone())),
             options,
             endpoints,
-            service,
-            lambda,
-            http,
-            websocket,
-            sqs,
-            queues,
+            services,
+            queues: BTreeSet::new(),
             mappings,
-            handlers,
+            routes: Vec::new(),
+            code,
             reloads: Arc::new(Reloads::default()),
-            generation: 0,
+        };
+        live.apply(plan).await?;
+        for line in &live.routes {
+            tracing::info!(target: "routes", "{line}");
         }
+        Ok(live)
     }
 
-    /// Rebuilds `affected` binaries (binary → function keys) and swaps their functions to the new build.
-    pub async fn rebuild(&mut self, affected: &BTreeMap<String, Vec<String>>) {
-        let Some(handlers) = self.handlers.as_mut() else { return };
-        let release =
-            matches!(handlers.mode, BuildMode::Build { release: true } | BuildMode::NoBuild { release: true });
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// The service as last applied.
+    pub fn service(&self) -> &Arc<ArcSwap<Service>> {
+        &self.service
+    }
+
+    pub fn reloads(&self) -> &Arc<Reloads> {
+        &self.reloads
+    }
+
+    pub fn options(&self) -> &EmulatorOptions {
+        &self.options
+    }
+
+    pub fn code(&self) -> &FunctionCode {
+        &self.code
+    }
+
+    /// Rebuilds the `affected` units and swaps their functions to the new build.
+    pub async fn rebuild(&mut self, affected: &UnitsByRuntime) {
         let started = Instant::now();
-        tracing::info!(target: "watch", "source changed: rebuilding {}", affected.keys().cloned().collect::<Vec<_>>().join(", "));
-        if handlers.workspace.build(affected, release).await.is_err() {
-            self.reloads.builds_failed.fetch_add(1, Ordering::SeqCst);
-            tracing::warn!(target: "watch", "the rebuild failed (the compiler's errors are above); the previous build keeps serving until the next good edit");
-            return;
-        }
-        self.generation += 1;
-        for binary in affected.keys() {
-            let staged = handlers
-                .workspace
-                .binary_path(binary, BuildMode::Build { release })
-                .and_then(|built| handlers.workspace.stage(&built, binary, &handlers.instance, self.generation));
-            match staged {
-                Ok(path) => {
-                    handlers.staged.insert(binary.clone(), Ok(path.clone()));
-                    let functions = self.lambda.reload_binary(binary, &path);
-                    tracing::info!(target: "watch", "reloaded {} ({binary}) {:.1} s after the change", functions.join(", "), started.elapsed().as_secs_f64());
+        let names: Vec<String> = affected.iter().flat_map(|units| units.keys().cloned()).collect();
+        tracing::info!(target: "watch", "source changed: rebuilding {}", names.join(", "));
+        let service = self.service.load_full();
+        let rebuilt = match self.code.rebuild(&service, affected).await {
+            Ok(rebuilt) => rebuilt,
+            Err(_) => {
+                self.reloads.builds_failed.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!(target: "watch", "the rebuild failed (the compiler's errors are above); the previous build keeps serving until the next good edit");
+                return;
+            }
+        };
+        for (unit, launch, _) in rebuilt.iter().flat_map(|r| &r.units) {
+            match launch {
+                Ok(launch) => {
+                    let functions = self.services.lambda.reload_unit(unit, launch);
+                    tracing::info!(target: "watch", "reloaded {} ({unit}) {:.1} s after the change", functions.join(", "), started.elapsed().as_secs_f64());
                 }
-                Err(err) => tracing::warn!(target: "watch", "{err}"),
+                Err(reason) => tracing::warn!(target: "watch", "{reason}"),
             }
         }
         self.reloads.builds_succeeded.fetch_add(1, Ordering::SeqCst);
@@ -199,80 +233,92 @@ impl Live {
         self.options.config_path.file_name().map_or("serverless.yml".into(), |n| n.to_string_lossy().into_owned())
     }
 
+    /// Loads `serverless.yml` as it is now into a checked plan (building binaries it adds) and applies it.
     async fn try_reload_config(&mut self) -> Result<ConfigChanges, Error> {
         let service = config::load(&self.options.config_path, &self.options.load)?;
         warn_about_restart_only_changes(&self.service.load(), &service);
-        let binaries = functions::binaries_of(&service)?;
-        let mut changes = ConfigChanges::default();
-        if !binaries.is_empty() && self.handlers.is_none() {
-            self.handlers = Handlers::prepare(&service, self.options.build).await?;
-        } else if let Some(handlers) = self.handlers.as_mut() {
-            self.generation += 1;
-            changes.binaries_built = handlers.add_missing(&service, &binaries, self.generation).await?;
-        }
-        // Everything is checked before anything changes.
-        let staged = self.handlers.as_ref().map(|h| h.staged.clone()).unwrap_or_default();
-        let specs = functions::specs(&service, &self.endpoints, &self.options, &staged)?;
-        let http = HttpGateway::new(&service, self.lambda.clone(), self.options.integration_timeout)?;
-        check_queues_and_mappings(&service, &self.endpoints, &specs)?;
-        if let Some(handlers) = self.handlers.as_mut() {
-            handlers.binaries = binaries;
-        }
-        changes.functions = self.lambda.apply(specs);
-        let intrinsics = Intrinsics::new(&service, &self.endpoints);
-        let queues = sqs::resources::define_queues(&service, &intrinsics, &self.sqs).map_err(|e| service.locate(e))?;
-        changes.queues_created = queues.difference(&self.queues).cloned().collect();
-        changes.queues_deleted = self.queues.difference(&queues).cloned().collect();
-        let mappings = resolve_mappings(&service, &intrinsics, &self.sqs, &self.lambda)?;
-        changes.mappings = self.mappings.apply(mappings);
-        for name in &changes.queues_deleted {
-            if let Ok(queue) = self.sqs.queue(name) {
-                self.sqs.delete_queue(&queue);
-            }
-        }
-        self.queues = queues;
-        let routes_before = crate::route_lines(&self.http.load(), &self.websocket, &self.endpoints);
-        self.http.store(Arc::new(http));
-        self.websocket.apply(&service);
-        changes.routes = crate::route_lines(&self.http.load(), &self.websocket, &self.endpoints);
-        if changes.routes == routes_before {
-            changes.routes.clear();
-        }
+        let units = self.code.units_of(&service)?;
+        let binaries_built = self.code.prepare_missing(&service, &units).await?;
+        let plan = Plan::check(service, &self.endpoints, &self.options, &self.code)?;
+        self.code.adopt(units);
+        let mut changes = self.apply(plan).await?;
+        changes.binaries_built = binaries_built;
         if self.options.migrate_tables {
+            let service = self.service.load();
             crate::dynamodb::tables::ensure_tables(&service, &self.options.dynamodb_endpoint)
                 .await
                 .map_err(|e| Error::Unavailable(e.to_string()))?;
         }
+        Ok(changes)
+    }
+
+    /// Makes the running services what `plan` says: functions, queues, mappings and routes. (Tables are created
+    /// by `start:with-db` before start-up and by [`Self::reload_config`] after an edit.)
+    pub async fn apply(&mut self, plan: Plan) -> Result<ConfigChanges, Error> {
+        let Plan { service, functions, http, websocket } = plan;
+        let services = self.services.clone();
+        let mut changes = ConfigChanges { functions: services.lambda.apply(functions), ..ConfigChanges::default() };
+        let intrinsics = Intrinsics::new(&service, &self.endpoints);
+        let queues =
+            sqs::resources::define_queues(&service, &intrinsics, &services.sqs).map_err(|e| service.locate(e))?;
+        changes.queues_created = queues.difference(&self.queues).cloned().collect();
+        changes.queues_deleted = self.queues.difference(&queues).cloned().collect();
+        let concurrency = |function: &str| services.lambda.find(function).map_or(1, |pool| pool.spec.max_concurrency);
+        let mappings = sqs::resources::mappings(&service, &intrinsics, &services.sqs, concurrency)
+            .map_err(|e| service.locate(e))?;
+        changes.mappings = self.mappings.apply(mappings);
+        for name in &changes.queues_deleted {
+            if let Ok(queue) = services.sqs.queue(name) {
+                services.sqs.delete_queue(&queue);
+            }
+        }
+        self.queues = queues;
+        let plan_routes = plan::route_lines(&http, &websocket, &self.endpoints);
+        if plan_routes != self.routes {
+            changes.routes = plan_routes.clone();
+            self.routes = plan_routes;
+        }
+        services.http.apply(http);
+        services.websocket.apply(websocket);
         self.service.store(Arc::new(service));
         Ok(changes)
     }
 }
 
-/// The mappings of `service` on `sqs`, each with at most as many pollers as its function may run processes. At
-/// start-up and after a live edit.
-pub(crate) fn resolve_mappings(
-    service: &Service,
-    intrinsics: &Intrinsics,
-    sqs: &Arc<Sqs>,
-    lambda: &Lambda,
-) -> Result<Vec<sqs::mapping::Mapping>, Error> {
-    let concurrency = |function: &str| lambda.find(function).map_or(1, |pool| pool.spec.max_concurrency);
-    Ok(sqs::resources::mappings(service, intrinsics, sqs, concurrency).map_err(|e| service.locate(e))?)
+/// The services before the first plan: no functions, routes, queues or mappings yet. The queues are durable with
+/// `--persist` (restored from the last run, which the log says), else in memory.
+fn empty_services(service: &Service, endpoints: &LocalEndpoints, options: &EmulatorOptions) -> Result<Services, Error> {
+    let idle_timeout = options.idle_timeout.unwrap_or(Duration::from_secs(service.offline.terminate_idle_lambda_time));
+    let async_retry_delay = options.async_retry_delay.unwrap_or(crate::aws::lambda::ASYNC_FIRST_RETRY_DELAY);
+    let lambda = Lambda::start(
+        Vec::new(),
+        &PoolSettings { max_concurrency: options.max_concurrency, idle_timeout, async_retry_delay },
+    );
+    let limits = WsLimits {
+        idle_timeout: options
+            .websocket_idle_timeout
+            .unwrap_or(Duration::from_secs(service.offline.web_socket_idle_timeout)),
+        max_duration: options
+            .websocket_max_duration
+            .unwrap_or(Duration::from_secs(service.offline.web_socket_hard_timeout)),
+    };
+    Ok(Services {
+        http: Arc::new(HttpGateway::new(lambda.clone(), HttpRoutes::default())),
+        websocket: Arc::new(WebSocketGateway::new(lambda.clone(), &service.stage, limits, WsRoutes::default())),
+        sqs: queues(service, endpoints, options.persist)?,
+        lambda,
+    })
 }
 
-/// Resolves the queues and mappings of `service` against scratch queues, so that an edit naming a queue that does
-/// not exist, or giving one an invalid attribute, is refused before the real queues change.
-fn check_queues_and_mappings(
-    service: &Service,
-    endpoints: &LocalEndpoints,
-    specs: &[crate::lambda::spec::FunctionSpec],
-) -> Result<(), Error> {
-    let scratch = Sqs::scratch(&service.region, &endpoints.lambda_url());
-    let intrinsics = Intrinsics::new(service, endpoints);
-    sqs::resources::define_queues(service, &intrinsics, &scratch).map_err(|e| service.locate(e))?;
-    let concurrency = |function: &str| specs.iter().find(|s| s.key == function).map_or(1, |s| s.max_concurrency);
-    sqs::resources::mappings(service, &intrinsics, &scratch, concurrency).map_err(|e| service.locate(e))?;
-    Ok(())
+fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<Sqs>, Error> {
+    if !persist {
+        tracing::info!(target: "sqs", "queues are in memory: their messages are lost when the emulator stops (start with --persist to keep them)");
+        return Ok(Sqs::new(&service.region, &endpoints.lambda_url()));
+    }
+    let file = service.state_dir().join(sqs::durable::FILE);
+    let sqs = Sqs::durable(&service.region, &endpoints.lambda_url(), file.clone()).map_err(Error::Unavailable)?;
+    tracing::info!(target: "sqs", "queues are durable: every change is written to {} before it is acknowledged", file.display());
+    Ok(sqs)
 }
 
 /// Settings a running emulator cannot take without a restart: say so instead of ignoring them silently.

@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ftb_offline::config::{self, LoadOptions};
 use ftb_offline::dynamodb::{self, Database, DatabaseSettings};
-use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use ftb_offline::{Emulator, EmulatorOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;

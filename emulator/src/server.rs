@@ -43,8 +43,8 @@ impl Shutdown {
 }
 
 /// Binds `host:port` (port 0 picks a free one) with an error that says what to do.
-pub async fn bind(host: &str, port: u16, what: &str, flag: &str) -> Result<TcpListener, crate::Error> {
-    TcpListener::bind((host, port)).await.map_err(|source| crate::Error::Bind {
+pub async fn bind(host: &str, port: u16, what: &str, flag: &str) -> Result<TcpListener, crate::error::Error> {
+    TcpListener::bind((host, port)).await.map_err(|source| crate::error::Error::Bind {
         what: what.to_string(),
         address: format!("{host}:{port}"),
         hint: if source.kind() == std::io::ErrorKind::AddrInUse {

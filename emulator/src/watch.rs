@@ -1,13 +1,13 @@
-//! Watching for edits: a `notify` watcher on `serverless.yml` and on the packages that define the functions'
-//! binaries (and the local packages they depend on, never `target/`). Edits are debounced, then handed to
+//! Watching for edits: a `notify` watcher on `serverless.yml` and on the folders of the functions' code (for Rust,
+//! the packages that define the binaries and the local packages they depend on, never `target/`). Edits are debounced, then handed to
 //! [`Live`]: an edited `serverless.yml` is reloaded first (it may add functions and crates to watch), then the
 //! binaries whose sources changed are rebuilt. One edit is handled at a time.
 
+use crate::error::Error;
 use crate::live::Live;
 use crate::server::Shutdown;
-use crate::Error;
 use notify::{EventKind, RecursiveMode, Watcher as _};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +36,7 @@ pub fn start(live: Arc<Mutex<Live>>, shutdown: Shutdown) -> Result<(), Error> {
         }
     })
     .map_err(|err| Error::Unavailable(format!("cannot watch for edits: {err}; start with --no-watch")))?;
-    let config_path = live.try_lock().map(|l| absolute(&l.options.config_path)).expect("nobody else holds it yet");
+    let config_path = live.try_lock().map(|l| absolute(&l.options().config_path)).expect("nobody else holds it yet");
     let mut watching = Watching { inner, folders: BTreeSet::new(), config_path };
     // Editors often replace a file rather than write it, so the folder is watched, not the file.
     let config_dir = watching.config_path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -50,11 +50,9 @@ pub fn start(live: Arc<Mutex<Live>>, shutdown: Shutdown) -> Result<(), Error> {
 }
 
 impl Watching {
-    /// Watches the source folders of every binary not watched yet.
+    /// Watches the source folders of every code unit not watched yet.
     fn watch_sources(&mut self, live: &Live) -> Result<(), Error> {
-        let Some(handlers) = &live.handlers else { return Ok(()) };
-        let wanted: BTreeSet<PathBuf> =
-            handlers.binaries.keys().flat_map(|binary| handlers.workspace.sources(binary)).cloned().collect();
+        let wanted = live.code().sources();
         for folder in wanted.difference(&self.folders.clone()) {
             self.inner.watch(folder, RecursiveMode::Recursive).map_err(|err| {
                 Error::Unavailable(format!("cannot watch {}: {err}; start with --no-watch", folder.display()))
@@ -89,34 +87,11 @@ async fn run(
                 tracing::warn!(target: "watch", "{err}");
             }
         }
-        let affected = affected_binaries(&live, &sources);
-        if !affected.is_empty() {
+        let affected = live.code().affected(&sources);
+        if affected.iter().any(|units| !units.is_empty()) {
             live.rebuild(&affected).await;
         }
     }
-}
-
-/// The binaries whose sources include one of the changed files (ignoring build output and editor files).
-fn affected_binaries(live: &Live, changed: &[PathBuf]) -> BTreeMap<String, Vec<String>> {
-    let Some(handlers) = &live.handlers else { return BTreeMap::new() };
-    let sources: Vec<&PathBuf> = changed.iter().filter(|p| is_source(p, &handlers.workspace.target_dir)).collect();
-    handlers
-        .binaries
-        .iter()
-        .filter(|(binary, _)| {
-            sources.iter().any(|path| handlers.workspace.sources(binary).iter().any(|dir| path.starts_with(dir)))
-        })
-        .map(|(binary, functions)| (binary.clone(), functions.clone()))
-        .collect()
-}
-
-fn is_source(path: &Path, target_dir: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    !path.starts_with(target_dir)
-        && !path.components().any(|c| matches!(c.as_os_str().to_str(), Some("target" | ".git")))
-        && !name.ends_with('~')
-        && !name.starts_with(".#")
-        && !name.ends_with(".swp")
 }
 
 fn absolute(path: &Path) -> PathBuf {

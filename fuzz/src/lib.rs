@@ -111,7 +111,7 @@ fn emulator() -> &'static Emulator {
     EMULATOR.get_or_init(|| {
         let mut options = EmulatorOptions::new(service_file());
         (options.http_port, options.websocket_port, options.lambda_port) = (Some(0), Some(0), Some(0));
-        options.build = ftb_offline::lambda::build::BuildMode::NoBuild { release: false };
+        options.build = ftb_offline::lambda::runtimes::cargo::BuildMode::NoBuild { release: false };
         runtime().block_on(Emulator::start(options)).expect("the fuzz service starts")
     })
 }

@@ -3,7 +3,7 @@
 
 pub mod app;
 
-use ftb_offline::lambda::build::BuildMode;
+use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use ftb_offline::{Emulator, EmulatorOptions};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,6 +3,7 @@
 //! `Access-Control-Allow-Origin`.
 
 use super::response::Reply;
+use super::routes::Api;
 use crate::config::Cors;
 use bytes::Bytes;
 
@@ -27,10 +28,10 @@ fn origin_matches(allowed: &str, origin: &str) -> bool {
 
 /// The answer to a preflight request. REST's mock integration answers 200 with the configured headers; HTTP
 /// APIs answer 204 and send the CORS headers only for an allowed origin.
-pub fn preflight(cors: &Cors, origin: Option<&str>, requested_headers: Option<&str>, rest: bool) -> Reply {
+pub fn preflight(cors: &Cors, origin: Option<&str>, requested_headers: Option<&str>, api: Api) -> Reply {
     let allowed = allowed_origin(cors, origin);
     let mut headers = Vec::new();
-    if allowed.is_some() || rest {
+    if allowed.is_some() || api == Api::Rest {
         let allow_headers = if cors.headers.iter().any(|h| h == "*") {
             requested_headers.unwrap_or("*").to_string()
         } else {
@@ -51,7 +52,11 @@ pub fn preflight(cors: &Cors, origin: Option<&str>, requested_headers: Option<&s
     if let Some(origin) = allowed {
         headers.push(("access-control-allow-origin".to_string(), origin));
     }
-    Reply { status: if rest { 200 } else { 204 }, headers, body: Bytes::new() }
+    let status = match api {
+        Api::Rest => 200,
+        Api::HttpApi => 204,
+    };
+    Reply { status, headers, body: Bytes::new() }
 }
 
 /// HTTP API: adds the allow headers to an actual response for an allowed origin.

@@ -5,11 +5,43 @@
 //! - [`events`]: the Lambda events API Gateway builds (pure).
 //! - [`response`]: Lambda results → HTTP responses, and the gateway's own errors (pure).
 //! - [`cors`]: preflight answers and allow headers.
+//! - [`http_routes`]: the HTTP APIs' part of the plan (routes, stage, CORS, timeouts).
 //! - [`http`]: the server that puts them together.
+//! - [`websocket`]: the WebSocket API and its `@connections` management API.
+//!
+//! Both gateways take a live edit the same way: `apply` swaps their route table, and a request or message keeps
+//! the table it arrived under.
 
 pub mod cors;
 pub mod events;
 pub mod http;
+pub mod http_routes;
 pub mod response;
 pub mod routes;
 pub mod websocket;
+
+use hyper::HeaderMap;
+
+/// Request headers as (name, value) pairs in arrival order, names lower-case (as hyper keeps them), values read
+/// leniently: what both gateways put in events.
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+}
+
+/// The part of `path` under `/{stage}`: `Some("")` for `/dev`, `Some("/x")` for `/dev/x`, `None` for `/devx` or
+/// another stage.
+pub fn strip_stage<'a>(path: &'a str, stage: &str) -> Option<&'a str> {
+    let inside = path.strip_prefix('/')?.strip_prefix(stage)?;
+    (inside.is_empty() || inside.starts_with('/')).then_some(inside)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_stage_prefix_is_a_whole_segment() {
+        assert_eq!(super::strip_stage("/dev", "dev"), Some(""));
+        assert_eq!(super::strip_stage("/dev/tasks", "dev"), Some("/tasks"));
+        assert_eq!(super::strip_stage("/devx", "dev"), None);
+        assert_eq!(super::strip_stage("/prod/tasks", "dev"), None);
+    }
+}

@@ -1,7 +1,7 @@
 //! A Lambda result → the HTTP response API Gateway sends: the proxy response of payload 1.0 (strict: anything
 //! else is a 502), payload 2.0's structured or simplified form, and the gateway's own error responses.
 
-use crate::lambda::FunctionResult;
+use crate::lambda::{FunctionResult, StreamedResponse};
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::Value;
@@ -66,7 +66,11 @@ impl Reply {
 
 /// Payload 1.0: `{statusCode, headers, multiValueHeaders, body, isBase64Encoded}` and nothing else.
 pub fn rest_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
-    let FunctionResult::Success(payload) = result else { return Err(GatewayError::Integration) };
+    let payload = match result {
+        FunctionResult::Success(payload) => payload,
+        FunctionResult::Streamed(streamed) => return Ok(with_default_content_type(streamed_reply(streamed))),
+        FunctionResult::Error { .. } => return Err(GatewayError::Integration),
+    };
     let Ok(Value::Object(response)) = serde_json::from_slice::<Value>(payload) else {
         return Err(GatewayError::Integration);
     };
@@ -74,16 +78,32 @@ pub fn rest_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
     if response.keys().any(|k| !ALLOWED.contains(&k.as_str())) {
         return Err(GatewayError::Integration);
     }
-    let mut reply = structured(&response)?;
+    Ok(with_default_content_type(structured(&response)?))
+}
+
+/// REST APIs answer `application/json` when the function names no content type.
+fn with_default_content_type(mut reply: Reply) -> Reply {
     if !reply.headers.iter().any(|(k, _)| k == "content-type") {
         reply.headers.push(("content-type".into(), "application/json".into()));
     }
-    Ok(reply)
+    reply
+}
+
+/// A streamed response as it is sent: its prelude's status and headers, each cookie as a `set-cookie`.
+fn streamed_reply(streamed: &StreamedResponse) -> Reply {
+    let mut headers: Vec<(String, String)> =
+        streamed.headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect();
+    headers.extend(streamed.cookies.iter().map(|cookie| ("set-cookie".to_string(), cookie.clone())));
+    Reply { status: streamed.status, headers, body: streamed.body.clone() }
 }
 
 /// Payload 2.0: a response with `statusCode` is used as it is; any other valid JSON becomes a 200 JSON response.
 pub fn http_api_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
-    let FunctionResult::Success(payload) = result else { return Err(GatewayError::Integration) };
+    let payload = match result {
+        FunctionResult::Success(payload) => payload,
+        FunctionResult::Streamed(streamed) => return Ok(streamed_reply(streamed)),
+        FunctionResult::Error { .. } => return Err(GatewayError::Integration),
+    };
     let Ok(value) = serde_json::from_slice::<Value>(payload) else { return Err(GatewayError::Integration) };
     match &value {
         Value::Object(response) if response.contains_key("statusCode") => structured(response),

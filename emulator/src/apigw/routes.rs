@@ -14,6 +14,16 @@ pub enum Api {
     HttpApi,
 }
 
+impl Api {
+    /// The event and response format, as log lines name it.
+    pub fn payload_format(self) -> &'static str {
+        match self {
+            Api::Rest => "Lambda proxy (payload 1.0)",
+            Api::HttpApi => "HTTP API (payload 2.0)",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),

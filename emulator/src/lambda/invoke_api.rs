@@ -103,6 +103,8 @@ pub async fn handle(lambda: Arc<Lambda>, request: Request<Incoming>) -> Response
             };
             let (body, function_error) = match response.result {
                 FunctionResult::Success(body) => (body, None),
+                // The streamed body as the function wrote it after its prelude.
+                FunctionResult::Streamed(streamed) => (streamed.body, None),
                 FunctionResult::Error { payload, .. } => (payload, Some("Unhandled")),
             };
             let mut reply = with_request_id(StatusCode::OK, &response.request_id, body);

@@ -1,25 +1,30 @@
 //! Lambda: every invocation in ftb-offline (HTTP, WebSocket, SQS, the Invoke API) goes through [`Lambda::invoke`],
 //! which hands it to the function's [`pool`] of handler processes speaking the [`runtime_api`].
 //!
-//! - [`build`]: `cargo build` of the handler binaries `serverless.yml` points to.
-//! - [`spec`]: a function ready to run (binary, limits, environment).
+//! - [`runtimes`]: how a function's code becomes a process (Rust: cargo builds and stages the binary).
+//! - [`spec`]: a function ready to run (its code, limits, environment).
 //! - [`pool`], [`worker`]: processes per function, as Lambda's execution environments.
+//! - [`handoff`]: what the pool hands a process and how the Runtime API reports the end (no import circle).
 //! - [`runtime_api`]: the 2018-06-01 Runtime API the processes poll.
+//! - [`result`]: what an invocation returns, and Lambda's error document.
 //! - [`invoke_api`]: the 2015-03-31 Invoke API on the Lambda port, for SDKs and the AWS CLI.
 //! - [`logs`]: START / END / REPORT lines and the log tail.
 
-pub mod build;
 pub mod client;
+pub mod handoff;
 pub mod invoke_api;
 pub mod logs;
 pub mod pool;
+pub mod result;
 pub mod runtime_api;
+pub mod runtimes;
 pub mod spec;
 pub mod worker;
 
 use bytes::Bytes;
 use indexmap::IndexMap;
 use pool::FunctionPool;
+pub use result::{FunctionResult, StreamedResponse};
 use spec::FunctionSpec;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -32,7 +37,8 @@ pub struct InvokeRequest {
     pub client_context: Option<String>,
     pub cognito_identity: Option<String>,
     pub trace_id: Option<String>,
-    /// A request id chosen by the caller (API Gateway reuses its own); a fresh one otherwise.
+    /// A request id chosen by the caller (every attempt of an asynchronous invocation shares one); a fresh one
+    /// otherwise.
     pub request_id: Option<String>,
 }
 
@@ -40,17 +46,6 @@ impl InvokeRequest {
     pub fn new(payload: impl Into<Bytes>) -> Self {
         Self { payload: payload.into(), ..Self::default() }
     }
-}
-
-/// What the function returned.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FunctionResult {
-    Success(Bytes),
-    /// An error document (`{"errorType", "errorMessage", …}`) from the handler or from Lambda itself.
-    Error {
-        error_type: String,
-        payload: Bytes,
-    },
 }
 
 #[derive(Debug, Clone)]
@@ -159,18 +154,18 @@ impl Lambda {
         Some(request_id)
     }
 
-    /// Hot reload: the functions that run `binary` start new processes from `path`.
-    pub fn reload_binary(&self, binary: &str, path: &std::path::Path) -> Vec<String> {
+    /// Hot reload: the functions that run `unit` start new processes from `launch`.
+    pub fn reload_unit(&self, unit: &str, launch: &runtimes::Launch) -> Vec<String> {
         let mut reloaded = Vec::new();
-        for pool in self.pools.read().unwrap().values().filter(|p| p.spec.binary_name == binary) {
-            pool.reload(path.to_path_buf());
+        for pool in self.pools.read().unwrap().values().filter(|p| p.spec.unit == unit) {
+            pool.reload(launch.clone());
             reloaded.push(pool.spec.key.clone());
         }
         reloaded
     }
 
     /// Makes `specs` the set of functions. A function whose settings changed gets a new pool, which starts
-    /// from the build its old pool runs when the binary is the same; the old pool's warm processes stop, and
+    /// from the build its old pool runs when the code unit is the same; the old pool's warm processes stop, and
     /// invocations already running on it finish there. Removed functions end the same way.
     pub fn apply(&self, specs: Vec<FunctionSpec>) -> FunctionChanges {
         let mut changes = FunctionChanges::default();
@@ -183,9 +178,8 @@ impl Lambda {
                     next.insert(key, pool.clone());
                 }
                 Some(pool) => {
-                    if pool.spec.binary_name == spec.binary_name {
-                        (spec.binary, spec.unavailable) = pool.current_binary();
-                        spec.working_dir = spec.binary.parent().map(Into::into).unwrap_or_default();
+                    if pool.spec.unit == spec.unit {
+                        (spec.launch, spec.unavailable) = pool.current_code();
                     }
                     changes.changed.push(key.clone());
                     next.insert(key, FunctionPool::new(spec, self.idle_timeout));

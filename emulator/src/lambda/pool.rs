@@ -2,14 +2,14 @@
 //! processes started on demand (cold start) and reused warm, at most `max_concurrency` at once, stopped when
 //! idle, killed on a timeout, and replaced after a crash.
 
+use super::handoff::{Completion, Delivery};
 use super::logs::{InvocationLog, Report};
 use super::runtime_api::RuntimeApi;
+use super::runtimes::Launch;
 use super::spec::FunctionSpec;
-use super::worker::{Completion, Delivery, Worker};
+use super::worker::Worker;
 use super::{FunctionResult, InvokeRequest, InvokeResponse};
 use crate::aws::lambda as limits;
-use bytes::Bytes;
-use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,8 +17,8 @@ use tokio::sync::Semaphore;
 
 pub struct FunctionPool {
     pub spec: FunctionSpec,
-    /// The binary new processes start from; replaced on a hot reload.
-    binary: Mutex<Binary>,
+    /// The code new processes start from; replaced on a hot reload.
+    code: Mutex<Code>,
     runtime: Arc<RuntimeApi>,
     idle: Mutex<Vec<Arc<Worker>>>,
     slots: Arc<Semaphore>,
@@ -26,10 +26,10 @@ pub struct FunctionPool {
     idle_timeout: Duration,
 }
 
-/// One version of the function's binary.
+/// One version of the function's code.
 #[derive(Debug, Clone)]
-struct Binary {
-    path: std::path::PathBuf,
+struct Code {
+    launch: Launch,
     generation: u64,
     /// Why it cannot run (not defined or not built yet).
     unavailable: Option<String>,
@@ -45,9 +45,9 @@ impl FunctionPool {
     pub fn new(spec: FunctionSpec, idle_timeout: Duration) -> Arc<Self> {
         let runtime = RuntimeApi::new(spec.arn.clone(), spec.timeout);
         let slots = Arc::new(Semaphore::new(spec.max_concurrency.max(1)));
-        let binary =
-            Mutex::new(Binary { path: spec.binary.clone(), generation: 0, unavailable: spec.unavailable.clone() });
-        let pool = Arc::new(Self { spec, binary, runtime, idle: Mutex::new(Vec::new()), slots, idle_timeout });
+        let code =
+            Mutex::new(Code { launch: spec.launch.clone(), generation: 0, unavailable: spec.unavailable.clone() });
+        let pool = Arc::new(Self { spec, code, runtime, idle: Mutex::new(Vec::new()), slots, idle_timeout });
         tokio::spawn(reap_idle(Arc::downgrade(&pool)));
         pool
     }
@@ -57,16 +57,16 @@ impl FunctionPool {
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
         let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let log = InvocationLog::start(&self.spec.key, &request_id);
-        let binary = self.binary.lock().unwrap().clone();
-        if let Some(reason) = &binary.unavailable {
+        let code = self.code.lock().unwrap().clone();
+        if let Some(reason) = &code.unavailable {
             return self.refuse(request_id, log, reason);
         }
-        let worker = match self.checkout(binary.generation) {
+        let worker = match self.checkout(code.generation) {
             Some(worker) => worker,
-            None => match self.spawn(&binary).await {
+            None => match self.spawn(&code).await {
                 Ok(worker) => worker,
                 Err(err) => {
-                    let reason = format!("fork/exec {}: {err}", binary.path.display());
+                    let reason = format!("fork/exec {}: {err}", code.launch.program.display());
                     return self.refuse(request_id, log, &reason);
                 }
             },
@@ -83,9 +83,9 @@ impl FunctionPool {
         // Duration counts from the end of init, as on Lambda.
         let begun = worker.ready_at().map_or(started, |ready| ready.max(started));
         let log_text = log.finish(self.report(begun.elapsed(), worker.max_memory_mb(), init_duration));
-        let current = self.binary.lock().unwrap().generation;
+        let current = self.code.lock().unwrap().generation;
         match aftermath {
-            // A process of an older binary finishes its invocation, then stops: new ones run the new code.
+            // A process of older code finishes its invocation, then stops: new ones run the new code.
             Aftermath::Reuse if worker.is_alive() && worker.generation == current => {
                 worker.touch();
                 self.idle.lock().unwrap().push(worker);
@@ -125,7 +125,7 @@ impl FunctionPool {
             _ = tokio::time::sleep(init_limit) => {
                 worker.abandon();
                 let message = format!("RequestId: {request_id} Error: init did not finish within {} seconds", limits::INIT_TIMEOUT.as_secs());
-                return (error_result(limits::ERROR_INIT, &message), Aftermath::Discard);
+                return (FunctionResult::error(limits::ERROR_INIT, &message), Aftermath::Discard);
             }
         }
         // Phase 2: the handler runs, within the function's timeout.
@@ -134,6 +134,7 @@ impl FunctionPool {
             biased;
             completion = &mut done => match completion {
                 Ok(Completion::Response(body)) => (FunctionResult::Success(body), Aftermath::Reuse),
+                Ok(Completion::Streamed(streamed)) => (FunctionResult::Streamed(streamed), Aftermath::Reuse),
                 Ok(Completion::Error { error_type, payload }) => (FunctionResult::Error { error_type, payload }, Aftermath::Reuse),
                 Ok(Completion::InitError { error_type, payload }) => (FunctionResult::Error { error_type, payload }, Aftermath::Discard),
                 Ok(Completion::Exited(how)) => (exited(request_id, &how), Aftermath::Discard),
@@ -142,7 +143,7 @@ impl FunctionPool {
             _ = tokio::time::sleep(timeout) => {
                 worker.abandon();
                 let message = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", timeout.as_secs_f64());
-                (error_result(limits::ERROR_TIMEOUT, &message), Aftermath::Discard)
+                (FunctionResult::error(limits::ERROR_TIMEOUT, &message), Aftermath::Discard)
             }
         }
     }
@@ -152,18 +153,21 @@ impl FunctionPool {
         let message = format!("RequestId: {request_id} Error: {reason}");
         log.line(message.clone());
         let log = log.finish(self.report(Duration::ZERO, None, None));
-        InvokeResponse { request_id, result: error_result(limits::ERROR_INVALID_ENTRYPOINT, &message), log }
+        InvokeResponse { request_id, result: FunctionResult::error(limits::ERROR_INVALID_ENTRYPOINT, &message), log }
     }
 
     /// The invocation ended before the process picked it up: an init failure.
     fn early_end(&self, request_id: &str, completion: Option<Completion>) -> FunctionResult {
         match completion {
             Some(Completion::InitError { error_type, payload }) => FunctionResult::Error { error_type, payload },
-            Some(Completion::Exited(how)) => error_result(
+            Some(Completion::Exited(how)) => FunctionResult::error(
                 limits::ERROR_INIT,
                 &format!("RequestId: {request_id} Error: Runtime exited during init with error: {how}"),
             ),
-            _ => error_result(limits::ERROR_INIT, &format!("RequestId: {request_id} Error: Runtime failed to start")),
+            _ => FunctionResult::error(
+                limits::ERROR_INIT,
+                &format!("RequestId: {request_id} Error: Runtime failed to start"),
+            ),
         }
     }
 
@@ -178,9 +182,9 @@ impl FunctionPool {
         None
     }
 
-    async fn spawn(&self, binary: &Binary) -> std::io::Result<Arc<Worker>> {
+    async fn spawn(&self, code: &Code) -> std::io::Result<Arc<Worker>> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let worker = Worker::spawn(&self.spec, &binary.path, binary.generation, id, &self.runtime).await?;
+        let worker = Worker::spawn(&self.spec, &code.launch, code.generation, id, &self.runtime).await?;
         tracing::debug!(target: "lambda", function = %self.spec.key, worker = %worker.link.id, "cold start");
         Ok(Arc::new(worker))
     }
@@ -189,13 +193,13 @@ impl FunctionPool {
         Report { duration, memory_size_mb: self.spec.memory_mb, max_memory_used_mb, init_duration }
     }
 
-    /// Hot reload: new invocations start processes from `path`; warm processes of the old binary are stopped,
+    /// Hot reload: new invocations start processes from `launch`; warm processes of the old code are stopped,
     /// and those still running an invocation stop when it ends.
-    pub fn reload(&self, path: std::path::PathBuf) {
+    pub fn reload(&self, launch: Launch) {
         let generation = {
-            let mut binary = self.binary.lock().unwrap();
-            *binary = Binary { path, generation: binary.generation + 1, unavailable: None };
-            binary.generation
+            let mut code = self.code.lock().unwrap();
+            *code = Code { launch, generation: code.generation + 1, unavailable: None };
+            code.generation
         };
         self.idle.lock().unwrap().retain(|worker| {
             worker.kill();
@@ -204,10 +208,10 @@ impl FunctionPool {
         tracing::debug!(target: "lambda", function = %self.spec.key, generation, "reloaded");
     }
 
-    /// The binary new processes start from, and why it cannot run if it cannot.
-    pub fn current_binary(&self) -> (std::path::PathBuf, Option<String>) {
-        let binary = self.binary.lock().unwrap();
-        (binary.path.clone(), binary.unavailable.clone())
+    /// The code new processes start from, and why it cannot run if it cannot.
+    pub fn current_code(&self) -> (Launch, Option<String>) {
+        let code = self.code.lock().unwrap();
+        (code.launch.clone(), code.unavailable.clone())
     }
 
     /// Warm processes right now (for tests and benchmarks).
@@ -249,12 +253,10 @@ async fn reap_idle(pool: std::sync::Weak<FunctionPool>) {
 }
 
 fn exited(request_id: &str, how: &str) -> FunctionResult {
-    error_result(limits::ERROR_EXIT, &format!("RequestId: {request_id} Error: Runtime exited with error: {how}"))
-}
-
-pub fn error_result(error_type: &str, message: &str) -> FunctionResult {
-    let payload = json!({ "errorType": error_type, "errorMessage": message });
-    FunctionResult::Error { error_type: error_type.to_string(), payload: Bytes::from(payload.to_string()) }
+    FunctionResult::error(
+        limits::ERROR_EXIT,
+        &format!("RequestId: {request_id} Error: Runtime exited with error: {how}"),
+    )
 }
 
 /// An X-Ray trace header for one invocation: `Root=1-<epoch hex>-<24 hex>;Sampled=0`.

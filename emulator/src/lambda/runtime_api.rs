@@ -5,7 +5,8 @@
 //! Each process gets its own loopback listener, and `AWS_LAMBDA_RUNTIME_API` is a bare `127.0.0.1:PORT` as on
 //! AWS (runtimes parse it in different ways; none of them accept more). The listener knows its process.
 
-use super::worker::{Completion, WorkerLink};
+use super::handoff::{Completion, WorkerLink};
+use super::result::{error_document, StreamedResponse, HTTP_INTEGRATION_RESPONSE};
 use crate::aws::lambda::{ERROR_RESPONSE_TOO_LARGE, MAX_SYNC_PAYLOAD_BYTES};
 use crate::server::{self, json, read_body, Body, BodyError, ShutdownTrigger};
 use bytes::Bytes;
@@ -51,11 +52,11 @@ impl RuntimeApi {
             }
             (&Method::POST, ["2018-06-01", "runtime", "invocation", id, "error"]) => {
                 let id = id.to_string();
-                let (error_type, payload) = error_document(request).await;
+                let (error_type, payload) = posted_error(request).await;
                 accepted(link.complete(&id, Completion::Error { error_type, payload }))
             }
             (&Method::POST, ["2018-06-01", "runtime", "init", "error"]) => {
-                let (error_type, payload) = error_document(request).await;
+                let (error_type, payload) = posted_error(request).await;
                 tracing::warn!(target: "lambda", "{} init error: {}", link.function, String::from_utf8_lossy(&payload));
                 link.complete_any(Completion::InitError { error_type, payload });
                 accepted(true)
@@ -113,7 +114,7 @@ async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming
             let message = format!(
                 "Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD_BYTES} bytes)."
             );
-            let payload = Bytes::from(j!({"errorType": ERROR_RESPONSE_TOO_LARGE, "errorMessage": message}).to_string());
+            let payload = error_document(ERROR_RESPONSE_TOO_LARGE, &message);
             link.complete(request_id, Completion::Error { error_type: ERROR_RESPONSE_TOO_LARGE.into(), payload });
             return runtime_error(StatusCode::PAYLOAD_TOO_LARGE, ERROR_RESPONSE_TOO_LARGE, &message);
         }
@@ -130,60 +131,17 @@ async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming
             let payload = detail
                 .and_then(|b64| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok())
                 .map(Bytes::from)
-                .unwrap_or_else(|| {
-                    Bytes::from(
-                        j!({"errorType": error_type, "errorMessage": "the streamed response failed"}).to_string(),
-                    )
-                });
+                .unwrap_or_else(|| error_document(&error_type, "the streamed response failed"));
             Completion::Error { error_type, payload }
         }
-        None if content_type == HTTP_INTEGRATION_RESPONSE => Completion::Response(proxy_response_from_stream(&body)),
+        None if content_type == HTTP_INTEGRATION_RESPONSE => Completion::Streamed(StreamedResponse::parse(&body)),
         None => Completion::Response(body),
     };
     accepted(link.complete(request_id, completion))
 }
 
-/// Content type of a streamed HTTP response: a JSON metadata prelude, eight NUL bytes, then the body.
-const HTTP_INTEGRATION_RESPONSE: &str = "application/vnd.awslambda.http-integration-response";
-
-/// Turns a streamed HTTP response (`lambda_http` / `lambda_runtime` streaming) into the proxy response shape, so
-/// the HTTP gateways map it like any other: status, headers, cookies as `set-cookie`, the body base64-encoded.
-fn proxy_response_from_stream(stream: &[u8]) -> Bytes {
-    let split = stream.windows(8).position(|w| w == [0u8; 8]);
-    let (prelude, body) = match split {
-        Some(at) => (serde_json::from_slice::<Value>(&stream[..at]).unwrap_or(Value::Null), &stream[at + 8..]),
-        None => (Value::Null, stream),
-    };
-    let mut headers = serde_json::Map::new();
-    let mut multi = serde_json::Map::new();
-    if let Some(Value::Object(map)) = prelude.get("headers") {
-        for (name, value) in map {
-            match value {
-                Value::Array(values) => {
-                    multi.insert(name.clone(), Value::Array(values.clone()));
-                }
-                other => {
-                    headers.insert(name.clone(), other.clone());
-                }
-            }
-        }
-    }
-    if let Some(Value::Array(cookies)) = prelude.get("cookies").filter(|c| c.as_array().is_some_and(|a| !a.is_empty()))
-    {
-        multi.insert("set-cookie".into(), Value::Array(cookies.clone()));
-    }
-    let proxy = j!({
-        "statusCode": prelude.get("statusCode").cloned().unwrap_or(j!(200)),
-        "headers": headers,
-        "multiValueHeaders": multi,
-        "body": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, body),
-        "isBase64Encoded": true,
-    });
-    Bytes::from(proxy.to_string())
-}
-
 /// The error type and document a runtime posts to `/error` or `/init/error`.
-async fn error_document(request: Request<Incoming>) -> (String, Bytes) {
+async fn posted_error(request: Request<Incoming>) -> (String, Bytes) {
     let header_type =
         request.headers().get("lambda-runtime-function-error-type").and_then(|v| v.to_str().ok()).map(String::from);
     let body = read_body(request.into_body(), MAX_SYNC_PAYLOAD_BYTES).await.unwrap_or_else(|e| match e {
@@ -194,7 +152,7 @@ async fn error_document(request: Request<Incoming>) -> (String, Bytes) {
     let error_type = body_type.or(header_type).unwrap_or_else(|| "Unhandled".to_string());
     let payload = match parsed {
         Some(_) => body,
-        None => Bytes::from(j!({"errorType": error_type, "errorMessage": String::from_utf8_lossy(&body)}).to_string()),
+        None => error_document(&error_type, &String::from_utf8_lossy(&body)),
     };
     (error_type, payload)
 }
@@ -211,6 +169,7 @@ fn accepted(known_request: bool) -> Response<Body> {
     }
 }
 
+/// The Runtime API's own errors carry Lambda's error document too.
 fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Response<Body> {
-    json(status, &j!({"errorType": error_type, "errorMessage": message}))
+    server::response(status, "application/json", error_document(error_type, message))
 }

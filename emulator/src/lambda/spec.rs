@@ -1,9 +1,9 @@
-//! A function ready to run: its binary, limits and the environment real Lambda gives a process.
+//! A function ready to run: what its processes start from, its limits, and the environment real Lambda gives a process.
 
+use super::runtimes::Launch;
 use crate::aws::endpoints::LocalEndpoints;
 use crate::aws::lambda::VERSION_LATEST;
 use crate::aws::names;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The access key id handlers get: shaped like Lambda's temporary ones (ASIA…), letters and digits only.
@@ -16,10 +16,10 @@ pub struct FunctionSpec {
     /// Deployed name (`fault-tolerant-app-backend-dev-submitTask`).
     pub name: String,
     pub arn: String,
-    /// The cargo binary (`submit-task`) and the file the first processes start from.
-    pub binary_name: String,
-    pub binary: PathBuf,
-    pub working_dir: PathBuf,
+    /// The code unit the function runs (the cargo binary `submit-task`): functions that share one reload together.
+    pub unit: String,
+    /// What the first processes start from (a hot reload moves the pool on to newer builds).
+    pub launch: Launch,
     pub handler: String,
     pub region: String,
     pub runtime: String,
@@ -35,20 +35,16 @@ pub struct FunctionSpec {
     pub endpoints: LocalEndpoints,
     /// Where DynamoDB Local answers, for `AWS_ENDPOINT_URL_DYNAMODB`.
     pub dynamodb_endpoint: String,
-    /// Why the binary cannot run (not defined or not built); invocations fail with this.
+    /// Why its code cannot run (not defined or not built); invocations fail with this.
     pub unavailable: Option<String>,
 }
 
 impl FunctionSpec {
-    /// Whether `other` runs differently, leaving aside which build of the binary each starts from (hot reload
+    /// Whether `other` runs differently, leaving aside which build of its code each starts from (hot reload
     /// moves that on).
     pub fn same_settings(&self, other: &FunctionSpec) -> bool {
-        let unbuilt = |spec: &FunctionSpec| FunctionSpec {
-            binary: PathBuf::new(),
-            working_dir: PathBuf::new(),
-            unavailable: None,
-            ..spec.clone()
-        };
+        let unbuilt =
+            |spec: &FunctionSpec| FunctionSpec { launch: Launch::default(), unavailable: None, ..spec.clone() };
         unbuilt(self) == unbuilt(other)
     }
 
@@ -58,7 +54,13 @@ impl FunctionSpec {
 
     /// The environment of one process: nothing inherited but PATH, Lambda's own variables, dummy credentials,
     /// SDK endpoints pointing at the local services, then the function's environment from `serverless.yml`.
-    pub fn process_environment(&self, worker_id: &str, runtime_api: &str) -> Vec<(String, String)> {
+    /// `task_root` is the folder of the code the process runs.
+    pub fn process_environment(
+        &self,
+        worker_id: &str,
+        runtime_api: &str,
+        task_root: &std::path::Path,
+    ) -> Vec<(String, String)> {
         let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let day = date.get(..10).unwrap_or("1970-01-01").replace('-', "/");
         let lambda_url = self.endpoints.lambda_url();
@@ -81,8 +83,8 @@ impl FunctionSpec {
             ("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID.into()),
             ("AWS_SECRET_ACCESS_KEY", "ftbOfflineLocalSecret".into()),
             ("AWS_SESSION_TOKEN", "ftbOfflineLocalSession".into()),
-            ("LAMBDA_TASK_ROOT", self.working_dir.display().to_string()),
-            ("LAMBDA_RUNTIME_DIR", self.working_dir.display().to_string()),
+            ("LAMBDA_TASK_ROOT", task_root.display().to_string()),
+            ("LAMBDA_RUNTIME_DIR", task_root.display().to_string()),
             ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_endpoint.clone()),
             ("AWS_ENDPOINT_URL_SQS", lambda_url.clone()),
             ("AWS_ENDPOINT_URL_LAMBDA", lambda_url),

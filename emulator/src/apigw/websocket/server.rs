@@ -6,10 +6,10 @@
 use super::connections::{Connection, Connections, Outbound};
 use super::events::{self as ws_events, WsApi};
 use super::management;
+use super::routes::WsRoutes;
 use crate::apigw::events::parse_query;
 use crate::aws::endpoints::WEBSOCKET_API;
 use crate::aws::websocket as limits;
-use crate::config::{Event, Service, DEFAULT_ROUTE_SELECTION_EXPRESSION};
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::Body;
 use arc_swap::ArcSwap;
@@ -20,7 +20,6 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,14 +30,6 @@ use tokio_tungstenite::WebSocketStream;
 
 /// Bytes read from a connection at a time.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
-
-/// A route and the function behind it.
-#[derive(Debug, Clone)]
-struct WsRoute {
-    function: String,
-    /// With `routeResponseSelectionExpression`, the function's answer is sent back to the client.
-    route_response: bool,
-}
 
 /// Idle and maximum-duration limits (API Gateway's, or shorter for tests).
 #[derive(Debug, Clone, Copy)]
@@ -56,61 +47,20 @@ pub struct WebSocketGateway {
     limits: WsLimits,
 }
 
-/// The route table from `serverless.yml`.
-struct WsRoutes {
-    by_key: HashMap<String, WsRoute>,
-    /// `$request.body.action` → `["action"]`.
-    selection_path: Vec<String>,
-}
-
-impl WsRoutes {
-    fn from_service(service: &Service) -> Self {
-        let mut by_key = HashMap::new();
-        for function in service.functions.values() {
-            for event in &function.events {
-                if let Event::Websocket(ws) = event {
-                    let route = WsRoute {
-                        function: function.key.clone(),
-                        route_response: ws.route_response_selection_expression.is_some(),
-                    };
-                    by_key.insert(ws.route.clone(), route);
-                }
-            }
-        }
-        let expression = service
-            .provider
-            .websockets_api_route_selection_expression
-            .as_deref()
-            .unwrap_or(DEFAULT_ROUTE_SELECTION_EXPRESSION);
-        let selection_path = match expression.strip_prefix("$request.body.") {
-            Some(path) => path.split('.').map(String::from).collect(),
-            None => {
-                tracing::warn!(target: "websocket", "route selection expression `{expression}` is not supported; every message goes to $default");
-                Vec::new()
-            }
-        };
-        Self { by_key, selection_path }
-    }
-
-    fn get(&self, key: &str) -> Option<WsRoute> {
-        self.by_key.get(key).cloned()
-    }
-}
-
 impl WebSocketGateway {
-    pub fn new(service: &Service, lambda: Arc<Lambda>, limits: WsLimits) -> Self {
+    pub fn new(lambda: Arc<Lambda>, stage: &str, limits: WsLimits, routes: WsRoutes) -> Self {
         Self {
             connections: Arc::new(Connections::default()),
             lambda,
-            routes: ArcSwap::from_pointee(WsRoutes::from_service(service)),
-            stage: service.stage.clone(),
+            routes: ArcSwap::from_pointee(routes),
+            stage: stage.to_string(),
             limits,
         }
     }
 
     /// Takes the routes of an edited `serverless.yml`; open connections stay open.
-    pub fn apply(&self, service: &Service) {
-        self.routes.store(Arc::new(WsRoutes::from_service(service)));
+    pub fn apply(&self, routes: WsRoutes) {
+        self.routes.store(Arc::new(routes));
     }
 
     pub fn connections(&self) -> &Arc<Connections> {
@@ -119,17 +69,12 @@ impl WebSocketGateway {
 
     /// Route key → function, sorted by route key.
     pub fn route_keys(&self) -> Vec<(String, String)> {
-        let routes = self.routes.load();
-        let mut keys: Vec<_> = routes.by_key.iter().map(|(key, route)| (key.clone(), route.function.clone())).collect();
-        keys.sort();
-        keys
+        self.routes.load().keys()
     }
 
     pub async fn handle(self: Arc<Self>, request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let path = request.uri().path().to_string();
-        let stage_prefix = format!("/{}", self.stage);
-        let local =
-            path.strip_prefix(&stage_prefix).filter(|rest| rest.is_empty() || rest.starts_with('/')).unwrap_or(&path);
+        let local = crate::apigw::strip_stage(&path, &self.stage).unwrap_or(&path);
         if let Some(id) = local.strip_prefix("/@connections/") {
             let id = id.to_string();
             return management::handle(&self.connections, request, &id).await;
@@ -150,11 +95,7 @@ impl WebSocketGateway {
         let Some(key) = request.headers().get("sec-websocket-key").cloned() else {
             return plain(StatusCode::BAD_REQUEST, r#"{"message":"missing Sec-WebSocket-Key"}"#);
         };
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
+        let headers = crate::apigw::header_pairs(request.headers());
         let user_agent = request.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(String::from);
         let query = parse_query(request.uri().query().unwrap_or_default());
         let host = request.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
@@ -176,6 +117,11 @@ impl WebSocketGateway {
                         accept_headers.push(("sec-websocket-protocol", protocol.to_string()));
                     }
                 }
+                Some(FunctionResult::Streamed(streamed)) if !(200..300).contains(&streamed.status) => {
+                    tracing::info!(target: "websocket", "$connect refused the connection with {}", streamed.status);
+                    return refuse(streamed.status, String::from_utf8_lossy(&streamed.body).into_owned());
+                }
+                Some(FunctionResult::Streamed(_)) => {}
                 _ => {
                     tracing::warn!(target: "websocket", "$connect failed; the connection is refused");
                     return refuse(500, r#"{"message": "Internal server error"}"#.into());
@@ -284,7 +230,7 @@ impl WebSocketGateway {
     /// Routes one text message and sends back what API Gateway would.
     async fn route_message(&self, connection: &Connection, text: &str, host: &str) {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let Some((route_key, route)) = self.select_route(text) else {
+        let Some((route_key, route)) = self.routes.load().select(text) else {
             let message = json!({"message": "Forbidden", "connectionId": connection.id, "requestId": request_id});
             let _ = self.connections.post(&connection.id, Bytes::from(message.to_string())).await;
             return;
@@ -292,7 +238,10 @@ impl WebSocketGateway {
         let event = ws_events::message_event(connection, &route_key, text, &request_id, &self.api(host));
         let reply = match self.invoke(&route.function, &event).await {
             Some(FunctionResult::Success(payload)) if route.route_response => Some(route_response_body(&payload)),
-            Some(FunctionResult::Success(_)) => None,
+            Some(FunctionResult::Streamed(streamed)) if route.route_response => {
+                Some(String::from_utf8_lossy(&streamed.body).into_owned())
+            }
+            Some(FunctionResult::Success(_) | FunctionResult::Streamed(_)) => None,
             _ => Some(
                 json!({"message": "Internal server error", "connectionId": connection.id, "requestId": request_id})
                     .to_string(),
@@ -301,19 +250,6 @@ impl WebSocketGateway {
         if let Some(reply) = reply {
             let _ = self.connections.post(&connection.id, Bytes::from(reply)).await;
         }
-    }
-
-    /// The route for a message: the selection expression's value when a route has that key, else `$default`.
-    /// The route key a message selects, and its route: the selection expression's value, else `$default`.
-    fn select_route(&self, text: &str) -> Option<(String, WsRoute)> {
-        let routes = self.routes.load();
-        let selected = serde_json::from_str::<Value>(text).ok().and_then(|body| {
-            let value = routes.selection_path.iter().try_fold(&body, |v, key| v.get(key))?;
-            value.as_str().map(String::from)
-        });
-        selected
-            .and_then(|key| routes.get(&key).map(|route| (key, route)))
-            .or_else(|| routes.get("$default").map(|route| ("$default".to_string(), route)))
     }
 
     async fn invoke(&self, function: &str, event: &Value) -> Option<FunctionResult> {

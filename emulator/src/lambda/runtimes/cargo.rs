@@ -1,7 +1,8 @@
-//! Building the handler binaries that `serverless.yml` points to, with the workspace's own cargo profile, and
-//! finding them afterwards. Cargo's own progress and compiler errors are shown as cargo prints them.
+//! Cargo, for the Rust runtime: building the handler binaries that `serverless.yml` points to with the
+//! workspace's own cargo profile, finding them afterwards, and staging each build as its own copy. Cargo's own
+//! progress and compiler errors are shown as cargo prints them.
 
-use crate::Error;
+use crate::error::Error;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,134 @@
+//! The hand-off between a function's pool and one of its processes, met in the middle by the Runtime API: the
+//! invocation handed over ([`Delivery`]), how it ended ([`Completion`]), and the mailbox both sides share
+//! ([`WorkerLink`]). The pool and the worker put invocations in; the Runtime API server takes them out and
+//! reports their end. Neither side imports the other.
+
+use super::logs::InvocationLog;
+use super::result::StreamedResponse;
+use bytes::Bytes;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Instant, SystemTime};
+use tokio::sync::{mpsc, oneshot};
+
+/// An invocation handed to the process by `GET /runtime/invocation/next`.
+pub struct Delivery {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub client_context: Option<String>,
+    pub cognito_identity: Option<String>,
+    pub trace_id: String,
+    /// Told the deadline (epoch time) when the process picks the invocation up.
+    pub picked_up: oneshot::Sender<SystemTime>,
+}
+
+/// How an invocation ended, as the Runtime API or the process reported it.
+#[derive(Debug)]
+pub enum Completion {
+    Response(Bytes),
+    /// A streamed HTTP response (`lambda_http` / `lambda_runtime` response streaming).
+    Streamed(StreamedResponse),
+    /// `POST /invocation/{id}/error` (or a response Lambda refuses): the payload is the error document.
+    Error {
+        error_type: String,
+        payload: Bytes,
+    },
+    /// `POST /init/error` before the process picked the invocation up.
+    InitError {
+        error_type: String,
+        payload: Bytes,
+    },
+    /// The process ended; the text is Lambda's (`exit status 101`, `signal: killed`).
+    Exited(String),
+}
+
+/// The invocation the process is working on.
+pub struct InFlight {
+    pub request_id: String,
+    pub done: oneshot::Sender<Completion>,
+}
+
+/// What the Runtime API server shares with one process.
+pub struct WorkerLink {
+    pub id: String,
+    pub function: String,
+    deliveries: tokio::sync::Mutex<mpsc::Receiver<Delivery>>,
+    in_flight: Mutex<Option<InFlight>>,
+    log: Mutex<Option<InvocationLog>>,
+    /// When the process first asked for work: the end of its init phase.
+    ready_at: OnceLock<Instant>,
+}
+
+impl WorkerLink {
+    pub fn new(id: String, function: String, deliveries: mpsc::Receiver<Delivery>) -> Self {
+        Self {
+            id,
+            function,
+            deliveries: tokio::sync::Mutex::new(deliveries),
+            in_flight: Mutex::new(None),
+            log: Mutex::new(None),
+            ready_at: OnceLock::new(),
+        }
+    }
+
+    /// The next invocation for this process; `None` once the worker is gone.
+    pub async fn next_delivery(&self) -> Option<Delivery> {
+        let _ = self.ready_at.set(Instant::now());
+        self.deliveries.lock().await.recv().await
+    }
+
+    /// Records the invocation being handed over and the log its output lines go to.
+    pub fn begin(&self, in_flight: InFlight, log: InvocationLog) {
+        *self.in_flight.lock().unwrap() = Some(in_flight);
+        *self.log.lock().unwrap() = Some(log);
+    }
+
+    /// Ends the in-flight invocation if `request_id` is it. Returns false for an unknown id.
+    pub fn complete(&self, request_id: &str, completion: Completion) -> bool {
+        let mut slot = self.in_flight.lock().unwrap();
+        match slot.take() {
+            Some(in_flight) if in_flight.request_id == request_id => {
+                let _ = in_flight.done.send(completion);
+                true
+            }
+            other => {
+                *slot = other;
+                false
+            }
+        }
+    }
+
+    /// Ends whatever is in flight (init errors, process exit).
+    pub fn complete_any(&self, completion: Completion) {
+        if let Some(in_flight) = self.in_flight.lock().unwrap().take() {
+            let _ = in_flight.done.send(completion);
+        }
+    }
+
+    /// Forgets the in-flight invocation (before the process is killed on a timeout).
+    pub fn forget_in_flight(&self) {
+        self.in_flight.lock().unwrap().take();
+    }
+
+    /// Takes back the invocation's log once it has ended.
+    pub fn take_log(&self) -> Option<InvocationLog> {
+        self.log.lock().unwrap().take()
+    }
+
+    pub fn is_initialized(&self) -> bool {
+        self.ready_at.get().is_some()
+    }
+
+    /// When the process first asked for work.
+    pub fn ready_at(&self) -> Option<Instant> {
+        self.ready_at.get().copied()
+    }
+
+    /// A line the process printed: into the invocation's log, or the emulator's log between invocations.
+    pub fn output_line(&self, line: &str) {
+        let mut log = self.log.lock().unwrap();
+        match log.as_mut() {
+            Some(log) => log.output(line),
+            None => tracing::info!(target: "lambda", "{} {line}", self.function),
+        }
+    }
+}

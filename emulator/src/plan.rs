@@ -1,0 +1,75 @@
+//! One checked plan from `serverless.yml`: every function as a spec ready to run, the HTTP and WebSocket route
+//! tables with CORS, and the queues and event source mappings, all resolved and checked before anything runs.
+//! Start-up applies a plan to empty state and a live edit applies the next plan over the running one, both
+//! through [`crate::live::Live::apply`]; nothing is assembled twice.
+
+use crate::apigw::http_routes::HttpRoutes;
+use crate::apigw::websocket::routes::WsRoutes;
+use crate::aws::endpoints::LocalEndpoints;
+use crate::config::intrinsics::Intrinsics;
+use crate::config::Service;
+use crate::error::Error;
+use crate::functions::{self, FunctionCode};
+use crate::lambda::spec::FunctionSpec;
+use crate::options::EmulatorOptions;
+use crate::sqs;
+use crate::sqs::model::Sqs;
+
+/// What a service runs, checked.
+pub struct Plan {
+    pub service: Service,
+    pub functions: Vec<FunctionSpec>,
+    pub http: HttpRoutes,
+    pub websocket: WsRoutes,
+}
+
+impl Plan {
+    /// Resolves and checks everything `service` asks for. `code` says what each function's processes start from.
+    /// The queues and mappings are tried on scratch queues, so that a plan naming a queue that does not exist,
+    /// or giving one an invalid attribute, is refused before the running queues change.
+    pub fn check(
+        service: Service,
+        endpoints: &LocalEndpoints,
+        options: &EmulatorOptions,
+        code: &FunctionCode,
+    ) -> Result<Self, Error> {
+        let functions = functions::specs(&service, endpoints, options, code)?;
+        let http = HttpRoutes::from_service(&service, options.integration_timeout)?;
+        let websocket = WsRoutes::from_service(&service);
+        check_queues_and_mappings(&service, endpoints, &functions)?;
+        Ok(Self { service, functions, http, websocket })
+    }
+}
+
+/// Every HTTP and WebSocket route with its URL and function, one line each, as logged at start and after a live
+/// edit that changes them.
+pub fn route_lines(http: &HttpRoutes, websocket: &WsRoutes, endpoints: &LocalEndpoints) -> Vec<String> {
+    let base = endpoints.http_url();
+    let mut lines = Vec::new();
+    for route in http.table.rest_routes() {
+        let prefix = http.rest_prefix();
+        lines.push(format!("{:<7} {base}{prefix}{} → {}", route.method, route.resource, route.function));
+    }
+    for route in http.table.http_api_routes() {
+        let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
+        lines.push(format!("{:<7} {base}{path} → {} (HTTP API)", route.method, route.function));
+    }
+    for (route, function) in websocket.keys() {
+        lines.push(format!("{route:<12} {} → {function}", endpoints.websocket_url()));
+    }
+    lines
+}
+
+/// Resolves the queues and mappings of `service` against scratch queues.
+fn check_queues_and_mappings(
+    service: &Service,
+    endpoints: &LocalEndpoints,
+    functions: &[FunctionSpec],
+) -> Result<(), Error> {
+    let scratch = Sqs::scratch(&service.region, &endpoints.lambda_url());
+    let intrinsics = Intrinsics::new(service, endpoints);
+    sqs::resources::define_queues(service, &intrinsics, &scratch).map_err(|e| service.locate(e))?;
+    let concurrency = |function: &str| functions.iter().find(|s| s.key == function).map_or(1, |s| s.max_concurrency);
+    sqs::resources::mappings(service, &intrinsics, &scratch, concurrency).map_err(|e| service.locate(e))?;
+    Ok(())
+}

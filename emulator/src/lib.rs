@@ -8,6 +8,7 @@
 //! - [`sqs`]: queues, the SQS API and event source mappings.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
+//! - [`guard`]: refuses what a web page could send to the local AWS APIs (foreign `Host`, `Origin`).
 //! - [`functions`]: `serverless.yml` functions → built, staged binaries and specs ready to run.
 //! - [`live`], [`watch`]: hot reload of the handler crates and live edits of `serverless.yml`.
 //! - [`procfs`]: memory figures from `/proc`.
@@ -20,6 +21,7 @@ pub mod dynamodb;
 pub mod endpoint;
 mod error;
 pub mod functions;
+pub mod guard;
 pub mod lambda;
 pub mod live;
 pub mod procfs;
@@ -82,6 +84,8 @@ pub struct EmulatorOptions {
     /// Rebuild and reload handlers when their source changes, and apply edits of `serverless.yml` (the CLI's
     /// default; off with `--no-watch`).
     pub watch: bool,
+    /// Origins and hosts the AWS APIs accept besides loopback (`--allow-origin`, `--allow-host`).
+    pub guard: guard::GuardSettings,
 }
 
 impl EmulatorOptions {
@@ -104,6 +108,7 @@ impl EmulatorOptions {
             websocket_idle_timeout: None,
             websocket_max_duration: None,
             watch: false,
+            guard: guard::GuardSettings::default(),
         }
     }
 }
@@ -146,7 +151,10 @@ impl Emulator {
         let router = Arc::new(endpoint::Endpoint { lambda: lambda.clone(), sqs: sqs.clone() });
         let gateway =
             Arc::new(ArcSwap::from_pointee(HttpGateway::new(&service, lambda.clone(), options.integration_timeout)?));
-        let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), websocket_limits(&service, &options)));
+        let listen_host = options.host.as_deref().unwrap_or(&service.offline.host);
+        let guard = Arc::new(guard::Guard::new(listen_host, &[&options.guard, &service.guard]));
+        let limits = websocket_limits(&service, &options);
+        let websocket = Arc::new(WebSocketGateway::new(&service, lambda.clone(), limits, guard.clone()));
         for line in route_lines(&gateway.load(), &websocket, &endpoints) {
             tracing::info!(target: "routes", "{line}");
         }
@@ -170,7 +178,11 @@ impl Emulator {
         }
         let ws = websocket.clone();
         let servers = vec![
-            server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
+            server::serve(
+                listeners.lambda,
+                guard::guarded(guard, guard::lambda_port_refusal, move |request, _| router.clone().route(request)),
+                shutdown.clone(),
+            ),
             server::serve(
                 listeners.http,
                 move |request, peer| gateway.load_full().handle(request, peer),

@@ -284,6 +284,9 @@ fn warn_about_restart_only_changes(running: &Service, edited: &Service) {
     {
         needs_restart.push("custom.serverless-offline host and ports");
     }
+    if running.guard != edited.guard {
+        needs_restart.push("custom.ftb-offline allowOrigins and allowHosts");
+    }
     if running.stage != edited.stage || running.region != edited.region || running.service != edited.service {
         needs_restart.push("service, stage and region");
     }

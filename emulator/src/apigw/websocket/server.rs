@@ -10,6 +10,7 @@ use crate::apigw::events::parse_query;
 use crate::aws::websocket as limits;
 use crate::config::intrinsics::WEBSOCKET_API;
 use crate::config::{Event, Service, DEFAULT_ROUTE_SELECTION_EXPRESSION};
+use crate::guard::Guard;
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::Body;
 use arc_swap::ArcSwap;
@@ -54,6 +55,8 @@ pub struct WebSocketGateway {
     routes: ArcSwap<WsRoutes>,
     stage: String,
     limits: WsLimits,
+    /// Keeps web pages away from `@connections` (the WebSocket API itself accepts any Origin, as API Gateway does).
+    guard: Arc<Guard>,
 }
 
 /// The route table from `serverless.yml`.
@@ -98,13 +101,14 @@ impl WsRoutes {
 }
 
 impl WebSocketGateway {
-    pub fn new(service: &Service, lambda: Arc<Lambda>, limits: WsLimits) -> Self {
+    pub fn new(service: &Service, lambda: Arc<Lambda>, limits: WsLimits, guard: Arc<Guard>) -> Self {
         Self {
             connections: Arc::new(Connections::default()),
             lambda,
             routes: ArcSwap::from_pointee(WsRoutes::from_service(service)),
             stage: service.stage.clone(),
             limits,
+            guard,
         }
     }
 
@@ -131,6 +135,9 @@ impl WebSocketGateway {
         let local =
             path.strip_prefix(&stage_prefix).filter(|rest| rest.is_empty() || rest.starts_with('/')).unwrap_or(&path);
         if let Some(id) = local.strip_prefix("/@connections/") {
+            if let Err(refusal) = self.guard.check(&request) {
+                return management::access_denied(&refusal.message());
+            }
             let id = id.to_string();
             return management::handle(&self.connections, request, &id).await;
         }

@@ -52,7 +52,12 @@ macro_rules! stock_client {
 
 /// `aws-sdk-lambda` for this emulator's Lambda API.
 pub fn lambda_client(emulator: &Emulator) -> aws_sdk_lambda::Client {
-    stock_client!(aws_sdk_lambda, emulator.endpoints().lambda_url())
+    lambda_client_at(&emulator.endpoints().lambda_url())
+}
+
+/// `aws-sdk-lambda` for the Lambda API at `endpoint`.
+pub fn lambda_client_at(endpoint: &str) -> aws_sdk_lambda::Client {
+    stock_client!(aws_sdk_lambda, endpoint)
 }
 
 /// `aws-sdk-sqs` for this emulator's SQS API.

@@ -85,7 +85,7 @@ fn corpus(queue_url: &str) -> Vec<Case> {
     let case = |name, port, raw, expect| Case { name, port, raw, expect };
     let big = vec![b'x'; 7 * 1024 * 1024];
     let json_big = format!("\"{}\"", "x".repeat(11 * 1024 * 1024));
-    vec![
+    let mut cases = vec![
         // Lambda Invoke API
         case("invoke: unknown function", Lambda, invoke("nobody", b"{}"), Error(404, "ResourceNotFoundException")),
         case(
@@ -213,30 +213,6 @@ fn corpus(queue_url: &str) -> Vec<Case> {
             Error(403, "AccessDeniedException"),
         ),
         case(
-            "guard: a Host whose port is no number",
-            Lambda,
-            request_for_host(b"127.0.0.1:http", "POST", "/", &[FORM], LIST_QUEUES),
-            Error(403, "AccessDenied"),
-        ),
-        case(
-            "guard: a Host with an unclosed IPv6 bracket",
-            Lambda,
-            request_for_host(b"[::1", "POST", "/", &[FORM], LIST_QUEUES),
-            Error(403, "AccessDenied"),
-        ),
-        case(
-            "guard: an empty Host",
-            Lambda,
-            request_for_host(b"", "POST", "/", &[FORM], LIST_QUEUES),
-            Error(403, "AccessDenied"),
-        ),
-        case(
-            "guard: a Host not UTF-8",
-            Lambda,
-            request_for_host(b"\xff\xfe.localhost", "POST", "/", &[FORM], LIST_QUEUES),
-            Error(403, "AccessDenied"),
-        ),
-        case(
             "guard: a second Host, of another site",
             Lambda,
             request("POST", "/", &[FORM, ("Host", "attacker.example")], LIST_QUEUES),
@@ -329,7 +305,19 @@ fn corpus(queue_url: &str) -> Vec<Case> {
             ),
             Refused,
         ),
-    ]
+    ];
+    // The guard: `Host` values no SDK sends, for a ListQueues the guard must refuse.
+    let odd_hosts: [(&'static str, &[u8]); 4] = [
+        ("guard: a Host whose port is no number", b"127.0.0.1:http"),
+        ("guard: a Host with an unclosed IPv6 bracket", b"[::1"),
+        ("guard: an empty Host", b""),
+        ("guard: a Host not UTF-8", b"\xff\xfe.localhost"),
+    ];
+    for (name, host) in odd_hosts {
+        let raw = request_for_host(host, "POST", "/", &[FORM], LIST_QUEUES);
+        cases.push(case(name, Lambda, raw, Error(403, "AccessDenied")));
+    }
+    cases
 }
 
 /// Sends `raw` and returns the status line's code and the whole answer (headers, where the Lambda API names its

@@ -265,7 +265,7 @@ async fn cross_site_and_rebinding_queue_requests_are_refused_and_the_queue_is_le
     let port = emulator.endpoints().lambda_port;
     let (loopback, rebound) = (format!("127.0.0.1:{port}"), format!("attacker.example:{port}"));
     let rebound_origin = format!("http://{rebound}");
-    let encoded = percent_encoded(&queue);
+    let encoded = urlencode(&queue);
     let actions = [
         "Action=ListQueues".to_string(),
         format!("Action=SendMessage&QueueUrl={encoded}&MessageBody=injected"),
@@ -318,19 +318,6 @@ async fn cross_site_and_rebinding_queue_requests_are_refused_and_the_queue_is_le
     let answer = send_raw(port, "POST", "/", &[("Host", loopback.as_str()), FORM], b"Action=ListQueues").await;
     assert_eq!(answer.status, 200, "{answer:?}");
     assert!(answer.body.contains("work-dev"), "{answer:?}");
-}
-
-/// `text` as a form value: everything but unreserved characters percent-encoded.
-fn percent_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 type WsClient = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -451,7 +438,7 @@ async fn sdks_and_the_aws_cli_are_still_served_at_every_loopback_name() {
 async fn send_message_as(port: u16, queue: &str, body: &str, host: &str, origin: Option<&str>) -> RawAnswer {
     let mut headers = vec![("Host", host), FORM];
     headers.extend(origin.map(|origin| ("Origin", origin)));
-    let form = format!("Action=SendMessage&QueueUrl={}&MessageBody={}", percent_encoded(queue), percent_encoded(body));
+    let form = format!("Action=SendMessage&QueueUrl={}&MessageBody={}", urlencode(queue), urlencode(body));
     send_raw(port, "POST", "/", &headers, form.as_bytes()).await
 }
 
@@ -564,10 +551,6 @@ fn a_malformed_allow_list_entry_is_reported_where_it_was_written() {
 
 #[tokio::test]
 async fn pages_on_other_origins_leave_no_trace_through_no_cors_fetches_in_headless_chromium() {
-    assert!(
-        repo_root().join("tests/browser/node_modules/playwright-core").is_dir(),
-        "playwright-core is missing: run the README's test command (scripts/test), which installs it"
-    );
     let allowed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let events = tempfile::tempdir().unwrap();
     let mut options = ws_options(events.path());
@@ -588,15 +571,7 @@ async fn pages_on_other_origins_leave_no_trace_through_no_cors_fetches_in_headle
         "connectionId": id,
         "allowedPort": allowed_port,
     });
-    let output = tokio::process::Command::new("node")
-        .arg(repo_root().join("tests/browser/cross_site.mjs"))
-        .arg(plan.to_string())
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the browser run failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let seen = run_browser_script("cross_site.mjs", &[plan.to_string().as_ref()]).await;
     for page in ["cross-site", "rebinding", "allowed"] {
         let fetches = seen[page].as_array().unwrap();
         assert!(

@@ -75,6 +75,38 @@ pub fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client
     stock_client!(aws_sdk_apigatewaymanagement, endpoint)
 }
 
+/// `text` as a form or query value: everything but unreserved characters percent-encoded.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Runs `tests/browser/<script>` (headless Chromium through playwright-core) with `args`, and returns the JSON
+/// line it prints. Panics with its output if it fails.
+pub async fn run_browser_script(script: &str, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let browser_tests = repo_root().join("tests/browser");
+    assert!(
+        browser_tests.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: run the README's test command (scripts/test), which installs it"
+    );
+    let output = tokio::process::Command::new("node")
+        .arg(browser_tests.join(script))
+        .args(args)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the browser run failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{script} printed no JSON line ({e}): {stdout}"))
+}
+
 /// Polls `condition` every 20 ms until it holds or `limit` passes.
 pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + limit;

@@ -375,7 +375,7 @@ async fn cross_site_and_rebinding_connections_requests_are_refused_and_the_clien
         assert_refused(&answer, "AccessDeniedException", "--allow-origin", &path);
     }
     assert_eq!(texts_within(&mut client, Duration::from_millis(500)).await, Vec::<String>::new(), "nothing was posted");
-    assert_eq!(emulator.websocket_connection_ids(), [id.clone()], "nor was the connection deleted");
+    assert_eq!(emulator.websocket_connection_ids(), [id.as_str()], "nor was the connection deleted");
     // The management SDK client, as handlers use it, still posts.
     let management = management_client(&format!("http://127.0.0.1:{port}/dev"));
     management.post_to_connection().connection_id(&id).data(Blob::new("from the sdk")).send().await.unwrap();
@@ -399,7 +399,7 @@ async fn sdks_and_the_aws_cli_are_still_served_at_every_loopback_name() {
         sqs.send_message().queue_url(&queue).message_body(&from).send().await.unwrap();
         let management = management_client(&format!("http://{host}:{}/dev", endpoints.websocket_port));
         management.post_to_connection().connection_id(&id).data(Blob::new(from.clone())).send().await.unwrap();
-        assert_eq!(texts_within(&mut client, Duration::from_secs(2)).await, [from.clone()]);
+        assert_eq!(texts_within(&mut client, Duration::from_secs(2)).await, [from.as_str()]);
     }
     let lambda = endpoints.lambda_url();
     let out = events.path().join("out.json");

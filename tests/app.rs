@@ -3,7 +3,7 @@
 //! Each test runs its own stage, so its own tables, queues and database container, on free ports.
 
 use ftb_offline_tests::app::*;
-use ftb_offline_tests::repo_root;
+use ftb_offline_tests::{repo_root, run_browser_script};
 use futures_util::SinkExt;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -141,23 +141,9 @@ async fn headless_chromium_submits_a_task_in_the_dashboard_and_sees_it_turn_succ
     let cors = format!("corsOrigin={}", ui.origin);
     let app = App::start(&stage("e2eui"), &["failureRate=0", &cors]);
     let page = format!("{}/?api={}/{}&ws={}", ui.origin, app.http, app.stage, app.websocket);
-    let script = repo_root().join("tests/browser/dashboard.mjs");
-    assert!(
-        repo_root().join("tests/browser/node_modules/playwright-core").is_dir(),
-        "playwright-core is missing: run the README's test command (scripts/test), which installs it"
-    );
     let screenshot = repo_root().join("target/dashboard.png");
-    let output = tokio::process::Command::new("node")
-        .arg(&script)
-        .arg(&page)
-        .arg("from the browser")
-        .arg(&screenshot)
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the browser run failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let args = [page.as_ref(), "from the browser".as_ref(), screenshot.as_os_str()];
+    let seen = run_browser_script("dashboard.mjs", &args).await;
     let row: Vec<&str> = seen["row"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert_eq!(&row[1..4], ["from the browser", "success", "0"], "{row:?}");
     let listed = app.tasks().await;

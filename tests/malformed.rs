@@ -1,6 +1,6 @@
 //! A corpus of malformed input, sent raw to each of the emulator's ports: bad JSON, wrong types, unknown queues
-//! and functions, oversize bodies and headers, garbage that is not HTTP, truncated and oversize WebSocket
-//! frames, and a client too slow to send its headers. Each gets an AWS-shaped error (or, below HTTP, a closed
+//! and functions, oversize bodies and headers, odd `Host` and `Origin` values for the guard, garbage that is not
+//! HTTP, truncated and oversize WebSocket frames, and a client too slow to send its headers. Each gets an AWS-shaped error (or, below HTTP, a closed
 //! connection), never a panic or a hang, and the emulator keeps serving.
 
 use ftb_offline::Emulator;
@@ -45,22 +45,34 @@ struct Case {
 }
 
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    request_for_host(b"127.0.0.1", method, path, headers, body)
+}
+
+/// A request with these bytes as its `Host`.
+fn request_for_host(host: &[u8], method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: ").into_bytes();
+    raw.extend_from_slice(host);
+    raw.extend_from_slice(format!("\r\nConnection: close\r\nContent-Length: {}\r\n", body.len()).as_bytes());
     for (name, value) in headers {
-        raw.push_str(&format!("{name}: {value}\r\n"));
+        raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
-    raw.push_str("\r\n");
-    let mut raw = raw.into_bytes();
+    raw.extend_from_slice(b"\r\n");
     raw.extend_from_slice(body);
     raw
 }
 
+const LIST_QUEUES: &[u8] = b"Action=ListQueues";
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
 fn sqs_json(operation: &str, body: &str) -> Vec<u8> {
+    sqs_json_with(operation, body, &[])
+}
+
+fn sqs_json_with(operation: &str, body: &str, extra: &[(&str, &str)]) -> Vec<u8> {
     let target = format!("AmazonSQS.{operation}");
-    request("POST", "/", &[("X-Amz-Target", &target), ("Content-Type", "application/x-amz-json-1.0")], body.as_bytes())
+    let mut headers = vec![("X-Amz-Target", target.as_str()), ("Content-Type", "application/x-amz-json-1.0")];
+    headers.extend_from_slice(extra);
+    request("POST", "/", &headers, body.as_bytes())
 }
 
 fn invoke(function: &str, body: &[u8]) -> Vec<u8> {
@@ -73,7 +85,7 @@ fn corpus(queue_url: &str) -> Vec<Case> {
     let case = |name, port, raw, expect| Case { name, port, raw, expect };
     let big = vec![b'x'; 7 * 1024 * 1024];
     let json_big = format!("\"{}\"", "x".repeat(11 * 1024 * 1024));
-    vec![
+    let mut cases = vec![
         // Lambda Invoke API
         case("invoke: unknown function", Lambda, invoke("nobody", b"{}"), Error(404, "ResourceNotFoundException")),
         case(
@@ -193,6 +205,72 @@ fn corpus(queue_url: &str) -> Vec<Case> {
             ),
             Error(400, "NonExistentQueue"),
         ),
+        // The guard: Host and Origin values no SDK sends
+        case(
+            "guard: a Host of another site",
+            Lambda,
+            request_for_host(b"attacker.example:4002", "POST", "/2015-03-31/functions/web/invocations", &[], b"{}"),
+            Error(403, "AccessDeniedException"),
+        ),
+        case(
+            "guard: a second Host, of another site",
+            Lambda,
+            request("POST", "/", &[FORM, ("Host", "attacker.example")], LIST_QUEUES),
+            Error(403, "AccessDenied"),
+        ),
+        case(
+            "guard: an absolute-form target on another host",
+            Lambda,
+            request("POST", "http://attacker.example:4002/", &[FORM], LIST_QUEUES),
+            Error(403, "AccessDenied"),
+        ),
+        case(
+            "guard: Origin null",
+            Lambda,
+            sqs_json_with("ListQueues", "{}", &[("Origin", "null")]),
+            Error(403, "AccessDeniedException"),
+        ),
+        case(
+            "guard: an empty Origin",
+            Lambda,
+            request("POST", "/", &[FORM, ("Origin", "")], LIST_QUEUES),
+            Error(403, "AccessDenied"),
+        ),
+        case(
+            "guard: an Origin of 64 KB",
+            Lambda,
+            request(
+                "POST",
+                "/",
+                &[FORM, ("Origin", &format!("http://{}.example", "o".repeat(64 * 1024)))],
+                LIST_QUEUES,
+            ),
+            Error(403, "AccessDenied"),
+        ),
+        case(
+            "guard: an Origin with a control character",
+            Lambda,
+            request("POST", "/", &[FORM, ("Origin", "http://evil.example\u{1}")], LIST_QUEUES),
+            Refused,
+        ),
+        case(
+            "guard: a cross-site GET without Origin",
+            Lambda,
+            request("GET", "/?Action=ListQueues", &[("Sec-Fetch-Site", "cross-site")], b""),
+            Error(403, "AccessDenied"),
+        ),
+        case(
+            "guard: @connections from another origin",
+            WebSocket,
+            request("POST", "/@connections/abc", &[("Origin", "http://evil.example")], b"hi"),
+            Error(403, "AccessDeniedException"),
+        ),
+        case(
+            "guard: @connections through DNS rebinding",
+            WebSocket,
+            request_for_host(b"attacker.example", "DELETE", "/dev/@connections/abc", &[], b""),
+            Error(403, "AccessDeniedException"),
+        ),
         // HTTP API
         case("http: no route", Http, request("GET", "/nowhere/at/all", &[], b""), Refused),
         case(
@@ -227,7 +305,19 @@ fn corpus(queue_url: &str) -> Vec<Case> {
             ),
             Refused,
         ),
-    ]
+    ];
+    // The guard: `Host` values no SDK sends, for a ListQueues the guard must refuse.
+    let odd_hosts: [(&'static str, &[u8]); 4] = [
+        ("guard: a Host whose port is no number", b"127.0.0.1:http"),
+        ("guard: a Host with an unclosed IPv6 bracket", b"[::1"),
+        ("guard: an empty Host", b""),
+        ("guard: a Host not UTF-8", b"\xff\xfe.localhost"),
+    ];
+    for (name, host) in odd_hosts {
+        let raw = request_for_host(host, "POST", "/", &[FORM], LIST_QUEUES);
+        cases.push(case(name, Lambda, raw, Error(403, "AccessDenied")));
+    }
+    cases
 }
 
 /// Sends `raw` and returns the status line's code and the whole answer (headers, where the Lambda API names its

@@ -574,18 +574,6 @@ fn md5_hex(text: &str) -> md5::Digest {
     md5::compute(text)
 }
 
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// Queues only (no functions), so the emulator runs as its own process from a temporary folder.
 const DURABLE_SERVICE: &str = r#"service: durable
 provider: { name: aws, runtime: provided.al2023, region: eu-north-1 }

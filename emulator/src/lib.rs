@@ -8,6 +8,7 @@
 //! - [`sqs`]: queues, the SQS API and event source mappings.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
+//! - [`guard`]: refuses what a web page could send to the local AWS APIs (foreign `Host`, `Origin`).
 //! - [`functions`]: `serverless.yml` functions → built, staged binaries and specs ready to run.
 //! - [`plan`]: `serverless.yml` → one checked plan; [`live`] applies it at start-up and after each edit.
 //! - [`watch`]: when to rebuild handlers and reload `serverless.yml`.
@@ -23,6 +24,7 @@ pub mod dynamodb;
 pub mod endpoint;
 pub mod error;
 pub mod functions;
+pub mod guard;
 pub mod lambda;
 pub mod live;
 pub mod options;
@@ -79,7 +81,13 @@ impl Emulator {
         let router = Arc::new(endpoint::Endpoint { lambda: services.lambda.clone(), sqs: services.sqs.clone() });
         let (http, websocket) = (services.http.clone(), services.websocket.clone());
         let servers = vec![
-            server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
+            server::serve(
+                listeners.lambda,
+                guard::guarded(services.guard.clone(), guard::lambda_port_refusal, move |request, _| {
+                    router.clone().route(request)
+                }),
+                shutdown.clone(),
+            ),
             server::serve(listeners.http, move |request, peer| http.clone().handle(request, peer), shutdown.clone()),
             server::serve(listeners.websocket, move |request, peer| websocket.clone().handle(request, peer), shutdown),
         ];

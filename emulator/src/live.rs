@@ -18,6 +18,7 @@ use crate::config::intrinsics::Intrinsics;
 use crate::config::{self, Service};
 use crate::error::Error;
 use crate::functions::{FunctionCode, UnitsByRuntime};
+use crate::guard::Guard;
 use crate::lambda::{FunctionChanges, Lambda, PoolSettings};
 use crate::options::EmulatorOptions;
 use crate::plan::{self, Plan};
@@ -109,6 +110,8 @@ impl std::fmt::Display for ConfigChanges {
 #[derive(Clone)]
 pub struct Services {
     pub lambda: Arc<Lambda>,
+    /// Keeps web pages away from the Lambda port and `@connections`.
+    pub guard: Arc<Guard>,
     pub http: Arc<HttpGateway>,
     pub websocket: Arc<WebSocketGateway>,
     pub sqs: Arc<Sqs>,
@@ -302,9 +305,13 @@ fn empty_services(service: &Service, endpoints: &LocalEndpoints, options: &Emula
             .websocket_max_duration
             .unwrap_or(Duration::from_secs(service.offline.web_socket_hard_timeout)),
     };
+    let listen_host = options.host.as_deref().unwrap_or(&service.offline.host);
+    let guard = Arc::new(Guard::new(listen_host, &[&options.guard, &service.guard]));
+    let websocket = WebSocketGateway::new(lambda.clone(), &service.stage, limits, WsRoutes::default(), guard.clone());
     Ok(Services {
         http: Arc::new(HttpGateway::new(lambda.clone(), HttpRoutes::default())),
-        websocket: Arc::new(WebSocketGateway::new(lambda.clone(), &service.stage, limits, WsRoutes::default())),
+        websocket: Arc::new(websocket),
+        guard,
         sqs: queues(service, endpoints, options.persist)?,
         lambda,
     })
@@ -330,6 +337,9 @@ fn warn_about_restart_only_changes(running: &Service, edited: &Service) {
         || running.offline.host != edited.offline.host
     {
         needs_restart.push("custom.serverless-offline host and ports");
+    }
+    if running.guard != edited.guard {
+        needs_restart.push("custom.ftb-offline allowOrigins and allowHosts");
     }
     if running.stage != edited.stage || running.region != edited.region || running.service != edited.service {
         needs_restart.push("service, stage and region");

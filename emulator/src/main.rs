@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ftb_offline::config::{self, LoadOptions};
 use ftb_offline::dynamodb::{self, Database, DatabaseSettings};
+use ftb_offline::guard::{self, GuardSettings};
 use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use ftb_offline::{Emulator, EmulatorOptions};
 use std::path::PathBuf;
@@ -92,6 +93,14 @@ struct StartArgs {
     /// database in a named Docker volume). Default: in memory.
     #[arg(long)]
     persist: bool,
+    /// Let web pages from this origin (http://localhost:4200) call the Lambda, SQS and @connections APIs, which
+    /// refuse every Origin by default; repeatable. Also custom.ftb-offline.allowOrigins.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = guard::allowed_origin)]
+    allow_origins: Vec<String>,
+    /// Let the Lambda, SQS and @connections APIs answer requests for this host name (host.docker.internal)
+    /// besides loopback names and --host; repeatable. Also custom.ftb-offline.allowHosts.
+    #[arg(long = "allow-host", value_name = "HOST", value_parser = guard::allowed_host)]
+    allow_hosts: Vec<String>,
 }
 
 #[derive(Args)]
@@ -257,6 +266,7 @@ async fn start(common: &Common, args: StartArgs, database: Option<(Database, boo
     options.dynamodb_endpoint = database.as_ref().map_or(args.dynamodb_endpoint, |(db, _)| db.endpoint());
     options.persist = args.persist;
     options.migrate_tables = database.as_ref().is_some_and(|(_, migrate)| *migrate);
+    options.guard = GuardSettings { allow_origins: args.allow_origins, allow_hosts: args.allow_hosts };
     let signals = ShutdownSignals::install()?;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
     tracing::info!("press Ctrl-C to stop");

@@ -2,6 +2,7 @@
 //! `serverless.yml` says. Only the top of the crate and the parts that apply a plan read them.
 
 use crate::config::LoadOptions;
+use crate::guard::GuardSettings;
 use crate::lambda::runtimes::cargo::BuildMode;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,6 +44,8 @@ pub struct EmulatorOptions {
     /// Rebuild and reload handlers when their source changes, and apply edits of `serverless.yml` (the CLI's
     /// default; off with `--no-watch`).
     pub watch: bool,
+    /// Origins and hosts the AWS APIs accept besides loopback (`--allow-origin`, `--allow-host`).
+    pub guard: GuardSettings,
 }
 
 impl EmulatorOptions {
@@ -65,6 +68,7 @@ impl EmulatorOptions {
             websocket_idle_timeout: None,
             websocket_max_duration: None,
             watch: false,
+            guard: GuardSettings::default(),
         }
     }
 }

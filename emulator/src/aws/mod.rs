@@ -9,6 +9,12 @@ pub use names::ACCOUNT_ID;
 
 use std::time::Duration;
 
+/// The error of a request refused for want of permission, in every JSON and REST-JSON API (AWS "Common Errors";
+/// Lambda and the API Gateway management API send it in `x-amzn-ErrorType`, with 403), and its code in SQS's
+/// query protocol (`<Code>AccessDenied</Code>`, also the `x-amzn-query-error` of its JSON protocol).
+pub const ACCESS_DENIED: &str = "AccessDeniedException";
+pub const ACCESS_DENIED_QUERY_CODE: &str = "AccessDenied";
+
 pub mod lambda {
     use super::Duration;
 

@@ -13,6 +13,7 @@ pub mod yaml;
 pub use error::{ConfigError, Location};
 pub use model::*;
 
+use crate::guard::{self, GuardSettings};
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -185,6 +186,7 @@ fn build_service(
         Some(value) => typed(value.clone(), "custom.dynamodb.start")?,
         None => DynamoDbLocalSettings::default(),
     };
+    let guard = guard_settings(custom.get("ftb-offline"))?;
     let functions = build_functions(top.remove("functions"), &service, &stage, &provider)?;
     let resources = build_resources(top.remove("resources"))?;
     Ok(Service {
@@ -196,11 +198,35 @@ fn build_service(
         resources,
         offline,
         dynamodb,
+        guard,
         custom,
         config_path: path.to_path_buf(),
         service_dir: service_dir.to_path_buf(),
         locations: Arc::new(Locations(HashMap::new())),
     })
+}
+
+/// `custom.ftb-offline`: the origins and hosts the guard lets through, each checked for its form.
+fn guard_settings(value: Option<&Value>) -> Result<GuardSettings, ConfigError> {
+    let mut settings: GuardSettings = match value {
+        None | Some(Value::Null) => return Ok(GuardSettings::default()),
+        Some(value) => typed(value.clone(), "custom.ftb-offline")?,
+    };
+    check_each(&mut settings.allow_origins, "custom.ftb-offline.allowOrigins", guard::allowed_origin)?;
+    check_each(&mut settings.allow_hosts, "custom.ftb-offline.allowHosts", guard::allowed_host)?;
+    Ok(settings)
+}
+
+/// Replaces each entry of the list at `path` by its `parse`d form, or names the first that has none.
+fn check_each(
+    entries: &mut [String],
+    path: &str,
+    parse: fn(&str) -> Result<String, String>,
+) -> Result<(), ConfigError> {
+    for (index, entry) in entries.iter_mut().enumerate() {
+        *entry = parse(entry).map_err(|message| ConfigError::at_path(format!("{path}.{index}"), message))?;
+    }
+    Ok(())
 }
 
 fn build_functions(

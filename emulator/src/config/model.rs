@@ -30,6 +30,8 @@ pub struct Service {
     pub offline: OfflineSettings,
     /// `custom.dynamodb.start`, for `start:with-db`.
     pub dynamodb: DynamoDbLocalSettings,
+    /// `custom.ftb-offline`: `allowOrigins` and `allowHosts`, what the AWS APIs accept besides loopback.
+    pub guard: crate::guard::GuardSettings,
     pub custom: Value,
     /// The `serverless.yml` this was read from, and its folder (relative paths start there).
     pub config_path: PathBuf,

@@ -125,4 +125,3 @@ pub fn literal(text: &str) -> Option<Value> {
     }
     text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number)
 }
-

@@ -5,8 +5,8 @@
 //! `${…}` (inside `Fn::Sub`, such as `${AWS::Region}` or `${MyQueue.Arn}`) is left untouched, as Serverless does.
 
 use super::error::{ConfigError, Location};
-use super::yaml::{self, Node, NodeValue};
 use super::references::{find_variables, literal, split_alternatives, Reference};
+use super::yaml::{self, Node, NodeValue};
 use super::LoadOptions;
 use serde_json::{Map, Value};
 use std::collections::HashMap;

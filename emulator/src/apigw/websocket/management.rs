@@ -53,6 +53,11 @@ pub async fn handle(connections: &Connections, request: Request<Incoming>, encod
     }
 }
 
+/// A request the guard refused: 403 `AccessDeniedException`, as API Gateway answers one IAM denies.
+pub fn access_denied(message: &str) -> Response<Body> {
+    error(StatusCode::FORBIDDEN, crate::aws::ACCESS_DENIED, message)
+}
+
 fn reply(status: StatusCode, body: Bytes) -> Response<Body> {
     Response::builder()
         .status(status)

@@ -10,6 +10,7 @@ use super::routes::WsRoutes;
 use crate::apigw::events::parse_query;
 use crate::aws::endpoints::WEBSOCKET_API;
 use crate::aws::websocket as limits;
+use crate::guard::Guard;
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::Body;
 use arc_swap::ArcSwap;
@@ -45,16 +46,19 @@ pub struct WebSocketGateway {
     routes: ArcSwap<WsRoutes>,
     stage: String,
     limits: WsLimits,
+    /// Keeps web pages away from `@connections` (the WebSocket API itself accepts any Origin, as API Gateway does).
+    guard: Arc<Guard>,
 }
 
 impl WebSocketGateway {
-    pub fn new(lambda: Arc<Lambda>, stage: &str, limits: WsLimits, routes: WsRoutes) -> Self {
+    pub fn new(lambda: Arc<Lambda>, stage: &str, limits: WsLimits, routes: WsRoutes, guard: Arc<Guard>) -> Self {
         Self {
             connections: Arc::new(Connections::default()),
             lambda,
             routes: ArcSwap::from_pointee(routes),
             stage: stage.to_string(),
             limits,
+            guard,
         }
     }
 
@@ -76,6 +80,9 @@ impl WebSocketGateway {
         let path = request.uri().path().to_string();
         let local = crate::apigw::strip_stage(&path, &self.stage).unwrap_or(&path);
         if let Some(id) = local.strip_prefix("/@connections/") {
+            if let Err(refusal) = self.guard.check(&request) {
+                return management::access_denied(&refusal.message());
+            }
             let id = id.to_string();
             return management::handle(&self.connections, request, &id).await;
         }

@@ -2,7 +2,8 @@
 //! `X-Amz-Target: AmazonSQS.<Operation>` and a JSON body; errors as `{"__type": "com.amazonaws.sqs#Code"}` with
 //! the query-compatible code in `x-amzn-query-error`.
 
-use super::model::{AttributeValue, Received, SqsError};
+use super::error::{ErrorCode, SqsError};
+use super::model::{AttributeValue, Received};
 use super::requests::{BatchFailure, Request, Response, SendEntry};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -90,8 +91,7 @@ pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
         "ListDeadLetterSourceQueues" => Request::ListDeadLetterSourceQueues { queue_url: input.string("QueueUrl")? },
         other => {
             return Err(SqsError::new(
-                "UnsupportedOperation",
-                "AWS.SimpleQueueService.UnsupportedOperation",
+                ErrorCode::UnsupportedOperation,
                 format!("ftb-offline does not emulate the SQS operation {other}"),
             ))
         }
@@ -163,7 +163,7 @@ fn sent_json(id: Option<&String>, sent: &super::model::Sent) -> Value {
 }
 
 fn failure_json(failure: &BatchFailure) -> Value {
-    json!({ "Id": failure.id, "SenderFault": true, "Code": failure.code, "Message": failure.message })
+    json!({ "Id": failure.id, "SenderFault": true, "Code": failure.error.code.name(), "Message": failure.error.message })
 }
 
 fn message_json(message: &Received) -> Value {
@@ -201,8 +201,8 @@ fn message_json(message: &Received) -> Value {
 /// The error body and the `x-amzn-query-error` header value.
 pub fn error_body(error: &SqsError) -> (Value, String) {
     (
-        json!({ "__type": format!("com.amazonaws.sqs#{}", error.code), "message": error.message }),
-        format!("{};Sender", error.query_code),
+        json!({ "__type": format!("com.amazonaws.sqs#{}", error.code.name()), "message": error.message }),
+        format!("{};Sender", error.code.query_code()),
     )
 }
 

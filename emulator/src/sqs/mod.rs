@@ -4,6 +4,7 @@
 //! - [`model`]: queues and messages: visibility, delay, retention, redrive, FIFO groups and deduplication.
 //!   It knows nothing of JSON, XML or HTTP.
 //! - [`durable`]: with `--persist`, the queues written crash-safely before each change is acknowledged.
+//! - [`error`]: SQS errors, with the code each protocol sends.
 //! - [`digest`]: MD5OfMessageBody and MD5OfMessageAttributes, computed as AWS computes them.
 //! - [`requests`]: the typed operations both protocols parse into, and running them against the model.
 //! - [`json_protocol`], [`query_protocol`]: AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.*`) and the query protocol.
@@ -11,6 +12,7 @@
 
 pub mod digest;
 pub mod durable;
+pub mod error;
 pub mod json_protocol;
 pub mod mapping;
 pub mod model;

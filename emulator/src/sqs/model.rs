@@ -4,6 +4,7 @@
 
 use super::digest::{md5_of_attributes, md5_of_body};
 use super::durable::{AttributeRecord, Durability, MessageRecord, QueueRecord, Snapshot};
+use super::error::{ErrorCode, SqsError};
 use crate::aws::sqs as limits;
 use crate::aws::ACCOUNT_ID;
 use base64::Engine;
@@ -13,43 +14,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 use tokio::time::Instant;
-
-/// An SQS error: its code in the JSON protocol, its code in the query protocol, and the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqsError {
-    pub code: &'static str,
-    pub query_code: &'static str,
-    pub message: String,
-}
-
-impl SqsError {
-    pub fn new(code: &'static str, query_code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, query_code, message: message.into() }
-    }
-    pub fn no_queue() -> Self {
-        Self::new("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
-    }
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new("InvalidParameterValue", "InvalidParameterValue", message)
-    }
-    pub fn invalid_attribute(message: impl Into<String>) -> Self {
-        Self::new("InvalidAttributeValue", "InvalidAttributeValue", message)
-    }
-    pub fn receipt(handle: &str) -> Self {
-        Self::new(
-            "ReceiptHandleIsInvalid",
-            "ReceiptHandleIsInvalid",
-            format!("The input receipt handle \"{handle}\" is not a valid receipt handle."),
-        )
-    }
-    pub fn missing(parameter: &str) -> Self {
-        Self::new(
-            "MissingParameter",
-            "MissingParameter",
-            format!("The request must contain the parameter {parameter}."),
-        )
-    }
-}
 
 /// A message attribute: `DataType` (`String`, `Number`, `Binary`, or those with a `.custom` suffix) and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -501,8 +465,7 @@ impl Sqs {
                 Ok(existing.clone())
             } else {
                 Err(SqsError::new(
-                    "QueueAlreadyExists",
-                    "QueueAlreadyExists",
+                    ErrorCode::QueueAlreadyExists,
                     format!(
                         "A queue already exists with the same name and a different value for attribute(s) of {name}"
                     ),
@@ -608,7 +571,7 @@ impl Sqs {
         }
         if message.body.chars().any(|c| !valid_message_char(c)) {
             // Since 2025 SQS rejects such a message (earlier it replaced the characters with U+FFFD).
-            return Err(SqsError::new("InvalidMessageContents", "InvalidMessageContents", "Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
+            return Err(SqsError::new(ErrorCode::InvalidMessageContents, "Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
         }
         let now = Instant::now();
         let md5_body = md5_of_body(&message.body);
@@ -804,8 +767,7 @@ impl Sqs {
             Some(message) if message.available_at > now => message.available_at = now + timeout,
             _ => {
                 return Err(SqsError::new(
-                    "MessageNotInflight",
-                    "AWS.SimpleQueueService.MessageNotInflight",
+                    ErrorCode::MessageNotInflight,
                     "Value for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.",
                 ))
             }

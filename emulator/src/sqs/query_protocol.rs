@@ -1,7 +1,8 @@
 //! SQS's query protocol (older SDKs): form-encoded `Action=…` parameters in the body or the query string, the
 //! queue in `QueueUrl` or in the path (`/000000000000/<name>`), and XML responses and errors.
 
-use super::model::{AttributeValue, Received, SqsError};
+use super::error::{ErrorCode, SqsError};
+use super::model::{AttributeValue, Received};
 use super::requests::{BatchFailure, Request, Response, SendEntry};
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -169,8 +170,7 @@ pub fn parse(params: &Params, path_queue: Option<String>) -> Result<Request, Sqs
         "ListDeadLetterSourceQueues" => Request::ListDeadLetterSourceQueues { queue_url: queue_url()? },
         other => {
             return Err(SqsError::new(
-                "InvalidAction",
-                "InvalidAction",
+                ErrorCode::InvalidAction,
                 format!("The action {other} is not valid for this endpoint."),
             ))
         }
@@ -222,7 +222,7 @@ pub fn response_body(action: &str, response: &Response, request_id: &str) -> Str
 
 pub fn error_body(error: &SqsError, request_id: &str) -> String {
     let mut out = String::from("<?xml version=\"1.0\"?><ErrorResponse><Error><Type>Sender</Type>");
-    element(&mut out, "Code", error.query_code);
+    element(&mut out, "Code", error.code.query_code());
     element(&mut out, "Message", &error.message);
     let _ = write!(out, "<Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>");
     out
@@ -244,8 +244,8 @@ fn failures(out: &mut String, failed: &[BatchFailure]) {
         out.push_str("<BatchResultErrorEntry>");
         element(out, "Id", &failure.id);
         element(out, "SenderFault", "true");
-        element(out, "Code", failure.code);
-        element(out, "Message", &failure.message);
+        element(out, "Code", failure.error.code.name());
+        element(out, "Message", &failure.error.message);
         out.push_str("</BatchResultErrorEntry>");
     }
 }

@@ -1,7 +1,8 @@
 //! The SQS operations as typed requests and responses. Both wire protocols parse into [`Request`] and shape
 //! [`Response`]; [`execute`] runs a request against the model, with SQS's validation.
 
-use super::model::{AttributeValue, NewMessage, Received, Sent, Sqs, SqsError};
+use super::error::{ErrorCode, SqsError};
+use super::model::{AttributeValue, NewMessage, Received, Sent, Sqs};
 use crate::aws::sqs as limits;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -79,11 +80,11 @@ pub enum Request {
     },
 }
 
+/// A batch entry that failed, by its `Id`.
 #[derive(Debug, Clone)]
 pub struct BatchFailure {
     pub id: String,
-    pub code: &'static str,
-    pub message: String,
+    pub error: SqsError,
 }
 
 #[derive(Debug, Clone)]
@@ -135,8 +136,7 @@ async fn run(sqs: &Sqs, request: Request) -> Result<Response, SqsError> {
             let total: usize = entries.iter().map(|(_, e)| e.body.len()).sum();
             if total > limits::MAX_MESSAGE_BYTES {
                 return Err(SqsError::new(
-                    "BatchRequestTooLong",
-                    "AWS.SimpleQueueService.BatchRequestTooLong",
+                    ErrorCode::BatchRequestTooLong,
                     format!("Batch requests cannot be longer than {} bytes.", limits::MAX_MESSAGE_BYTES),
                 ));
             }
@@ -144,7 +144,7 @@ async fn run(sqs: &Sqs, request: Request) -> Result<Response, SqsError> {
             for (id, entry) in entries {
                 match new_message(entry).and_then(|m| sqs.send(&queue, m)) {
                     Ok(sent) => successful.push((id, sent)),
-                    Err(err) => failed.push(BatchFailure { id, code: err.code, message: err.message }),
+                    Err(error) => failed.push(BatchFailure { id, error }),
                 }
             }
             Response::SentBatch { successful, failed }
@@ -233,24 +233,18 @@ fn new_message(entry: SendEntry) -> Result<NewMessage, SqsError> {
 fn check_batch<'a>(ids: impl Iterator<Item = &'a String>) -> Result<(), SqsError> {
     let ids: Vec<&String> = ids.collect();
     if ids.is_empty() {
-        return Err(SqsError::new(
-            "EmptyBatchRequest",
-            "AWS.SimpleQueueService.EmptyBatchRequest",
-            "There should be at least one entry in the request.",
-        ));
+        return Err(SqsError::new(ErrorCode::EmptyBatchRequest, "There should be at least one entry in the request."));
     }
     if ids.len() > limits::MAX_BATCH {
         return Err(SqsError::new(
-            "TooManyEntriesInBatchRequest",
-            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            ErrorCode::TooManyEntriesInBatchRequest,
             format!("Maximum number of entries per request are 10. You have sent {}.", ids.len()),
         ));
     }
     let distinct: HashSet<&&String> = ids.iter().collect();
     if distinct.len() != ids.len() {
         return Err(SqsError::new(
-            "BatchEntryIdsNotDistinct",
-            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            ErrorCode::BatchEntryIdsNotDistinct,
             "Two or more batch entries in the request have the same Id.",
         ));
     }
@@ -262,7 +256,7 @@ fn batch(results: impl Iterator<Item = (String, Result<(), SqsError>)>) -> Respo
     for (id, result) in results {
         match result {
             Ok(()) => successful.push(id),
-            Err(err) => failed.push(BatchFailure { id, code: err.code, message: err.message }),
+            Err(error) => failed.push(BatchFailure { id, error }),
         }
     }
     Response::Batch { successful, failed }

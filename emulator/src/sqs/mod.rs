@@ -3,6 +3,7 @@
 //!
 //! - [`model`]: queues and messages: visibility, delay, retention, redrive, FIFO groups and deduplication.
 //!   It knows nothing of JSON, XML or HTTP.
+//! - [`settings`]: the settable queue attributes (the one list of them), parsed and checked.
 //! - [`durable`]: with `--persist`, the queues written crash-safely before each change is acknowledged.
 //! - [`error`]: SQS errors, with the code each protocol sends.
 //! - [`digest`]: MD5OfMessageBody and MD5OfMessageAttributes, computed as AWS computes them.
@@ -19,3 +20,4 @@ pub mod model;
 pub mod query_protocol;
 pub mod requests;
 pub mod resources;
+pub mod settings;

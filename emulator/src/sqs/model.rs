@@ -5,6 +5,7 @@
 use super::digest::{md5_of_attributes, md5_of_body};
 use super::durable::{AttributeRecord, Durability, MessageRecord, QueueRecord, Snapshot};
 use super::error::{ErrorCode, SqsError};
+use super::settings::{QueueSettings, Setting};
 use crate::aws::sqs as limits;
 use crate::aws::ACCOUNT_ID;
 use base64::Engine;
@@ -22,106 +23,6 @@ pub struct AttributeValue {
     pub string: Option<String>,
     pub binary: Option<Vec<u8>>,
 }
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Redrive {
-    pub dead_letter_target_arn: String,
-    pub max_receive_count: u32,
-}
-
-/// A queue's settable attributes.
-#[derive(Debug, Clone)]
-pub struct QueueSettings {
-    pub visibility_timeout: Duration,
-    pub retention: Duration,
-    pub delay: Duration,
-    pub receive_wait: Duration,
-    pub max_message_size: usize,
-    pub redrive: Option<Redrive>,
-    pub fifo: bool,
-    pub content_based_deduplication: bool,
-}
-
-impl Default for QueueSettings {
-    fn default() -> Self {
-        Self {
-            visibility_timeout: limits::DEFAULT_VISIBILITY_TIMEOUT,
-            retention: Duration::from_secs(limits::DEFAULT_RETENTION_SECONDS),
-            delay: Duration::ZERO,
-            receive_wait: Duration::ZERO,
-            max_message_size: limits::MAX_MESSAGE_BYTES,
-            redrive: None,
-            fifo: false,
-            content_based_deduplication: false,
-        }
-    }
-}
-
-impl QueueSettings {
-    /// Applies attributes as CreateQueue and SetQueueAttributes name them (all values are strings).
-    pub fn apply(&mut self, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
-        for (name, value) in attributes {
-            let seconds = |max: u64| -> Result<u64, SqsError> {
-                value.parse::<u64>().ok().filter(|v| *v <= max).ok_or_else(|| {
-                    SqsError::invalid_attribute(format!(
-                        "Invalid value for the parameter {name}: {value} (expected 0 to {max})"
-                    ))
-                })
-            };
-            match name.as_str() {
-                "VisibilityTimeout" => {
-                    self.visibility_timeout = Duration::from_secs(seconds(limits::MAX_VISIBILITY_TIMEOUT_SECONDS)?)
-                }
-                "MessageRetentionPeriod" => {
-                    let v = seconds(limits::MAX_RETENTION_SECONDS)?;
-                    if v < limits::MIN_RETENTION_SECONDS {
-                        return Err(SqsError::invalid_attribute(format!(
-                            "Invalid value for the parameter MessageRetentionPeriod: {v} (at least 60)"
-                        )));
-                    }
-                    self.retention = Duration::from_secs(v);
-                }
-                "DelaySeconds" => self.delay = Duration::from_secs(seconds(limits::MAX_DELAY_SECONDS)?),
-                "ReceiveMessageWaitTimeSeconds" => {
-                    self.receive_wait = Duration::from_secs(seconds(limits::MAX_WAIT_SECONDS)?)
-                }
-                "MaximumMessageSize" => {
-                    let v = seconds(limits::MAX_MESSAGE_BYTES as u64)?;
-                    if v < 1024 {
-                        return Err(SqsError::invalid_attribute(
-                            "Invalid value for the parameter MaximumMessageSize (at least 1024)",
-                        ));
-                    }
-                    self.max_message_size = v as usize;
-                }
-                "RedrivePolicy" => self.redrive = if value.is_empty() { None } else { Some(parse_redrive(value)?) },
-                "FifoQueue" => self.fifo = value == "true",
-                "ContentBasedDeduplication" => self.content_based_deduplication = value == "true",
-                "Policy"
-                | "KmsMasterKeyId"
-                | "KmsDataKeyReusePeriodSeconds"
-                | "SqsManagedSseEnabled"
-                | "DeduplicationScope"
-                | "FifoThroughputLimit"
-                | "RedriveAllowPolicy" => {}
-                other => return Err(SqsError::invalid_attribute(format!("Unknown Attribute {other}."))),
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The attributes CreateQueue takes, which a durable snapshot keeps.
-const SETTABLE_ATTRIBUTES: &[&str] = &[
-    "VisibilityTimeout",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "DelaySeconds",
-    "ReceiveMessageWaitTimeSeconds",
-    "RedrivePolicy",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-];
 
 /// One reading of both clocks, to turn the monotonic instants messages keep into epoch milliseconds and back.
 struct Clock {
@@ -203,20 +104,6 @@ impl Message {
             deduplication_id: record.deduplication_id,
             sequence_number: record.sequence_number,
         }
-    }
-}
-
-fn parse_redrive(text: &str) -> Result<Redrive, SqsError> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|_| SqsError::invalid_attribute(format!("Invalid value for the parameter RedrivePolicy: {text}")))?;
-    let arn = value.get("deadLetterTargetArn").and_then(|v| v.as_str()).map(String::from);
-    let count =
-        value.get("maxReceiveCount").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
-    match (arn, count) {
-        (Some(dead_letter_target_arn), Some(count)) if (1..=1000).contains(&count) => {
-            Ok(Redrive { dead_letter_target_arn, max_receive_count: count as u32 })
-        }
-        _ => Err(SqsError::invalid_attribute("Value for parameter RedrivePolicy is invalid: it needs deadLetterTargetArn and maxReceiveCount (1 to 1000).")),
     }
 }
 
@@ -318,19 +205,11 @@ impl Queue {
         put("ApproximateNumberOfMessagesDelayed", delayed.to_string());
         put("CreatedTimestamp", epoch_seconds(self.created).to_string());
         put("LastModifiedTimestamp", epoch_seconds(*self.modified.lock().unwrap()).to_string());
-        put("VisibilityTimeout", settings.visibility_timeout.as_secs().to_string());
-        put("MaximumMessageSize", settings.max_message_size.to_string());
-        put("MessageRetentionPeriod", settings.retention.as_secs().to_string());
-        put("DelaySeconds", settings.delay.as_secs().to_string());
-        put("ReceiveMessageWaitTimeSeconds", settings.receive_wait.as_secs().to_string());
         put("SqsManagedSseEnabled", "false".to_string());
-        if let Some(redrive) = &settings.redrive {
-            let policy = serde_json::json!({"deadLetterTargetArn": redrive.dead_letter_target_arn, "maxReceiveCount": redrive.max_receive_count});
-            put("RedrivePolicy", policy.to_string());
-        }
-        if settings.fifo {
-            put("FifoQueue", "true".to_string());
-            put("ContentBasedDeduplication", settings.content_based_deduplication.to_string());
+        for setting in Setting::ALL {
+            if let Some(value) = settings.value(setting) {
+                put(setting.name(), value);
+            }
         }
         attributes
     }
@@ -409,11 +288,8 @@ impl Sqs {
         let queues = queues
             .iter()
             .map(|queue| {
-                let attributes = queue
-                    .attributes()
-                    .into_iter()
-                    .filter(|(name, _)| SETTABLE_ATTRIBUTES.contains(&name.as_str()))
-                    .collect();
+                let attributes =
+                    queue.attributes().into_iter().filter(|(name, _)| Setting::from_name(name).is_some()).collect();
                 let state = queue.state.lock().unwrap();
                 QueueRecord {
                     name: queue.name.clone(),
@@ -456,8 +332,7 @@ impl Sqs {
     /// CreateQueue: idempotent for the same attributes, as SQS is.
     pub fn create_queue(&self, name: &str, attributes: &BTreeMap<String, String>) -> Result<Arc<Queue>, SqsError> {
         validate_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
-        let mut settings = QueueSettings { fifo: name.ends_with(".fifo"), ..QueueSettings::default() };
-        settings.apply(attributes)?;
+        let settings = QueueSettings::for_new_queue(name, attributes)?;
         let mut queues = self.queues.write().unwrap();
         if let Some(existing) = queues.get(name) {
             let same = attributes.iter().all(|(k, v)| existing.attributes().get(k).is_none_or(|current| current == v));

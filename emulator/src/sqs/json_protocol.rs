@@ -3,11 +3,12 @@
 //! the query-compatible code in `x-amzn-query-error`.
 
 use super::error::{ErrorCode, SqsError};
-use super::model::{AttributeValue, Received};
-use super::requests::{BatchFailure, Request, Response, SendEntry};
+use super::message::{AttributeValue, NewMessage, Received, Sent};
+use super::requests::{BatchFailure, Request, Response};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
@@ -34,13 +35,13 @@ pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
             queue_url: input.string("QueueUrl")?,
             attributes: input.string_map("Attributes")?,
         },
-        "SendMessage" => Request::SendMessage { queue_url: input.string("QueueUrl")?, entry: send_entry(&input)? },
+        "SendMessage" => Request::SendMessage { queue_url: input.string("QueueUrl")?, message: new_message(&input)? },
         "SendMessageBatch" => Request::SendMessageBatch {
             queue_url: input.string("QueueUrl")?,
             entries: input
                 .entries()?
                 .iter()
-                .map(|e| Ok((Input(e).string("Id")?, send_entry(&Input(e))?)))
+                .map(|e| Ok((Input(e).string("Id")?, new_message(&Input(e))?)))
                 .collect::<Result<_, SqsError>>()?,
         },
         "ReceiveMessage" => {
@@ -98,11 +99,11 @@ pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
     })
 }
 
-fn send_entry(input: &Input) -> Result<SendEntry, SqsError> {
-    Ok(SendEntry {
+fn new_message(input: &Input) -> Result<NewMessage, SqsError> {
+    Ok(NewMessage {
         body: input.string("MessageBody")?,
         attributes: message_attributes(input.0.get("MessageAttributes"))?,
-        delay_seconds: input.number("DelaySeconds")?,
+        delay: input.number("DelaySeconds")?.map(Duration::from_secs),
         group_id: input.optional_string("MessageGroupId")?,
         deduplication_id: input.optional_string("MessageDeduplicationId")?,
     })
@@ -146,7 +147,7 @@ pub fn response_body(response: &Response) -> Value {
     }
 }
 
-fn sent_json(id: Option<&String>, sent: &super::model::Sent) -> Value {
+fn sent_json(id: Option<&String>, sent: &Sent) -> Value {
     let mut out = Map::new();
     if let Some(id) = id {
         out.insert("Id".into(), json!(id));

@@ -4,6 +4,7 @@
 //! - [`model`]: queues and messages: visibility, delay, retention, redrive, FIFO groups and deduplication.
 //!   It knows nothing of JSON, XML or HTTP.
 //! - [`settings`]: the settable queue attributes (the one list of them), parsed and checked.
+//! - [`message`]: messages as sent and received; message attributes.
 //! - [`durable`]: with `--persist`, the queues written crash-safely before each change is acknowledged.
 //! - [`error`]: SQS errors, with the code each protocol sends.
 //! - [`digest`]: MD5OfMessageBody and MD5OfMessageAttributes, computed as AWS computes them.
@@ -16,6 +17,7 @@ pub mod durable;
 pub mod error;
 pub mod json_protocol;
 pub mod mapping;
+pub mod message;
 pub mod model;
 pub mod query_protocol;
 pub mod requests;

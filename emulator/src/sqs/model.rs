@@ -5,6 +5,7 @@
 use super::digest::{md5_of_attributes, md5_of_body};
 use super::durable::{AttributeRecord, Durability, MessageRecord, QueueRecord, Snapshot};
 use super::error::{ErrorCode, SqsError};
+use super::message::{AttributeValue, NewMessage, Received, Sent};
 use super::settings::{QueueSettings, Setting};
 use crate::aws::sqs as limits;
 use crate::aws::ACCOUNT_ID;
@@ -15,14 +16,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 use tokio::time::Instant;
-
-/// A message attribute: `DataType` (`String`, `Number`, `Binary`, or those with a `.custom` suffix) and its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttributeValue {
-    pub data_type: String,
-    pub string: Option<String>,
-    pub binary: Option<Vec<u8>>,
-}
 
 /// One reading of both clocks, to turn the monotonic instants messages keep into epoch milliseconds and back.
 struct Clock {
@@ -125,37 +118,6 @@ struct Message {
     group_id: Option<String>,
     deduplication_id: Option<String>,
     sequence_number: Option<String>,
-}
-
-/// What SendMessage takes.
-#[derive(Debug, Clone, Default)]
-pub struct NewMessage {
-    pub body: String,
-    pub attributes: BTreeMap<String, AttributeValue>,
-    pub delay: Option<Duration>,
-    pub group_id: Option<String>,
-    pub deduplication_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
-    pub message_id: String,
-    pub md5_body: String,
-    pub md5_attributes: Option<String>,
-    pub sequence_number: Option<String>,
-}
-
-/// A received message, as ReceiveMessage returns it.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub message_id: String,
-    pub receipt_handle: String,
-    pub body: String,
-    pub md5_body: String,
-    pub md5_attributes: Option<String>,
-    pub attributes: BTreeMap<String, AttributeValue>,
-    /// System attributes (SentTimestamp, ApproximateReceiveCount, …), all of them.
-    pub system: BTreeMap<String, String>,
 }
 
 pub struct Queue {
@@ -422,32 +384,10 @@ impl Sqs {
         Ok(())
     }
 
+    /// SendMessage, with SQS's checks of the message.
     pub fn send(&self, queue: &Queue, message: NewMessage) -> Result<Sent, SqsError> {
         let settings = queue.settings();
-        let size = message.body.len()
-            + message
-                .attributes
-                .iter()
-                .map(|(k, v)| {
-                    k.len()
-                        + v.data_type.len()
-                        + v.string.as_ref().map_or(0, String::len)
-                        + v.binary.as_ref().map_or(0, Vec::len)
-                })
-                .sum::<usize>();
-        if size > settings.max_message_size {
-            return Err(SqsError::invalid(format!(
-                "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
-                settings.max_message_size
-            )));
-        }
-        if message.body.is_empty() {
-            return Err(SqsError::missing("MessageBody"));
-        }
-        if message.body.chars().any(|c| !valid_message_char(c)) {
-            // Since 2025 SQS rejects such a message (earlier it replaced the characters with U+FFFD).
-            return Err(SqsError::new(ErrorCode::InvalidMessageContents, "Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
-        }
+        check_message(&message, &settings)?;
         let now = Instant::now();
         let md5_body = md5_of_body(&message.body);
         let md5_attributes = md5_of_attributes(&message.attributes);
@@ -708,6 +648,51 @@ fn validate_name(name: &str, fifo_attribute: bool) -> Result<(), SqsError> {
     }
     if fifo_attribute != name.ends_with(".fifo") {
         return Err(SqsError::invalid("The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."));
+    }
+    Ok(())
+}
+
+/// SQS's checks of a message before it is queued: delay, attribute types, size, body.
+fn check_message(message: &NewMessage, settings: &QueueSettings) -> Result<(), SqsError> {
+    if let Some(delay) = message.delay.map(|d| d.as_secs()).filter(|d| *d > limits::MAX_DELAY_SECONDS) {
+        return Err(SqsError::invalid(format!(
+            "Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
+        )));
+    }
+    for (name, value) in &message.attributes {
+        let base = value.data_type.split('.').next().unwrap_or_default();
+        let ok = match base {
+            "String" | "Number" => value.string.is_some(),
+            "Binary" => value.binary.is_some(),
+            _ => false,
+        };
+        if !ok {
+            return Err(SqsError::invalid(format!("The message attribute '{name}' has an invalid message attribute type or value: DataType must be String, Number or Binary (optionally with a custom suffix) with the matching value.")));
+        }
+    }
+    let size = message.body.len()
+        + message
+            .attributes
+            .iter()
+            .map(|(k, v)| {
+                k.len()
+                    + v.data_type.len()
+                    + v.string.as_ref().map_or(0, String::len)
+                    + v.binary.as_ref().map_or(0, Vec::len)
+            })
+            .sum::<usize>();
+    if size > settings.max_message_size {
+        return Err(SqsError::invalid(format!(
+            "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
+            settings.max_message_size
+        )));
+    }
+    if message.body.is_empty() {
+        return Err(SqsError::missing("MessageBody"));
+    }
+    if message.body.chars().any(|c| !valid_message_char(c)) {
+        // Since 2025 SQS rejects such a message (earlier it replaced the characters with U+FFFD).
+        return Err(SqsError::new(ErrorCode::InvalidMessageContents, "Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
     }
     Ok(())
 }

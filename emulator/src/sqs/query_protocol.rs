@@ -2,11 +2,12 @@
 //! queue in `QueueUrl` or in the path (`/000000000000/<name>`), and XML responses and errors.
 
 use super::error::{ErrorCode, SqsError};
-use super::model::{AttributeValue, Received};
-use super::requests::{BatchFailure, Request, Response, SendEntry};
+use super::message::{AttributeValue, NewMessage, Received, Sent};
+use super::requests::{BatchFailure, Request, Response};
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::time::Duration;
 
 pub const CONTENT_TYPE: &str = "text/xml";
 const NAMESPACE: &str = "http://queue.amazonaws.com/doc/2012-11-05/";
@@ -88,11 +89,11 @@ impl Params {
         Ok(out)
     }
 
-    fn send_entry(&self, prefix: &str) -> Result<SendEntry, SqsError> {
-        Ok(SendEntry {
+    fn new_message(&self, prefix: &str) -> Result<NewMessage, SqsError> {
+        Ok(NewMessage {
             body: self.required(&format!("{prefix}MessageBody"))?,
             attributes: self.message_attributes(&format!("{prefix}MessageAttribute"))?,
-            delay_seconds: self.number(&format!("{prefix}DelaySeconds"))?,
+            delay: self.number(&format!("{prefix}DelaySeconds"))?.map(Duration::from_secs),
             group_id: self.get(&format!("{prefix}MessageGroupId")),
             deduplication_id: self.get(&format!("{prefix}MessageDeduplicationId")),
         })
@@ -117,11 +118,11 @@ pub fn parse(params: &Params, path_queue: Option<String>) -> Result<Request, Sqs
         "SetQueueAttributes" => {
             Request::SetQueueAttributes { queue_url: queue_url()?, attributes: params.pairs("Attribute") }
         }
-        "SendMessage" => Request::SendMessage { queue_url: queue_url()?, entry: params.send_entry("")? },
+        "SendMessage" => Request::SendMessage { queue_url: queue_url()?, message: params.new_message("")? },
         "SendMessageBatch" => Request::SendMessageBatch {
             queue_url: queue_url()?,
             entries: entries("SendMessageBatchRequestEntry")
-                .map(|(i, id)| Ok((id, params.send_entry(&format!("SendMessageBatchRequestEntry.{i}."))?)))
+                .map(|(i, id)| Ok((id, params.new_message(&format!("SendMessageBatchRequestEntry.{i}."))?)))
                 .collect::<Result<_, SqsError>>()?,
         },
         "ReceiveMessage" => {
@@ -228,7 +229,7 @@ pub fn error_body(error: &SqsError, request_id: &str) -> String {
     out
 }
 
-fn sent_xml(out: &mut String, sent: &super::model::Sent) {
+fn sent_xml(out: &mut String, sent: &Sent) {
     element(out, "MessageId", &sent.message_id);
     element(out, "MD5OfMessageBody", &sent.md5_body);
     if let Some(md5) = &sent.md5_attributes {

@@ -5,8 +5,8 @@
 use crate::lambda::{invoke_api, Lambda};
 use crate::server::{read_body, response, Body, BodyError};
 use crate::sqs::error::SqsError;
-use crate::sqs::model::Sqs;
 use crate::sqs::query_protocol::Params;
+use crate::sqs::Sqs;
 use crate::sqs::{json_protocol, query_protocol, requests};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};

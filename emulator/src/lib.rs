@@ -115,7 +115,7 @@ pub struct Emulator {
     endpoints: LocalEndpoints,
     lambda: Arc<Lambda>,
     websocket: Arc<WebSocketGateway>,
-    sqs: Arc<sqs::model::Sqs>,
+    sqs: Arc<sqs::Sqs>,
     reloads: Arc<Reloads>,
     /// What live edits change; shared with the watcher.
     live: Arc<tokio::sync::Mutex<Live>>,
@@ -221,7 +221,7 @@ impl Emulator {
     }
 
     /// The queues.
-    pub fn sqs(&self) -> &Arc<sqs::model::Sqs> {
+    pub fn sqs(&self) -> &Arc<sqs::Sqs> {
         &self.sqs
     }
 
@@ -289,14 +289,13 @@ impl Listeners {
 }
 
 /// The queues: durable with `--persist` (restored from the last run), else in memory, which the log says.
-fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<sqs::model::Sqs>, Error> {
+fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<sqs::Sqs>, Error> {
     if !persist {
         tracing::info!(target: "sqs", "queues are in memory: their messages are lost when the emulator stops (start with --persist to keep them)");
-        return Ok(sqs::model::Sqs::new(&service.region, &endpoints.lambda_url()));
+        return Ok(sqs::Sqs::new(&service.region, &endpoints.lambda_url()));
     }
     let file = service.state_dir().join(sqs::durable::FILE);
-    let sqs =
-        sqs::model::Sqs::durable(&service.region, &endpoints.lambda_url(), file.clone()).map_err(Error::Unavailable)?;
+    let sqs = sqs::Sqs::durable(&service.region, &endpoints.lambda_url(), file.clone()).map_err(Error::Unavailable)?;
     tracing::info!(target: "sqs", "queues are durable: every change is written to {} before it is acknowledged", file.display());
     Ok(sqs)
 }
@@ -306,7 +305,7 @@ fn start_sqs(
     service: &Service,
     endpoints: &LocalEndpoints,
     lambda: &Arc<Lambda>,
-    sqs: &Arc<sqs::model::Sqs>,
+    sqs: &Arc<sqs::Sqs>,
     shutdown: server::Shutdown,
 ) -> Result<(BTreeSet<String>, sqs::mapping::Mappings), Error> {
     let intrinsics = Intrinsics::new(service, endpoints);

@@ -17,7 +17,7 @@ use crate::functions::{self, Handlers};
 use crate::lambda::build::BuildMode;
 use crate::lambda::{FunctionChanges, Lambda};
 use crate::sqs::mapping::{MappingChanges, Mappings};
-use crate::sqs::model::Sqs;
+use crate::sqs::Sqs;
 use crate::{sqs, EmulatorOptions, Error};
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, BTreeSet};

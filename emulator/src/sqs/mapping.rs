@@ -4,7 +4,8 @@
 //! dead-letter queue. `functionResponseType: ReportBatchItemFailures` deletes all but the failed items.
 
 use super::message::Received;
-use super::model::{Queue, Sqs};
+use super::queue::Queue;
+use super::service::Sqs;
 use crate::aws::sqs::{MAX_BATCH, MAX_WAIT_SECONDS};
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::{Shutdown, ShutdownTrigger};

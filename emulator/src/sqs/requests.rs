@@ -1,9 +1,9 @@
 //! The SQS operations as typed requests and responses. Both wire protocols parse into [`Request`] and shape
-//! [`Response`]; [`execute`] runs a request against the model, with SQS's checks of the request.
+//! [`Response`]; [`execute`] runs a request against the [`Sqs`] service, with SQS's checks of the request.
 
 use super::error::{ErrorCode, SqsError};
 use super::message::{NewMessage, Received, Sent};
-use super::model::Sqs;
+use super::service::Sqs;
 use crate::aws::sqs as limits;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;

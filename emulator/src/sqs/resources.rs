@@ -2,7 +2,7 @@
 //! with intrinsics resolved (a RedrivePolicy's `!GetAtt DeadLetterQueue.Arn`, an event's `!GetAtt Queue.Arn`).
 
 use super::mapping::Mapping;
-use super::model::Sqs;
+use super::service::Sqs;
 use super::settings::Setting;
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Event, Service};

@@ -4,6 +4,7 @@
 
 use super::error::SqsError;
 use crate::aws::sqs as limits;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -63,18 +64,22 @@ const IGNORED_ATTRIBUTES: &[&str] = &[
     "RedriveAllowPolicy",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redrive {
     pub dead_letter_target_arn: String,
     pub max_receive_count: u32,
 }
 
 /// A queue's settable attributes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueSettings {
+    #[serde(with = "seconds")]
     pub visibility_timeout: Duration,
+    #[serde(with = "seconds")]
     pub retention: Duration,
+    #[serde(with = "seconds")]
     pub delay: Duration,
+    #[serde(with = "seconds")]
     pub receive_wait: Duration,
     pub max_message_size: usize,
     pub redrive: Option<Redrive>,
@@ -192,6 +197,20 @@ fn parse_redrive(text: &str) -> Result<Redrive, SqsError> {
             Ok(Redrive { dead_letter_target_arn, max_receive_count: count as u32 })
         }
         _ => Err(SqsError::invalid_attribute("Value for parameter RedrivePolicy is invalid: it needs deadLetterTargetArn and maxReceiveCount (1 to 1000).")),
+    }
+}
+
+/// Durations as whole seconds in the durable file, as SQS counts them.
+mod seconds {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_secs)
     }
 }
 

@@ -11,6 +11,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// The header that carries the query protocol's error code, for SDKs that still expect it.
+pub const QUERY_ERROR_HEADER: &str = "x-amzn-query-error";
+
+/// The operation an `X-Amz-Target: AmazonSQS.<Operation>` header names; `None` for other targets.
+pub fn operation(target: &str) -> Option<&str> {
+    target.strip_prefix("AmazonSQS.")
+}
 
 /// Parses one operation's JSON body.
 pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
@@ -199,7 +206,7 @@ fn message_json(message: &Received) -> Value {
     out
 }
 
-/// The error body and the `x-amzn-query-error` header value.
+/// The error body and the [`QUERY_ERROR_HEADER`] value.
 pub fn error_body(error: &SqsError) -> (Value, String) {
     (
         json!({ "__type": format!("com.amazonaws.sqs#{}", error.code.name()), "message": error.message }),

@@ -11,11 +11,13 @@
 //! - [`digest`]: MD5OfMessageBody and MD5OfMessageAttributes, computed as AWS computes them.
 //!
 //! The API and its callers:
+//! - [`api`]: an HTTP request in either protocol → its answer (the Lambda port routes SQS requests here).
 //! - [`requests`]: the typed operations both protocols parse into, and running them against [`Sqs`].
 //! - [`json_protocol`], [`query_protocol`]: AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.*`) and the query protocol.
 //! - [`resources`]: queues and event source mappings from `serverless.yml`.
 //! - [`mapping`]: event source mapping pollers that invoke functions through the Lambda pool.
 
+pub mod api;
 pub mod digest;
 pub mod durable;
 pub mod error;

@@ -16,12 +16,11 @@
 
 use crate::aws;
 use crate::lambda::invoke_api;
-use crate::server::{response, Body};
-use crate::sqs::model::SqsError;
-use crate::sqs::{json_protocol, query_protocol};
+use crate::server::Body;
+use crate::sqs;
 use futures_util::future::Either;
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, HOST, ORIGIN};
+use hyper::header::{HeaderMap, HOST, ORIGIN};
 use hyper::{Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -194,31 +193,9 @@ where
 pub fn lambda_port_refusal(request: &Request<Incoming>, message: &str) -> Response<Body> {
     if invoke_api::matches(request) {
         invoke_api::error(StatusCode::FORBIDDEN, aws::ACCESS_DENIED, message)
-    } else if request.headers().contains_key("x-amz-target") {
-        sqs_json_access_denied(message)
     } else {
-        sqs_query_access_denied(message)
+        sqs::api::access_denied(request.headers().contains_key("x-amz-target"), message)
     }
-}
-
-/// SQS's JSON protocol refuses with 403, coral's `AccessDeniedException` in `__type`, and the query protocol's
-/// code in `x-amzn-query-error` (awsQueryCompatible), as SQS does.
-fn sqs_json_access_denied(message: &str) -> Response<Body> {
-    let body = serde_json::json!({
-        "__type": format!("com.amazon.coral.service#{}", aws::ACCESS_DENIED),
-        "message": message,
-    });
-    let mut reply = response(StatusCode::FORBIDDEN, json_protocol::CONTENT_TYPE, body.to_string());
-    let query_error = format!("{};Sender", aws::ACCESS_DENIED_QUERY_CODE);
-    reply.headers_mut().insert("x-amzn-query-error", HeaderValue::from_str(&query_error).expect("a valid header"));
-    reply
-}
-
-/// SQS's query protocol refuses with 403 and an `ErrorResponse` whose `Code` is `AccessDenied`.
-fn sqs_query_access_denied(message: &str) -> Response<Body> {
-    let error = SqsError::new(aws::ACCESS_DENIED, aws::ACCESS_DENIED_QUERY_CODE, message);
-    let request_id = uuid::Uuid::new_v4().to_string();
-    response(StatusCode::FORBIDDEN, query_protocol::CONTENT_TYPE, query_protocol::error_body(&error, &request_id))
 }
 
 /// `text` as an allowed origin: `scheme://host[:port]` (as browsers send `Origin`) or `null`, lowercased.

@@ -54,7 +54,7 @@ pub struct Emulator {
     endpoints: LocalEndpoints,
     lambda: Arc<Lambda>,
     websocket: Arc<WebSocketGateway>,
-    sqs: Arc<sqs::model::Sqs>,
+    sqs: Arc<sqs::Sqs>,
     reloads: Arc<Reloads>,
     /// What live edits change; shared with the watcher.
     live: Arc<tokio::sync::Mutex<Live>>,
@@ -144,7 +144,7 @@ impl Emulator {
     }
 
     /// The queues.
-    pub fn sqs(&self) -> &Arc<sqs::model::Sqs> {
+    pub fn sqs(&self) -> &Arc<sqs::Sqs> {
         &self.sqs
     }
 

@@ -25,7 +25,7 @@ use crate::plan::{self, Plan};
 use crate::server::Shutdown;
 use crate::sqs;
 use crate::sqs::mapping::{MappingChanges, Mappings};
-use crate::sqs::model::Sqs;
+use crate::sqs::Sqs;
 use arc_swap::ArcSwap;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -13,7 +13,7 @@ use crate::functions::{self, FunctionCode};
 use crate::lambda::spec::FunctionSpec;
 use crate::options::EmulatorOptions;
 use crate::sqs;
-use crate::sqs::model::Sqs;
+use crate::sqs::Sqs;
 
 /// What a service runs, checked.
 pub struct Plan {

@@ -8,7 +8,7 @@
 //!   (routing and the request → event path), over loopback.
 
 use ftb_offline::config::{self, LoadOptions};
-use ftb_offline::sqs::model::Sqs;
+use ftb_offline::sqs::Sqs;
 use ftb_offline::sqs::{json_protocol, query_protocol, requests};
 use ftb_offline::{Emulator, EmulatorOptions};
 use std::path::{Path, PathBuf};

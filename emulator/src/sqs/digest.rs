@@ -2,7 +2,7 @@
 //! encoding (names sorted; each of name, data type and value length-prefixed; a transport byte 1 for String
 //! and Number, 2 for Binary).
 
-use super::model::AttributeValue;
+use super::message::AttributeValue;
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
 

@@ -2,13 +2,22 @@
 //! `X-Amz-Target: AmazonSQS.<Operation>` and a JSON body; errors as `{"__type": "com.amazonaws.sqs#Code"}` with
 //! the query-compatible code in `x-amzn-query-error`.
 
-use super::model::{AttributeValue, Received, SqsError};
-use super::requests::{BatchFailure, Request, Response, SendEntry};
+use super::error::{ErrorCode, SqsError};
+use super::message::{AttributeValue, NewMessage, Received, Sent};
+use super::requests::{BatchFailure, Request, Response};
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// The header that carries the query protocol's error code, for SDKs that still expect it.
+pub const QUERY_ERROR_HEADER: &str = "x-amzn-query-error";
+
+/// The operation an `X-Amz-Target: AmazonSQS.<Operation>` header names; `None` for other targets.
+pub fn operation(target: &str) -> Option<&str> {
+    target.strip_prefix("AmazonSQS.")
+}
 
 /// Parses one operation's JSON body.
 pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
@@ -33,13 +42,13 @@ pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
             queue_url: input.string("QueueUrl")?,
             attributes: input.string_map("Attributes")?,
         },
-        "SendMessage" => Request::SendMessage { queue_url: input.string("QueueUrl")?, entry: send_entry(&input)? },
+        "SendMessage" => Request::SendMessage { queue_url: input.string("QueueUrl")?, message: new_message(&input)? },
         "SendMessageBatch" => Request::SendMessageBatch {
             queue_url: input.string("QueueUrl")?,
             entries: input
                 .entries()?
                 .iter()
-                .map(|e| Ok((Input(e).string("Id")?, send_entry(&Input(e))?)))
+                .map(|e| Ok((Input(e).string("Id")?, new_message(&Input(e))?)))
                 .collect::<Result<_, SqsError>>()?,
         },
         "ReceiveMessage" => {
@@ -90,19 +99,18 @@ pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
         "ListDeadLetterSourceQueues" => Request::ListDeadLetterSourceQueues { queue_url: input.string("QueueUrl")? },
         other => {
             return Err(SqsError::new(
-                "UnsupportedOperation",
-                "AWS.SimpleQueueService.UnsupportedOperation",
+                ErrorCode::UnsupportedOperation,
                 format!("ftb-offline does not emulate the SQS operation {other}"),
             ))
         }
     })
 }
 
-fn send_entry(input: &Input) -> Result<SendEntry, SqsError> {
-    Ok(SendEntry {
+fn new_message(input: &Input) -> Result<NewMessage, SqsError> {
+    Ok(NewMessage {
         body: input.string("MessageBody")?,
         attributes: message_attributes(input.0.get("MessageAttributes"))?,
-        delay_seconds: input.number("DelaySeconds")?,
+        delay: input.number("DelaySeconds")?.map(Duration::from_secs),
         group_id: input.optional_string("MessageGroupId")?,
         deduplication_id: input.optional_string("MessageDeduplicationId")?,
     })
@@ -146,7 +154,7 @@ pub fn response_body(response: &Response) -> Value {
     }
 }
 
-fn sent_json(id: Option<&String>, sent: &super::model::Sent) -> Value {
+fn sent_json(id: Option<&String>, sent: &Sent) -> Value {
     let mut out = Map::new();
     if let Some(id) = id {
         out.insert("Id".into(), json!(id));
@@ -163,7 +171,7 @@ fn sent_json(id: Option<&String>, sent: &super::model::Sent) -> Value {
 }
 
 fn failure_json(failure: &BatchFailure) -> Value {
-    json!({ "Id": failure.id, "SenderFault": true, "Code": failure.code, "Message": failure.message })
+    json!({ "Id": failure.id, "SenderFault": true, "Code": failure.error.code.name(), "Message": failure.error.message })
 }
 
 fn message_json(message: &Received) -> Value {
@@ -198,11 +206,16 @@ fn message_json(message: &Received) -> Value {
     out
 }
 
-/// The error body and the `x-amzn-query-error` header value.
+/// The error body and the [`QUERY_ERROR_HEADER`] value.
 pub fn error_body(error: &SqsError) -> (Value, String) {
+    // AWS's common errors come from the service framework's namespace, SQS's own from SQS's.
+    let namespace = match error.code {
+        ErrorCode::AccessDenied => "com.amazon.coral.service",
+        _ => "com.amazonaws.sqs",
+    };
     (
-        json!({ "__type": format!("com.amazonaws.sqs#{}", error.code), "message": error.message }),
-        format!("{};Sender", error.query_code),
+        json!({ "__type": format!("{namespace}#{}", error.code.name()), "message": error.message }),
+        format!("{};Sender", error.code.query_code()),
     )
 }
 

@@ -3,7 +3,9 @@
 //! after the visibility timeout, so the queue's redrive policy moves messages that keep failing to the
 //! dead-letter queue. `functionResponseType: ReportBatchItemFailures` deletes all but the failed items.
 
-use super::model::{Queue, Received, Sqs};
+use super::message::Received;
+use super::queue::Queue;
+use super::service::Sqs;
 use crate::aws::sqs::{MAX_BATCH, MAX_WAIT_SECONDS};
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::{Shutdown, ShutdownTrigger};

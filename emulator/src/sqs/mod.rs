@@ -1,19 +1,34 @@
 //! SQS: queues with SQS's semantics, the SQS API in both wire protocols the SDKs use, and Lambda event source
 //! mappings that feed functions from queues (the Fault Tolerant App's retries and dead-letter queue).
 //!
-//! - [`model`]: queues and messages: visibility, delay, retention, redrive, FIFO groups and deduplication.
-//!   It knows nothing of JSON, XML or HTTP.
+//! The model (queues and messages) knows nothing of JSON, XML or HTTP:
+//! - [`service`]: [`Sqs`], every queue by name and the operations everything else calls.
+//! - [`queue`]: one queue: visibility, delay, retention, receive counts, FIFO groups and deduplication.
+//! - [`message`]: messages as sent, kept, and received; message attributes; receipt handles.
+//! - [`settings`]: the settable queue attributes (the one list of them), parsed and checked.
+//! - [`error`]: SQS errors, with the code each protocol sends.
 //! - [`durable`]: with `--persist`, the queues written crash-safely before each change is acknowledged.
 //! - [`digest`]: MD5OfMessageBody and MD5OfMessageAttributes, computed as AWS computes them.
-//! - [`requests`]: the typed operations both protocols parse into, and running them against the model.
+//!
+//! The API and its callers:
+//! - [`api`]: an HTTP request in either protocol → its answer (the Lambda port routes SQS requests here).
+//! - [`requests`]: the typed operations both protocols parse into, and running them against [`Sqs`].
 //! - [`json_protocol`], [`query_protocol`]: AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.*`) and the query protocol.
+//! - [`resources`]: queues and event source mappings from `serverless.yml`.
 //! - [`mapping`]: event source mapping pollers that invoke functions through the Lambda pool.
 
+pub mod api;
 pub mod digest;
 pub mod durable;
+pub mod error;
 pub mod json_protocol;
 pub mod mapping;
-pub mod model;
+pub mod message;
 pub mod query_protocol;
+pub mod queue;
 pub mod requests;
 pub mod resources;
+pub mod service;
+pub mod settings;
+
+pub use service::Sqs;

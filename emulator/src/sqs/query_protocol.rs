@@ -1,11 +1,13 @@
 //! SQS's query protocol (older SDKs): form-encoded `Action=…` parameters in the body or the query string, the
 //! queue in `QueueUrl` or in the path (`/000000000000/<name>`), and XML responses and errors.
 
-use super::model::{AttributeValue, Received, SqsError};
-use super::requests::{BatchFailure, Request, Response, SendEntry};
+use super::error::{ErrorCode, SqsError};
+use super::message::{AttributeValue, NewMessage, Received, Sent};
+use super::requests::{BatchFailure, Request, Response};
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::time::Duration;
 
 pub const CONTENT_TYPE: &str = "text/xml";
 const NAMESPACE: &str = "http://queue.amazonaws.com/doc/2012-11-05/";
@@ -87,11 +89,11 @@ impl Params {
         Ok(out)
     }
 
-    fn send_entry(&self, prefix: &str) -> Result<SendEntry, SqsError> {
-        Ok(SendEntry {
+    fn new_message(&self, prefix: &str) -> Result<NewMessage, SqsError> {
+        Ok(NewMessage {
             body: self.required(&format!("{prefix}MessageBody"))?,
             attributes: self.message_attributes(&format!("{prefix}MessageAttribute"))?,
-            delay_seconds: self.number(&format!("{prefix}DelaySeconds"))?,
+            delay: self.number(&format!("{prefix}DelaySeconds"))?.map(Duration::from_secs),
             group_id: self.get(&format!("{prefix}MessageGroupId")),
             deduplication_id: self.get(&format!("{prefix}MessageDeduplicationId")),
         })
@@ -116,11 +118,11 @@ pub fn parse(params: &Params, path_queue: Option<String>) -> Result<Request, Sqs
         "SetQueueAttributes" => {
             Request::SetQueueAttributes { queue_url: queue_url()?, attributes: params.pairs("Attribute") }
         }
-        "SendMessage" => Request::SendMessage { queue_url: queue_url()?, entry: params.send_entry("")? },
+        "SendMessage" => Request::SendMessage { queue_url: queue_url()?, message: params.new_message("")? },
         "SendMessageBatch" => Request::SendMessageBatch {
             queue_url: queue_url()?,
             entries: entries("SendMessageBatchRequestEntry")
-                .map(|(i, id)| Ok((id, params.send_entry(&format!("SendMessageBatchRequestEntry.{i}."))?)))
+                .map(|(i, id)| Ok((id, params.new_message(&format!("SendMessageBatchRequestEntry.{i}."))?)))
                 .collect::<Result<_, SqsError>>()?,
         },
         "ReceiveMessage" => {
@@ -169,8 +171,7 @@ pub fn parse(params: &Params, path_queue: Option<String>) -> Result<Request, Sqs
         "ListDeadLetterSourceQueues" => Request::ListDeadLetterSourceQueues { queue_url: queue_url()? },
         other => {
             return Err(SqsError::new(
-                "InvalidAction",
-                "InvalidAction",
+                ErrorCode::InvalidAction,
                 format!("The action {other} is not valid for this endpoint."),
             ))
         }
@@ -222,13 +223,13 @@ pub fn response_body(action: &str, response: &Response, request_id: &str) -> Str
 
 pub fn error_body(error: &SqsError, request_id: &str) -> String {
     let mut out = String::from("<?xml version=\"1.0\"?><ErrorResponse><Error><Type>Sender</Type>");
-    element(&mut out, "Code", error.query_code);
+    element(&mut out, "Code", error.code.query_code());
     element(&mut out, "Message", &error.message);
     let _ = write!(out, "<Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>");
     out
 }
 
-fn sent_xml(out: &mut String, sent: &super::model::Sent) {
+fn sent_xml(out: &mut String, sent: &Sent) {
     element(out, "MessageId", &sent.message_id);
     element(out, "MD5OfMessageBody", &sent.md5_body);
     if let Some(md5) = &sent.md5_attributes {
@@ -244,8 +245,8 @@ fn failures(out: &mut String, failed: &[BatchFailure]) {
         out.push_str("<BatchResultErrorEntry>");
         element(out, "Id", &failure.id);
         element(out, "SenderFault", "true");
-        element(out, "Code", failure.code);
-        element(out, "Message", &failure.message);
+        element(out, "Code", failure.error.code.name());
+        element(out, "Message", &failure.error.message);
         out.push_str("</BatchResultErrorEntry>");
     }
 }

@@ -1,19 +1,12 @@
 //! The SQS operations as typed requests and responses. Both wire protocols parse into [`Request`] and shape
-//! [`Response`]; [`execute`] runs a request against the model, with SQS's validation.
+//! [`Response`]; [`execute`] runs a request against the [`Sqs`] service, with SQS's checks of the request.
 
-use super::model::{AttributeValue, NewMessage, Received, Sent, Sqs, SqsError};
+use super::error::{ErrorCode, SqsError};
+use super::message::{NewMessage, Received, Sent};
+use super::service::Sqs;
 use crate::aws::sqs as limits;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
-
-#[derive(Debug, Clone, Default)]
-pub struct SendEntry {
-    pub body: String,
-    pub attributes: BTreeMap<String, AttributeValue>,
-    pub delay_seconds: Option<u64>,
-    pub group_id: Option<String>,
-    pub deduplication_id: Option<String>,
-}
 
 #[derive(Debug, Clone)]
 pub enum Request {
@@ -37,11 +30,11 @@ pub enum Request {
     },
     SendMessage {
         queue_url: String,
-        entry: SendEntry,
+        message: NewMessage,
     },
     SendMessageBatch {
         queue_url: String,
-        entries: Vec<(String, SendEntry)>,
+        entries: Vec<(String, NewMessage)>,
     },
     ReceiveMessage {
         queue_url: String,
@@ -79,11 +72,11 @@ pub enum Request {
     },
 }
 
+/// A batch entry that failed, by its `Id`.
 #[derive(Debug, Clone)]
 pub struct BatchFailure {
     pub id: String,
-    pub code: &'static str,
-    pub message: String,
+    pub error: SqsError,
 }
 
 #[derive(Debug, Clone)]
@@ -126,25 +119,24 @@ async fn run(sqs: &Sqs, request: Request) -> Result<Response, SqsError> {
             sqs.set_attributes(&*sqs.queue_by_url(&queue_url)?, &attributes)?;
             Response::Empty
         }
-        Request::SendMessage { queue_url, entry } => {
-            Response::Sent(sqs.send(&*sqs.queue_by_url(&queue_url)?, new_message(entry)?)?)
+        Request::SendMessage { queue_url, message } => {
+            Response::Sent(sqs.send(&*sqs.queue_by_url(&queue_url)?, message)?)
         }
         Request::SendMessageBatch { queue_url, entries } => {
             let queue = sqs.queue_by_url(&queue_url)?;
             check_batch(entries.iter().map(|(id, _)| id))?;
-            let total: usize = entries.iter().map(|(_, e)| e.body.len()).sum();
+            let total: usize = entries.iter().map(|(_, message)| message.body.len()).sum();
             if total > limits::MAX_MESSAGE_BYTES {
                 return Err(SqsError::new(
-                    "BatchRequestTooLong",
-                    "AWS.SimpleQueueService.BatchRequestTooLong",
+                    ErrorCode::BatchRequestTooLong,
                     format!("Batch requests cannot be longer than {} bytes.", limits::MAX_MESSAGE_BYTES),
                 ));
             }
             let (mut successful, mut failed) = (Vec::new(), Vec::new());
-            for (id, entry) in entries {
-                match new_message(entry).and_then(|m| sqs.send(&queue, m)) {
+            for (id, message) in entries {
+                match sqs.send(&queue, message) {
                     Ok(sent) => successful.push((id, sent)),
-                    Err(err) => failed.push(BatchFailure { id, code: err.code, message: err.message }),
+                    Err(error) => failed.push(BatchFailure { id, error }),
                 }
             }
             Response::SentBatch { successful, failed }
@@ -204,53 +196,21 @@ async fn run(sqs: &Sqs, request: Request) -> Result<Response, SqsError> {
     })
 }
 
-fn new_message(entry: SendEntry) -> Result<NewMessage, SqsError> {
-    if let Some(delay) = entry.delay_seconds.filter(|d| *d > limits::MAX_DELAY_SECONDS) {
-        return Err(SqsError::invalid(format!(
-            "Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
-        )));
-    }
-    for (name, value) in &entry.attributes {
-        let base = value.data_type.split('.').next().unwrap_or_default();
-        let ok = match base {
-            "String" | "Number" => value.string.is_some(),
-            "Binary" => value.binary.is_some(),
-            _ => false,
-        };
-        if !ok {
-            return Err(SqsError::invalid(format!("The message attribute '{name}' has an invalid message attribute type or value: DataType must be String, Number or Binary (optionally with a custom suffix) with the matching value.")));
-        }
-    }
-    Ok(NewMessage {
-        body: entry.body,
-        attributes: entry.attributes,
-        delay: entry.delay_seconds.map(Duration::from_secs),
-        group_id: entry.group_id,
-        deduplication_id: entry.deduplication_id,
-    })
-}
-
 fn check_batch<'a>(ids: impl Iterator<Item = &'a String>) -> Result<(), SqsError> {
     let ids: Vec<&String> = ids.collect();
     if ids.is_empty() {
-        return Err(SqsError::new(
-            "EmptyBatchRequest",
-            "AWS.SimpleQueueService.EmptyBatchRequest",
-            "There should be at least one entry in the request.",
-        ));
+        return Err(SqsError::new(ErrorCode::EmptyBatchRequest, "There should be at least one entry in the request."));
     }
     if ids.len() > limits::MAX_BATCH {
         return Err(SqsError::new(
-            "TooManyEntriesInBatchRequest",
-            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            ErrorCode::TooManyEntriesInBatchRequest,
             format!("Maximum number of entries per request are 10. You have sent {}.", ids.len()),
         ));
     }
     let distinct: HashSet<&&String> = ids.iter().collect();
     if distinct.len() != ids.len() {
         return Err(SqsError::new(
-            "BatchEntryIdsNotDistinct",
-            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            ErrorCode::BatchEntryIdsNotDistinct,
             "Two or more batch entries in the request have the same Id.",
         ));
     }
@@ -262,7 +222,7 @@ fn batch(results: impl Iterator<Item = (String, Result<(), SqsError>)>) -> Respo
     for (id, result) in results {
         match result {
             Ok(()) => successful.push(id),
-            Err(err) => failed.push(BatchFailure { id, code: err.code, message: err.message }),
+            Err(error) => failed.push(BatchFailure { id, error }),
         }
     }
     Response::Batch { successful, failed }

@@ -2,24 +2,13 @@
 //! with intrinsics resolved (a RedrivePolicy's `!GetAtt DeadLetterQueue.Arn`, an event's `!GetAtt Queue.Arn`).
 
 use super::mapping::Mapping;
-use super::model::Sqs;
+use super::service::Sqs;
+use super::settings::Setting;
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Event, Service};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-
-/// Queue properties that are SQS queue attributes.
-const ATTRIBUTES: &[&str] = &[
-    "VisibilityTimeout",
-    "MessageRetentionPeriod",
-    "DelaySeconds",
-    "ReceiveMessageWaitTimeSeconds",
-    "MaximumMessageSize",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "RedrivePolicy",
-];
 
 /// Creates the queues `resources` defines, or brings existing ones to their definition (a live edit). Returns
 /// their names.
@@ -28,12 +17,12 @@ pub fn define_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> R
     for (logical, resource) in service.resources.resources.iter().filter(|(_, r)| r.kind == "AWS::SQS::Queue") {
         let path = format!("resources.Resources.{logical}.Properties");
         let properties = intrinsics.resolve(&resource.properties, &path)?.unwrap_or(Value::Null);
+        // The queue properties that are queue attributes; a RedrivePolicy object becomes its JSON text.
         let mut attributes = BTreeMap::new();
-        for name in ATTRIBUTES {
-            let text = match properties.get(*name) {
+        for name in Setting::ALL.map(Setting::name) {
+            let text = match properties.get(name) {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(s)) => s.clone(),
-                Some(Value::Object(_)) => properties[*name].to_string(),
                 Some(other) => other.to_string(),
             };
             attributes.insert(name.to_string(), text);

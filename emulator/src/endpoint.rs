@@ -2,6 +2,7 @@
 //! Invoke API (`/2015-03-31/functions/…`) or the SQS API (JSON with `X-Amz-Target: AmazonSQS.*`, or the query
 //! protocol with `Action=…`), as the queue URLs `http://127.0.0.1:4002/000000000000/<name>` promise.
 
+use crate::guard::Guard;
 use crate::lambda::{invoke_api, Lambda};
 use crate::server::Body;
 use crate::sqs::{self, Sqs};
@@ -12,10 +13,15 @@ use std::sync::Arc;
 pub struct Endpoint {
     pub lambda: Arc<Lambda>,
     pub sqs: Arc<Sqs>,
+    /// Refuses what a web page could send (a foreign `Host` or `Origin`) before any API sees it.
+    pub guard: Arc<Guard>,
 }
 
 impl Endpoint {
     pub async fn route(self: Arc<Self>, request: Request<Incoming>) -> Response<Body> {
+        if let Err(refusal) = self.guard.check(&request) {
+            return refusal_response(&request, &refusal.message());
+        }
         if invoke_api::matches(&request) {
             return invoke_api::handle(self.lambda.clone(), request).await;
         }
@@ -28,5 +34,15 @@ impl Endpoint {
             crate::aws::lambda::UNKNOWN_OPERATION,
             &format!("ftb-offline serves the Lambda Invoke API and SQS here; nothing answers {path} (no Action and no X-Amz-Target)"),
         )
+    }
+}
+
+/// The AccessDenied error of the API a refused request was for, told apart as requests are routed: the Invoke API
+/// by its path, SQS's JSON protocol by `X-Amz-Target`, else SQS's query protocol.
+fn refusal_response(request: &Request<Incoming>, message: &str) -> Response<Body> {
+    if invoke_api::matches(request) {
+        invoke_api::error(StatusCode::FORBIDDEN, crate::aws::ACCESS_DENIED, message)
+    } else {
+        sqs::api::access_denied(request.headers().contains_key("x-amz-target"), message)
     }
 }

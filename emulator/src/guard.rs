@@ -11,22 +11,15 @@
 //! - the check of a request's `Host`, `Origin` and `Sec-Fetch-Site` ([`Guard::check`]);
 //! - one warning line in the log per refused origin or host.
 //!
-//! The error a refused request gets is its protocol's (`AccessDeniedException` / `AccessDenied`, 403): see
-//! [`guarded`] and [`lambda_port_refusal`] for the Lambda port, and the `@connections` API for its own.
+//! The error a refused request gets is its protocol's (`AccessDeniedException` / `AccessDenied`, 403), shaped
+//! where the request is routed: `endpoint.rs` for the Lambda port, the `@connections` API for its own.
 
-use crate::aws;
-use crate::lambda::invoke_api;
-use crate::server::Body;
-use crate::sqs;
-use futures_util::future::Either;
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HOST, ORIGIN};
-use hyper::{Request, Response, StatusCode};
+use hyper::Request;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::future::{ready, Future, Ready};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Mutex, PoisonError};
 
 /// What the user lets through besides loopback: `--allow-origin` and `--allow-host` (repeatable), or
 /// `allowOrigins` and `allowHosts` under `custom.ftb-offline`.
@@ -168,33 +161,6 @@ impl Refusal {
             subject: "pages on other sites that send no Origin".to_string(),
             reason: "the browser marks it as sent by a page on another site (Sec-Fetch-Site), and SDKs, the AWS CLI and handlers send no such header. A page you trust can call with fetch() in cors mode from an origin you allow with --allow-origin (or custom.ftb-offline.allowOrigins)".to_string(),
         }
-    }
-}
-
-/// `handle` behind `guard`: a refused request gets `refuse`'s answer (its API's AccessDenied error) and never
-/// reaches `handle`.
-pub fn guarded<H, F>(
-    guard: Arc<Guard>,
-    refuse: fn(&Request<Incoming>, &str) -> Response<Body>,
-    handle: H,
-) -> impl Fn(Request<Incoming>, SocketAddr) -> Either<Ready<Response<Body>>, F> + Send + Sync + 'static
-where
-    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
-    F: Future<Output = Response<Body>> + Send + 'static,
-{
-    move |request, peer| match guard.check(&request) {
-        Ok(()) => Either::Right(handle(request, peer)),
-        Err(refusal) => Either::Left(ready(refuse(&request, &refusal.message()))),
-    }
-}
-
-/// The AccessDenied error of the API a refused request on the Lambda port was for, told apart as the endpoint
-/// routes requests: the Invoke API by its path, SQS's JSON protocol by `X-Amz-Target`, else SQS's query protocol.
-pub fn lambda_port_refusal(request: &Request<Incoming>, message: &str) -> Response<Body> {
-    if invoke_api::matches(request) {
-        invoke_api::error(StatusCode::FORBIDDEN, aws::ACCESS_DENIED, message)
-    } else {
-        sqs::api::access_denied(request.headers().contains_key("x-amz-target"), message)
     }
 }
 

@@ -78,16 +78,14 @@ impl Emulator {
         if options.watch {
             watch::start(live.clone(), shutdown.clone())?;
         }
-        let router = Arc::new(endpoint::Endpoint { lambda: services.lambda.clone(), sqs: services.sqs.clone() });
+        let router = Arc::new(endpoint::Endpoint {
+            lambda: services.lambda.clone(),
+            sqs: services.sqs.clone(),
+            guard: services.guard.clone(),
+        });
         let (http, websocket) = (services.http.clone(), services.websocket.clone());
         let servers = vec![
-            server::serve(
-                listeners.lambda,
-                guard::guarded(services.guard.clone(), guard::lambda_port_refusal, move |request, _| {
-                    router.clone().route(request)
-                }),
-                shutdown.clone(),
-            ),
+            server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
             server::serve(listeners.http, move |request, peer| http.clone().handle(request, peer), shutdown.clone()),
             server::serve(listeners.websocket, move |request, peer| websocket.clone().handle(request, peer), shutdown),
         ];

@@ -72,25 +72,12 @@ impl Exchange<'_> {
         let api_addressed = if rest_path.is_some() { Api::Rest } else { Api::HttpApi };
         let body = match read_body(body, limits::MAX_PAYLOAD_BYTES).await {
             Ok(body) => body,
-            Err(BodyError::TooLarge) => {
-                return self.finish(
-                    &method,
-                    &path,
-                    None,
-                    error_reply(api_addressed, GatewayError::TooLarge),
-                    &request_id,
-                    started,
-                )
-            }
-            Err(BodyError::Broken) => {
-                return self.finish(
-                    &method,
-                    &path,
-                    None,
-                    error_reply(api_addressed, GatewayError::Integration),
-                    &request_id,
-                    started,
-                )
+            Err(unread) => {
+                let error = match unread {
+                    BodyError::TooLarge => GatewayError::TooLarge,
+                    BodyError::Broken => GatewayError::Integration,
+                };
+                return self.finish(&method, &path, None, error_reply(api_addressed, error), &request_id, started);
             }
         };
         let incoming = IncomingRequest {

@@ -29,13 +29,6 @@ pub struct FunctionCode {
     generation: u64,
 }
 
-/// The units that changed sources touch, and what their new builds start from.
-pub struct Rebuilt {
-    pub runtime: &'static str,
-    /// Unit → its new launch (or why it cannot run), with the functions that run it.
-    pub units: Vec<(String, Result<Launch, String>, Vec<String>)>,
-}
-
 impl FunctionCode {
     pub fn new(mode: BuildMode) -> Self {
         let runtimes: Vec<Box<dyn Runtime>> = vec![Box::new(RustRuntime::new(mode))];
@@ -74,6 +67,8 @@ impl FunctionCode {
             if missing.is_empty() {
                 continue;
             }
+            let names: Vec<&str> = missing.keys().map(String::as_str).collect();
+            tracing::debug!(target: "build", "{} runtime: preparing {}", runtime.name(), names.join(", "));
             let prepared = runtime.prepare(service, &missing, self.generation).await?;
             added.extend(prepared.keys().cloned());
             self.prepared[index].extend(prepared);
@@ -127,26 +122,21 @@ impl FunctionCode {
             .collect()
     }
 
-    /// Rebuilds `affected` units. An error means a build failed (its errors have been shown) and nothing changed.
-    pub async fn rebuild(&mut self, service: &Service, affected: &UnitsByRuntime) -> Result<Vec<Rebuilt>, Error> {
-        let mut rebuilt = Vec::new();
+    /// Rebuilds `affected` units and returns what each new build starts from (or why it cannot run). An error
+    /// means a build failed (its errors have been shown) and nothing changed.
+    pub async fn rebuild(&mut self, service: &Service, affected: &UnitsByRuntime) -> Result<Prepared, Error> {
+        let mut rebuilt = Prepared::new();
         for (index, runtime) in self.runtimes.iter_mut().enumerate() {
             if affected[index].is_empty() {
                 continue;
             }
             let prepared = runtime.rebuild(service, &affected[index], self.generation).await?;
-            let units = prepared
-                .iter()
-                .map(|(unit, launch)| {
-                    (unit.clone(), launch.clone(), affected[index].get(unit).cloned().unwrap_or_default())
-                })
-                .collect();
             for (unit, launch) in prepared {
                 if launch.is_ok() {
-                    self.prepared[index].insert(unit, launch);
+                    self.prepared[index].insert(unit.clone(), launch.clone());
                 }
+                rebuilt.insert(unit, launch);
             }
-            rebuilt.push(Rebuilt { runtime: runtime.name(), units });
         }
         self.generation += 1;
         Ok(rebuilt)

@@ -144,10 +144,7 @@ impl Live {
         shutdown: Shutdown,
     ) -> Result<Self, Error> {
         let mut code = FunctionCode::new(options.build);
-        let units = code.units_of(&service)?;
-        code.prepare_missing(&service, &units).await?;
-        let plan = Plan::check(service, &endpoints, &options, &code)?;
-        code.adopt(units);
+        let (plan, _) = checked_plan(&mut code, service, &endpoints, &options).await?;
         let services = empty_services(&plan.service, &endpoints, &options)?;
         let mappings = Mappings::start(services.sqs.clone(), services.lambda.clone(), Vec::new(), shutdown);
         let mut live = Self {
@@ -203,7 +200,7 @@ impl Live {
                 return;
             }
         };
-        for (unit, launch, _) in rebuilt.iter().flat_map(|r| &r.units) {
+        for (unit, launch) in &rebuilt {
             match launch {
                 Ok(launch) => {
                     let functions = self.services.lambda.reload_unit(unit, launch);
@@ -240,10 +237,7 @@ impl Live {
     async fn try_reload_config(&mut self) -> Result<ConfigChanges, Error> {
         let service = config::load(&self.options.config_path, &self.options.load)?;
         warn_about_restart_only_changes(&self.service.load(), &service);
-        let units = self.code.units_of(&service)?;
-        let binaries_built = self.code.prepare_missing(&service, &units).await?;
-        let plan = Plan::check(service, &self.endpoints, &self.options, &self.code)?;
-        self.code.adopt(units);
+        let (plan, binaries_built) = checked_plan(&mut self.code, service, &self.endpoints, &self.options).await?;
         let mut changes = self.apply(plan).await?;
         changes.binaries_built = binaries_built;
         if self.options.migrate_tables {
@@ -286,6 +280,21 @@ impl Live {
         self.service.store(Arc::new(service));
         Ok(changes)
     }
+}
+
+/// Prepares the code `service` needs (building what is new) and checks its plan. The code units become the
+/// running ones only once the plan is checked. Returns the plan and the units prepared for it.
+async fn checked_plan(
+    code: &mut FunctionCode,
+    service: Service,
+    endpoints: &LocalEndpoints,
+    options: &EmulatorOptions,
+) -> Result<(Plan, Vec<String>), Error> {
+    let units = code.units_of(&service)?;
+    let prepared = code.prepare_missing(&service, &units).await?;
+    let plan = Plan::check(service, endpoints, options, code)?;
+    code.adopt(units);
+    Ok((plan, prepared))
 }
 
 /// The services before the first plan: no functions, routes, queues or mappings yet. The queues are durable with

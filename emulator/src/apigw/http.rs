@@ -77,7 +77,8 @@ impl Exchange<'_> {
                     BodyError::TooLarge => GatewayError::TooLarge,
                     BodyError::Broken => GatewayError::Integration,
                 };
-                return self.finish(&method, &path, None, error_reply(api_addressed, error), &request_id, started);
+                let reply = error_reply(api_addressed, error);
+                return self.finish(api_addressed, &method, &path, None, reply, &request_id, started);
             }
         };
         let incoming = IncomingRequest {
@@ -122,7 +123,7 @@ impl Exchange<'_> {
                 (Some(function), reply)
             }
         };
-        self.finish(&method, &path, function.as_deref(), reply, &request_id, started)
+        self.finish(api_addressed, &method, &path, function.as_deref(), reply, &request_id, started)
     }
 
     fn route(&self, request: &IncomingRequest, rest_path: Option<&str>) -> Target<'_> {
@@ -205,8 +206,11 @@ impl Exchange<'_> {
         })
     }
 
+    /// Logs the request's line and writes its response; `api` is the API the request was addressed to.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
+        api: Api,
         method: &str,
         path: &str,
         function: Option<&str>,
@@ -221,7 +225,6 @@ impl Exchange<'_> {
             reply.status,
             started.elapsed().as_secs_f64() * 1000.0
         );
-        let api = if self.routes.rest_path(path).is_some() { Api::Rest } else { Api::HttpApi };
         let mut builder = Response::builder().status(reply.status);
         for (name, value) in &reply.headers {
             builder = builder.header(name, value);

@@ -45,10 +45,10 @@ pub struct StreamedResponse {
 impl StreamedResponse {
     /// Splits a streamed response at the eight NUL bytes after its prelude. Without a prelude, the whole stream
     /// is the body of a 200.
-    pub fn parse(stream: &[u8]) -> Self {
+    pub fn parse(stream: Bytes) -> Self {
         let split = stream.windows(8).position(|w| w == [0u8; 8]);
         let (prelude, body) = match split {
-            Some(at) => (serde_json::from_slice::<Value>(&stream[..at]).unwrap_or(Value::Null), &stream[at + 8..]),
+            Some(at) => (serde_json::from_slice::<Value>(&stream[..at]).unwrap_or(Value::Null), stream.slice(at + 8..)),
             None => (Value::Null, stream),
         };
         let status = prelude.get("statusCode").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok());
@@ -65,7 +65,7 @@ impl StreamedResponse {
             Some(Value::Array(cookies)) => cookies.iter().map(text).collect(),
             _ => Vec::new(),
         };
-        Self { status: status.unwrap_or(200), headers, cookies, body: Bytes::copy_from_slice(body) }
+        Self { status: status.unwrap_or(200), headers, cookies, body }
     }
 }
 
@@ -85,7 +85,7 @@ mod tests {
         let mut stream = br#"{"statusCode":201,"headers":{"x-a":"1","x-b":["2","3"]},"cookies":["c=1"]}"#.to_vec();
         stream.extend([0u8; 8]);
         stream.extend(b"one,two");
-        let parsed = StreamedResponse::parse(&stream);
+        let parsed = StreamedResponse::parse(Bytes::from(stream));
         assert_eq!(parsed.status, 201);
         assert_eq!(
             parsed.headers,
@@ -93,7 +93,8 @@ mod tests {
         );
         assert_eq!(parsed.cookies, vec!["c=1".to_string()]);
         assert_eq!(parsed.body, Bytes::from_static(b"one,two"));
-        assert_eq!(StreamedResponse::parse(b"raw").body, Bytes::from_static(b"raw"));
-        assert_eq!(StreamedResponse::parse(b"raw").status, 200);
+        let raw = StreamedResponse::parse(Bytes::from_static(b"raw"));
+        assert_eq!(raw.body, Bytes::from_static(b"raw"));
+        assert_eq!(raw.status, 200);
     }
 }

@@ -134,7 +134,7 @@ async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming
                 .unwrap_or_else(|| error_document(&error_type, "the streamed response failed"));
             Completion::Error { error_type, payload }
         }
-        None if content_type == HTTP_INTEGRATION_RESPONSE => Completion::Streamed(StreamedResponse::parse(&body)),
+        None if content_type == HTTP_INTEGRATION_RESPONSE => Completion::Streamed(StreamedResponse::parse(body)),
         None => Completion::Response(body),
     };
     accepted(link.complete(request_id, completion))

@@ -7,7 +7,8 @@ use crate::aws::names;
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{self, Function, Service};
 use crate::error::Error;
-use crate::lambda::runtimes::cargo::BuildMode;
+use crate::lambda::runtimes::node::NodeRuntime;
+use crate::lambda::runtimes::python::PythonRuntime;
 use crate::lambda::runtimes::rust::RustRuntime;
 use crate::lambda::runtimes::{Launch, Prepared, Runtime, Units};
 use crate::lambda::spec::FunctionSpec;
@@ -30,8 +31,13 @@ pub struct FunctionCode {
 }
 
 impl FunctionCode {
-    pub fn new(mode: BuildMode) -> Self {
-        let runtimes: Vec<Box<dyn Runtime>> = vec![Box::new(RustRuntime::new(mode))];
+    pub fn new(options: &EmulatorOptions) -> Self {
+        let instance = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let runtimes: Vec<Box<dyn Runtime>> = vec![
+            Box::new(RustRuntime::new(options.build)),
+            Box::new(NodeRuntime::new(options.node.clone(), &instance)),
+            Box::new(PythonRuntime::new(options.python.clone(), &instance)),
+        ];
         let empty = vec![Units::new(); runtimes.len()];
         Self { prepared: vec![Prepared::new(); runtimes.len()], units: empty, runtimes, generation: 0 }
     }
@@ -42,12 +48,7 @@ impl FunctionCode {
         let mut units = vec![Units::new(); self.runtimes.len()];
         for function in service.functions.values() {
             let Some((index, unit)) = self.runtime_of(function) else {
-                let location = service.locate(config::ConfigError::at_path(format!("functions.{}", function.key), ""));
-                return Err(Error::Build(format!(
-                    "{}function `{}` names no Rust binary: set package.artifact to target/lambda/<binary>/bootstrap.zip (cargo-lambda's layout)",
-                    location.location.map(|l| format!("{l}: ")).unwrap_or_default(),
-                    function.key
-                )));
+                return Err(not_runnable(service, function));
             };
             units[index].entry(unit).or_default().push(function.key.clone());
         }
@@ -109,13 +110,9 @@ impl FunctionCode {
             .iter()
             .zip(&self.units)
             .map(|(runtime, units)| {
-                let sources: Vec<&PathBuf> = changed.iter().filter(|p| runtime.is_source(p)).collect();
                 units
                     .iter()
-                    .filter(|(unit, _)| {
-                        let folders = runtime.sources(unit);
-                        sources.iter().any(|path| folders.iter().any(|dir| path.starts_with(dir)))
-                    })
+                    .filter(|(unit, _)| changed.iter().any(|path| runtime.changes(unit, path)))
                     .map(|(unit, functions)| (unit.clone(), functions.clone()))
                     .collect()
             })
@@ -153,6 +150,23 @@ impl FunctionCode {
             .enumerate()
             .find_map(|(index, runtime)| runtime.unit_of(function).map(|unit| (index, unit)))
     }
+}
+
+/// Why no runtime runs `function`, located in `serverless.yml`.
+fn not_runnable(service: &Service, function: &Function) -> Error {
+    let key = &function.key;
+    let (path, reason) = match function.runtime.as_deref() {
+        Some(runtime) if !runtime.starts_with("provided") => (
+            format!("functions.{key}.runtime"),
+            format!("function `{key}` runs {runtime}, which ftb-offline does not run: it runs Node.js (nodejs18.x … nodejs24.x), Python (python3.9 … python3.13) and Rust binaries on provided.al2023 / provided.al2"),
+        ),
+        _ => (
+            format!("functions.{key}"),
+            format!("function `{key}` names no Rust binary: set package.artifact to target/lambda/<binary>/bootstrap.zip (cargo-lambda's layout), or give it a nodejs or python runtime and handler"),
+        ),
+    };
+    let location = service.locate(config::ConfigError::at_path(path, "")).location;
+    Error::Build(format!("{}{reason}", location.map(|l| format!("{l}: ")).unwrap_or_default()))
 }
 
 /// Every function as a spec: what its processes start from, limits and resolved environment.

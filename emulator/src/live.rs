@@ -28,6 +28,7 @@ use crate::sqs::mapping::{MappingChanges, Mappings};
 use crate::sqs::Sqs;
 use arc_swap::ArcSwap;
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -143,7 +144,7 @@ impl Live {
         service: Service,
         shutdown: Shutdown,
     ) -> Result<Self, Error> {
-        let mut code = FunctionCode::new(options.build);
+        let mut code = FunctionCode::new(&options);
         let (plan, _) = checked_plan(&mut code, service, &endpoints, &options).await?;
         let services = empty_services(&plan.service, &endpoints, &options)?;
         let mappings = Mappings::start(services.sqs.clone(), services.lambda.clone(), Vec::new(), shutdown);
@@ -186,12 +187,18 @@ impl Live {
         &self.code
     }
 
-    /// Rebuilds the `affected` units and swaps their functions to the new build.
-    pub async fn rebuild(&mut self, affected: &UnitsByRuntime) {
+    /// Rebuilds the `affected` units and swaps their functions to the new build. `changed` are the edited files,
+    /// named in the log as the reason.
+    pub async fn rebuild(&mut self, affected: &UnitsByRuntime, changed: &[PathBuf]) {
         let started = Instant::now();
         let names: Vec<String> = affected.iter().flat_map(|units| units.keys().cloned()).collect();
-        tracing::info!(target: "watch", "source changed: rebuilding {}", names.join(", "));
         let service = self.service.load_full();
+        let edited: BTreeSet<String> = changed
+            .iter()
+            .map(|path| path.strip_prefix(&service.service_dir).unwrap_or(path).display().to_string())
+            .collect();
+        let edited: Vec<String> = edited.into_iter().collect();
+        tracing::info!(target: "watch", "{} changed: rebuilding {}", edited.join(", "), names.join(", "));
         let rebuilt = match self.code.rebuild(&service, affected).await {
             Ok(rebuilt) => rebuilt,
             Err(_) => {

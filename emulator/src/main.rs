@@ -49,6 +49,13 @@ struct Common {
     /// Lambda and SQS API port (default custom.serverless-offline.lambdaPort, else 4002).
     #[arg(long, global = true)]
     lambda_port: Option<u16>,
+    /// The Node.js that runs nodejs* functions (default: `node` on PATH).
+    #[arg(long, global = true, value_name = "PROGRAM")]
+    node: Option<PathBuf>,
+    /// The Python that runs python* functions (default: the active virtual environment's, else the service's
+    /// .venv, else `python3` on PATH).
+    #[arg(long, global = true, value_name = "PROGRAM")]
+    python: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -255,6 +262,8 @@ async fn start(common: &Common, args: StartArgs, database: Option<(Database, boo
     options.http_port = common.http_port;
     options.websocket_port = common.websocket_port;
     options.lambda_port = common.lambda_port;
+    options.node = common.node.clone();
+    options.python = common.python.clone();
     options.build = if args.no_build {
         BuildMode::NoBuild { release: args.release }
     } else {
@@ -308,7 +317,9 @@ fn print_config(common: &Common, args: ConfigArgs) -> Result<(), String> {
     let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
     let ports = [common.http_port, common.websocket_port, common.lambda_port];
     let endpoints = service.offline.endpoints(common.host.as_deref(), ports);
-    let view = ftb_offline::view::resolved_view(&service, &endpoints).map_err(|e| e.to_string())?;
+    let view =
+        ftb_offline::view::resolved_view(&service, &endpoints, [common.node.as_deref(), common.python.as_deref()])
+            .map_err(|e| e.to_string())?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&view).expect("JSON values serialise")),
         Format::Yaml => print!("{}", ftb_offline::view::to_yaml(&view)),

@@ -46,6 +46,10 @@ pub struct EmulatorOptions {
     pub watch: bool,
     /// Origins and hosts the AWS APIs accept besides loopback (`--allow-origin`, `--allow-host`).
     pub guard: GuardSettings,
+    /// The interpreters of Node.js and Python functions (`--node`, `--python`); found on PATH (Python: in the
+    /// active or the project's virtual environment first) when unset.
+    pub node: Option<PathBuf>,
+    pub python: Option<PathBuf>,
 }
 
 impl EmulatorOptions {
@@ -69,6 +73,8 @@ impl EmulatorOptions {
             websocket_max_duration: None,
             watch: false,
             guard: GuardSettings::default(),
+            node: None,
+            python: None,
         }
     }
 }

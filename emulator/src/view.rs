@@ -4,9 +4,16 @@
 use crate::aws::endpoints::LocalEndpoints;
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Event, Service};
+use crate::lambda::runtimes;
 use serde_json::{json, Map, Value};
+use std::path::Path;
 
-pub fn resolved_view(service: &Service, endpoints: &LocalEndpoints) -> Result<Value, ConfigError> {
+/// `interpreters` are `--node` and `--python`, for the interpreter each Node.js or Python function runs with.
+pub fn resolved_view(
+    service: &Service,
+    endpoints: &LocalEndpoints,
+    interpreters: [Option<&Path>; 2],
+) -> Result<Value, ConfigError> {
     let intrinsics = Intrinsics::new(service, endpoints);
     let mut functions = Map::new();
     for function in service.functions.values() {
@@ -20,12 +27,19 @@ pub fn resolved_view(service: &Service, endpoints: &LocalEndpoints) -> Result<Va
             }
             events.push(value);
         }
+        let interpreter = match runtimes::interpreter_of(service, function, interpreters) {
+            Some(Ok(found)) => json!(format!("{} {}", found.program.display(), found.version)),
+            Some(Err(missing)) => json!(missing),
+            None => Value::Null,
+        };
         functions.insert(
             function.key.clone(),
             json!({
                 "name": function.name,
-                "binary": function.binary_name(),
                 "runtime": function.runtime,
+                "handler": function.handler,
+                "binary": function.binary_name(),
+                "interpreter": interpreter,
                 "timeout": function.timeout_seconds,
                 "memorySize": function.memory_size_mb,
                 "reservedConcurrency": function.reserved_concurrency,

@@ -89,7 +89,7 @@ async fn run(
         }
         let affected = live.code().affected(&sources);
         if affected.iter().any(|units| !units.is_empty()) {
-            live.rebuild(&affected).await;
+            live.rebuild(&affected, &sources).await;
         }
     }
 }

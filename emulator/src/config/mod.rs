@@ -76,7 +76,9 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Service, ConfigError> 
 pub fn load_str(text: &str, path: &Path, options: &LoadOptions) -> Result<Service, ConfigError> {
     let root = yaml::parse(text, path)?;
     let locations = Locations::index(&root);
-    let service_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Absolute, so every process started from it (handlers, builds) sees the same folder whatever its own cwd.
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let service_dir = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
     let build = || -> Result<Service, ConfigError> {
         let (stage, region) = variables::stage_and_region(&root, options, &service_dir)?;
         let resolved = variables::resolve(&root, options, &service_dir)?;
@@ -189,12 +191,17 @@ fn build_service(
     let guard = guard_settings(custom.get("ftb-offline"))?;
     let functions = build_functions(top.remove("functions"), &service, &stage, &provider)?;
     let resources = build_resources(top.remove("resources"))?;
+    let layers = match top.remove("layers") {
+        None | Some(Value::Null) => IndexMap::new(),
+        Some(value) => typed(value, "layers")?,
+    };
     Ok(Service {
         service,
         stage,
         region,
         provider,
         functions,
+        layers,
         resources,
         offline,
         dynamodb,
@@ -275,6 +282,8 @@ struct RawFunction {
     #[serde(default)]
     events: Vec<Value>,
     package: Option<RawPackage>,
+    #[serde(default)]
+    layers: Vec<Value>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -325,6 +334,7 @@ fn build_function(
         environment,
         events,
         artifact: raw.package.and_then(|p| p.artifact),
+        layers: raw.layers,
     })
 }
 

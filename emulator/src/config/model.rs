@@ -26,6 +26,8 @@ pub struct Service {
     pub region: String,
     pub provider: Provider,
     pub functions: IndexMap<String, Function>,
+    /// `layers:` defined in this file: name → the folder laid out as `/opt`.
+    pub layers: IndexMap<String, Layer>,
     pub resources: Resources,
     pub offline: OfflineSettings,
     /// `custom.dynamodb.start`, for `start:with-db`.
@@ -132,6 +134,8 @@ pub struct Function {
     pub events: Vec<Event>,
     /// `package.artifact`: for Rust, `target/lambda/<binary>/bootstrap.zip` as cargo-lambda lays it out.
     pub artifact: Option<String>,
+    /// `layers:` as written: `{Ref: <Name>LambdaLayer}` for a layer of this file, or an ARN.
+    pub layers: Vec<Value>,
 }
 
 impl Function {
@@ -147,6 +151,22 @@ impl Function {
             }
         }
         self.handler.clone().filter(|h| h != "bootstrap" && !h.contains('/') && !h.contains('.'))
+    }
+}
+
+/// A layer defined in `serverless.yml` (`layers: {name: {path: …}}`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Layer {
+    /// The folder whose content Lambda extracts to `/opt`, relative to the service directory.
+    pub path: String,
+}
+
+impl Layer {
+    /// The logical id the framework gives the layer, which functions `Ref`: `my-deps` → `MyDashdepsLambdaLayer`.
+    pub fn logical_id(name: &str) -> String {
+        let mut chars = name.chars();
+        let capitalised: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        format!("{}LambdaLayer", capitalised.replace('-', "Dash").replace('_', "Underscore"))
     }
 }
 

@@ -39,6 +39,8 @@ struct Code {
 enum Aftermath {
     Reuse,
     Discard,
+    /// The process ended before it picked the invocation up.
+    Vanished,
 }
 
 impl FunctionPool {
@@ -61,18 +63,28 @@ impl FunctionPool {
         if let Some(reason) = &code.unavailable {
             return self.refuse(request_id, log, reason);
         }
-        let worker = match self.checkout(code.generation) {
+        let warm = self.checkout(code.generation);
+        let was_warm = warm.is_some();
+        let mut worker = match warm {
             Some(worker) => worker,
             None => match self.spawn(&code).await {
                 Ok(worker) => worker,
-                Err(err) => {
-                    let reason = format!("fork/exec {}: {err}", code.launch.program.display());
-                    return self.refuse(request_id, log, &reason);
-                }
+                Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
             },
         };
-        let started = Instant::now();
-        let (result, aftermath) = self.run(&worker, &request_id, request, log).await;
+        let mut started = Instant::now();
+        let (mut result, mut aftermath) = self.run(&worker, &request_id, request.clone(), log).await;
+        if was_warm && matches!(aftermath, Aftermath::Vanished) {
+            // The warm process ended between invocations (a runtime that reports a fatal error, then exits): the
+            // invocation never reached it, so it runs on a fresh process, as Lambda starts a new environment.
+            let log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
+            worker = match self.spawn(&code).await {
+                Ok(worker) => worker,
+                Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
+            };
+            started = Instant::now();
+            (result, aftermath) = self.run(&worker, &request_id, request, log).await;
+        }
         // Let the output readers pass on lines the handler printed just before it answered.
         tokio::task::yield_now().await;
         let mut log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
@@ -112,16 +124,21 @@ impl FunctionPool {
             picked_up,
         };
         let Some(mut done) = worker.deliver(delivery, log).await else {
-            return (exited(request_id, "the runtime is gone"), Aftermath::Discard);
+            return (exited(request_id, "the runtime is gone"), Aftermath::Vanished);
         };
         // Phase 1: the process picks the invocation up (after its init, on a cold start).
-        let init_limit = if worker.link.is_initialized() { Duration::MAX } else { limits::INIT_TIMEOUT };
+        let initialized = worker.link.is_initialized();
+        let init_limit = if initialized { Duration::MAX } else { limits::INIT_TIMEOUT };
         tokio::select! {
             biased;
             picked = picked_rx => if picked.is_err() {
-                return (exited(request_id, "the runtime is gone"), Aftermath::Discard);
+                return (exited(request_id, "the runtime is gone"), Aftermath::Vanished);
             },
-            completion = &mut done => return (self.early_end(request_id, completion.ok()), Aftermath::Discard),
+            completion = &mut done => {
+                let vanished = initialized && matches!(completion, Ok(Completion::Exited(_)) | Err(_));
+                let aftermath = if vanished { Aftermath::Vanished } else { Aftermath::Discard };
+                return (self.early_end(request_id, completion.ok()), aftermath);
+            }
             _ = tokio::time::sleep(init_limit) => {
                 worker.abandon();
                 let message = format!("RequestId: {request_id} Error: init did not finish within {} seconds", limits::INIT_TIMEOUT.as_secs());
@@ -264,4 +281,9 @@ fn trace_header(request_id: &str) -> String {
     let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let random: String = request_id.chars().filter(|c| c.is_ascii_hexdigit()).take(24).collect();
     format!("Root=1-{epoch:08x}-{random:0<24};Parent={};Sampled=0", &random[..16.min(random.len())])
+}
+
+/// Why a process could not be started.
+fn spawn_failure(code: &Code, err: &std::io::Error) -> String {
+    format!("fork/exec {}: {err}", code.launch.program.display())
 }

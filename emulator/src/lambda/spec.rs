@@ -53,14 +53,11 @@ impl FunctionSpec {
     }
 
     /// The environment of one process: nothing inherited but PATH, Lambda's own variables, dummy credentials,
-    /// SDK endpoints pointing at the local services, then the function's environment from `serverless.yml`.
-    /// `task_root` is the folder of the code the process runs.
-    pub fn process_environment(
-        &self,
-        worker_id: &str,
-        runtime_api: &str,
-        task_root: &std::path::Path,
-    ) -> Vec<(String, String)> {
+    /// SDK endpoints pointing at the local services, the runtime's variables (`NODE_PATH`, …), then the
+    /// function's environment from `serverless.yml`, and `IS_OFFLINE=true` last (serverless-offline's
+    /// convention, which many apps read; it wins there too).
+    pub fn process_environment(&self, worker_id: &str, runtime_api: &str, launch: &Launch) -> Vec<(String, String)> {
+        let task_root = &launch.working_dir;
         let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let day = date.get(..10).unwrap_or("1970-01-01").replace('-', "/");
         let lambda_url = self.endpoints.lambda_url();
@@ -69,7 +66,6 @@ impl FunctionSpec {
             ("LANG", "en_US.UTF-8".into()),
             ("TZ", ":UTC".into()),
             ("_HANDLER", self.handler.clone()),
-            ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", self.runtime)),
             ("AWS_LAMBDA_FUNCTION_NAME", self.name.clone()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", self.memory_mb.to_string()),
             ("AWS_LAMBDA_FUNCTION_VERSION", VERSION_LATEST.into()),
@@ -93,12 +89,18 @@ impl FunctionSpec {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        // Lambda sets AWS_EXECUTION_ENV for its managed runtimes only, not for `provided.*`.
+        if !self.runtime.starts_with("provided") {
+            env.push(("AWS_EXECUTION_ENV".into(), format!("AWS_Lambda_{}", self.runtime)));
+        }
+        env.extend(launch.environment.iter().cloned());
         for name in ["RUST_BACKTRACE", "RUST_LOG", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_LOG_FORMAT"] {
             if let Ok(value) = std::env::var(name) {
                 env.push((name.to_string(), value));
             }
         }
         env.extend(self.environment.iter().cloned());
+        env.push(("IS_OFFLINE".into(), "true".into()));
         env
     }
 }

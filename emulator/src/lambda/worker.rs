@@ -54,7 +54,7 @@ impl Worker {
         command
             .args(&launch.args)
             .env_clear()
-            .envs(spec.process_environment(&worker_id, &runtime_api, &launch.working_dir))
+            .envs(spec.process_environment(&worker_id, &runtime_api, launch))
             .current_dir(&launch.working_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -5,8 +5,15 @@
 //! elsewhere.
 //!
 //! - [`rust`]: `provided.*` functions whose `package.artifact` names a cargo binary; [`cargo`] builds it.
+//! - [`node`] and [`python`]: `nodejs*` and `python*` functions, run by the machine's interpreter through a
+//!   bootstrap script of ours ([`interpreted`]); [`layers`] lays out their layers.
 
 pub mod cargo;
+pub mod interpreted;
+pub mod interpreter;
+pub mod layers;
+pub mod node;
+pub mod python;
 pub mod rust;
 
 use crate::config::{Function, Service};
@@ -15,20 +22,40 @@ use futures_util::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The interpreter that runs `function` (`node`, `python3` and its version), or why there is none; `None`
+/// for functions no interpreter runs (Rust binaries). `chosen` are `--node` and `--python`.
+pub fn interpreter_of(
+    service: &Service,
+    function: &Function,
+    chosen: [Option<&Path>; 2],
+) -> Option<Result<interpreter::Interpreter, String>> {
+    use interpreted::Language;
+    let runtime = function.runtime.as_deref()?;
+    if runtime.starts_with(node::Node::RUNTIME_PREFIX) {
+        Some(node::Node::find(&service.service_dir, chosen[0], runtime))
+    } else if runtime.starts_with(python::Python::RUNTIME_PREFIX) {
+        Some(python::Python::find(&service.service_dir, chosen[1], runtime))
+    } else {
+        None
+    }
+}
+
 /// What starts one process of a function: a program with its arguments, run in a working directory (which is
-/// also the function's `LAMBDA_TASK_ROOT`).
+/// also the function's `LAMBDA_TASK_ROOT`), with the runtime's own variables (`NODE_PATH`, `PYTHONPATH`, …)
+/// on top of Lambda's.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Launch {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub working_dir: PathBuf,
+    pub environment: Vec<(String, String)>,
 }
 
 impl Launch {
     /// A program run without arguments from its own folder (a staged binary).
     pub fn program(program: PathBuf) -> Self {
         let working_dir = program.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self { program, args: Vec::new(), working_dir }
+        Self { program, working_dir, ..Self::default() }
     }
 }
 
@@ -72,6 +99,11 @@ pub trait Runtime: Send + Sync {
 
     /// Whether an edited file is source at all (not build output or an editor's scratch file).
     fn is_source(&self, path: &Path) -> bool;
+
+    /// Whether an edit of `path` changes `unit`.
+    fn changes(&self, unit: &str, path: &Path) -> bool {
+        self.is_source(path) && self.sources(unit).iter().any(|folder| path.starts_with(folder))
+    }
 
     /// Where this runtime keeps what it staged for this emulator (removed when the emulator stops).
     fn staging_dir(&self) -> Option<PathBuf>;

@@ -1,0 +1,211 @@
+//! Runtimes whose code runs in the machine's interpreter ([`node`](super::node), [`python`](super::python)):
+//! nothing to build; a process is the interpreter running our bootstrap script, which speaks the Runtime API as
+//! the managed runtime's own client does and loads the handler from the task root. A function is its own unit:
+//! a saved edit under the service's code (not its dependencies or caches) replaces its warm processes.
+
+use super::interpreter::Interpreter;
+use super::{layers, Launch, Prepared, Runtime, Units};
+use crate::config::{Function, Service};
+use crate::error::Error;
+use futures_util::future::BoxFuture;
+use std::collections::BTreeSet;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+/// What one interpreted language needs to say.
+pub trait Language: Send + Sync + 'static {
+    /// The runtime's name in logs and unit names (`node`).
+    const NAME: &'static str;
+    /// The prefix of the Lambda runtime identifiers it runs (`nodejs` for `nodejs20.x`).
+    const RUNTIME_PREFIX: &'static str;
+    /// The bootstrap script, and the file name it is staged under.
+    const BOOTSTRAP: &'static str;
+    const BOOTSTRAP_FILE: &'static str;
+    /// Folder names under the service directory that hold no function code: dependencies, caches, build
+    /// output, version control, and the emulator's own state (`.ftb-offline`, which `--persist` writes).
+    const IGNORED: &'static [&'static str] = &[
+        "node_modules",
+        ".venv",
+        "venv",
+        "target",
+        ".git",
+        ".serverless",
+        ".ftb-offline",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        "coverage",
+        ".nyc_output",
+    ];
+
+    /// Extensions of other languages' code: an edit of such a file changes no function of this language.
+    const FOREIGN: &'static [&'static str];
+
+    /// The interpreter for `service`: `chosen` on the command line, else the language's own lookup. The error
+    /// names the runtime and what to install.
+    fn find(service_dir: &Path, chosen: Option<&Path>, runtime: &str) -> Result<Interpreter, String>;
+
+    /// The version a runtime identifier names, to compare with the interpreter's (`20` for `nodejs20.x`,
+    /// `3.12` for `python3.12`).
+    fn runtime_version(runtime: &str) -> Option<String>;
+
+    /// The folder the function's code runs from (`LAMBDA_TASK_ROOT`).
+    fn task_root(service: &Service, function: &Function) -> PathBuf {
+        let _ = function;
+        service.service_dir.clone()
+    }
+
+    /// Interpreter options before the bootstrap script.
+    fn interpreter_args(interpreter: &Interpreter, task_root: &Path, function: &Function) -> Vec<String> {
+        let _ = (interpreter, task_root, function);
+        Vec::new()
+    }
+
+    /// The language's variables: module paths with the layers, as Lambda sets them.
+    fn environment(
+        interpreter: &Interpreter,
+        task_root: &Path,
+        runtime_dir: &Path,
+        layers: &[PathBuf],
+    ) -> Vec<(String, String)>;
+}
+
+pub struct Interpreted<L: Language> {
+    /// `--node` / `--python`.
+    chosen: Option<PathBuf>,
+    interpreter: Option<Interpreter>,
+    /// Where this emulator writes the bootstrap script (removed when it stops).
+    staging: PathBuf,
+    service_dir: PathBuf,
+    /// Runtime identifiers whose version mismatch was reported.
+    warned: BTreeSet<String>,
+    language: PhantomData<L>,
+}
+
+impl<L: Language> Interpreted<L> {
+    pub fn new(chosen: Option<PathBuf>, instance: &str) -> Self {
+        let staging = std::env::temp_dir().join(format!("ftb-offline-{instance}-{}", L::NAME));
+        Self {
+            chosen,
+            interpreter: None,
+            staging,
+            service_dir: PathBuf::new(),
+            warned: BTreeSet::new(),
+            language: PhantomData,
+        }
+    }
+
+    /// The unit name of a function: its key, marked with the language so it never meets a cargo binary's name.
+    fn unit_name(key: &str) -> String {
+        format!("{}:{key}", L::NAME)
+    }
+
+    fn interpreter(&mut self, service: &Service, runtime: &str) -> Result<Interpreter, Error> {
+        if self.interpreter.is_none() {
+            let found = L::find(&service.service_dir, self.chosen.as_deref(), runtime).map_err(Error::Build)?;
+            tracing::info!(target: "build", "{} functions run {} {}", L::NAME, found.program.display(), found.version);
+            self.interpreter = Some(found);
+        }
+        Ok(self.interpreter.clone().expect("found above"))
+    }
+
+    /// One warning per runtime identifier whose version is not the interpreter's; never a refusal.
+    fn check_version(&mut self, runtime: &str, interpreter: &Interpreter) {
+        let Some(wanted) = L::runtime_version(runtime) else { return };
+        let (major, minor) = interpreter.major_minor();
+        let local = if wanted.contains('.') { format!("{major}.{minor}") } else { major.to_string() };
+        if local != wanted && self.warned.insert(runtime.to_string()) {
+            tracing::warn!(target: "build", "functions on {runtime} run with {} {}: the code runs, but may meet differences from Lambda's {runtime}", interpreter.program.display(), interpreter.version);
+        }
+    }
+
+    fn stage_bootstrap(&self) -> Result<PathBuf, Error> {
+        let script = self.staging.join(L::BOOTSTRAP_FILE);
+        let written = std::fs::create_dir_all(&self.staging).and_then(|_| std::fs::write(&script, L::BOOTSTRAP));
+        written.map_err(|err| Error::Build(format!("cannot write {}: {err}", script.display())))?;
+        Ok(script)
+    }
+
+    fn prepare_units(&mut self, service: &Service, units: &Units) -> Result<Prepared, Error> {
+        self.service_dir = service.service_dir.clone();
+        let mut prepared = Prepared::new();
+        let mut bootstrap = None;
+        for (unit, keys) in units {
+            let Some(function) = keys.first().and_then(|key| service.function(key)) else { continue };
+            let runtime = function.runtime.clone().unwrap_or_default();
+            let interpreter = self.interpreter(service, &runtime)?;
+            self.check_version(&runtime, &interpreter);
+            let script = match &bootstrap {
+                Some(script) => Clone::clone(script),
+                None => bootstrap.insert(self.stage_bootstrap()?).clone(),
+            };
+            let task_root = L::task_root(service, function);
+            let layers = layers::folders(service, function);
+            let mut args = L::interpreter_args(&interpreter, &task_root, function);
+            args.push(script.display().to_string());
+            let mut environment = L::environment(&interpreter, &task_root, &self.staging, &layers);
+            environment.push(("PATH".into(), layers::path_variable(&layers)));
+            let launch = Launch { program: interpreter.program.clone(), args, working_dir: task_root, environment };
+            prepared.insert(unit.clone(), Ok(launch));
+        }
+        Ok(prepared)
+    }
+}
+
+impl<L: Language> Runtime for Interpreted<L> {
+    fn name(&self) -> &'static str {
+        L::NAME
+    }
+
+    fn unit_of(&self, function: &Function) -> Option<String> {
+        let runtime = function.runtime.as_deref()?;
+        runtime.starts_with(L::RUNTIME_PREFIX).then(|| Self::unit_name(&function.key))
+    }
+
+    fn prepare<'a>(
+        &'a mut self,
+        service: &'a Service,
+        units: &'a Units,
+        _generation: u64,
+    ) -> BoxFuture<'a, Result<Prepared, Error>> {
+        Box::pin(async move { self.prepare_units(service, units) })
+    }
+
+    fn rebuild<'a>(
+        &'a mut self,
+        service: &'a Service,
+        units: &'a Units,
+        _generation: u64,
+    ) -> BoxFuture<'a, Result<Prepared, Error>> {
+        Box::pin(async move { self.prepare_units(service, units) })
+    }
+
+    /// The service directory's folders that hold code (its top-level files are seen through the watch on the
+    /// folder of `serverless.yml`).
+    fn sources(&self, _unit: &str) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(&self.service_dir) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|entry| entry.path())
+            .filter(|path| self.is_source(path))
+            .collect()
+    }
+
+    fn is_source(&self, path: &Path) -> bool {
+        let relative = path.strip_prefix(&self.service_dir).unwrap_or(path);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let ignored = relative.components().any(|c| c.as_os_str().to_str().is_some_and(|c| L::IGNORED.contains(&c)));
+        let foreign = path.extension().and_then(|e| e.to_str()).is_some_and(|e| L::FOREIGN.contains(&e));
+        !ignored && !foreign && !name.ends_with('~') && !name.starts_with(".#") && !name.ends_with(".swp")
+    }
+
+    fn changes(&self, _unit: &str, path: &Path) -> bool {
+        path.starts_with(&self.service_dir) && self.is_source(path)
+    }
+
+    fn staging_dir(&self) -> Option<PathBuf> {
+        Some(self.staging.clone())
+    }
+}

@@ -1,0 +1,42 @@
+//! A function's layers as Lambda lays them out in `/opt`: each layer of this `serverless.yml` is a folder whose
+//! `nodejs/node_modules`, `python` and `bin` go on `NODE_PATH`, `PYTHONPATH` and `PATH`. Lambda extracts every
+//! layer into one `/opt`; here each stays in its own folder and the variables list them in the function's order.
+//! A layer named only by a remote ARN cannot be fetched, and gets one warning.
+
+use crate::config::{Function, Layer, Service};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The ARNs already warned about, so each gets one warning per emulator.
+static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// The folders of `function`'s layers defined in `service`, in the function's order.
+pub fn folders(service: &Service, function: &Function) -> Vec<PathBuf> {
+    function.layers.iter().filter_map(|layer| folder(service, function, layer)).collect()
+}
+
+fn folder(service: &Service, function: &Function, layer: &Value) -> Option<PathBuf> {
+    let logical = layer.get("Ref").and_then(Value::as_str);
+    if let Some((_, defined)) =
+        logical.and_then(|id| service.layers.iter().find(|(name, _)| Layer::logical_id(name) == id))
+    {
+        return Some(service.service_dir.join(&defined.path));
+    }
+    let named = logical.map(str::to_string).unwrap_or_else(|| layer.to_string());
+    if WARNED.lock().unwrap().insert(named.clone()) {
+        tracing::warn!(
+            "function {}: layer {named} is not defined in this serverless.yml, so it is not available locally; define it under `layers:` with a `path`, or install what it provides in the project",
+            function.key
+        );
+    }
+    None
+}
+
+/// `PATH` with each layer's `bin` first, as `/opt/bin` is on Lambda's `PATH`.
+pub fn path_variable(layers: &[PathBuf]) -> String {
+    let host = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+    let bins = layers.iter().map(|layer| layer.join("bin").display().to_string());
+    bins.chain(std::iter::once(host)).collect::<Vec<_>>().join(":")
+}

@@ -10,19 +10,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-async fn invoke_json(client: &aws_sdk_lambda::Client, function: &str, payload: Value) -> (Value, Option<String>) {
-    let output = client
-        .invoke()
-        .function_name(function)
-        .payload(Blob::new(payload.to_string()))
-        .send()
-        .await
-        .unwrap_or_else(|err| panic!("invoke {function}: {err:?}"));
-    assert_eq!(output.status_code(), 200);
-    let body: Value = serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("a JSON payload");
-    (body, output.function_error().map(String::from))
-}
-
 #[tokio::test]
 async fn invoke_returns_the_result_with_the_environment_lambda_gives() {
     let emulator = start_fixtures().await;

@@ -94,3 +94,22 @@ pub fn aws_cli() -> tokio::process::Command {
         .env_remove("AWS_PROFILE");
     command
 }
+
+/// Invokes `function` with a JSON payload through `aws-sdk-lambda`: the JSON it answered, and its
+/// `X-Amz-Function-Error` when it failed.
+pub async fn invoke_json(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    payload: serde_json::Value,
+) -> (serde_json::Value, Option<String>) {
+    let output = client
+        .invoke()
+        .function_name(function)
+        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("invoke {function}: {err:?}"));
+    assert_eq!(output.status_code(), 200);
+    let body = serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("a JSON payload");
+    (body, output.function_error().map(String::from))
+}

@@ -101,39 +101,6 @@ async fn a_task_that_keeps_failing_lands_in_the_dlq_and_the_client_sees_error() 
     assert_eq!(listed, [("lucky", "success"), ("doomed", "error")]);
 }
 
-/// `python3 -m http.server`, the README's one-line command for the dashboard, on a free port; stopped on drop.
-struct StaticServer {
-    child: std::process::Child,
-    origin: String,
-}
-
-impl StaticServer {
-    fn start(dir: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("python3")
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "-d"])
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 serves the dashboard");
-        let origin = format!("http://127.0.0.1:{port}");
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "the static server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, origin }
-    }
-}
-
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn headless_chromium_submits_a_task_in_the_dashboard_and_sees_it_turn_success() {
     let ui = StaticServer::start(&repo_root().join("examples/dashboard"));

@@ -5,6 +5,7 @@
 use crate::{repo_root, run_cli, CliProcess};
 use futures_util::StreamExt;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -16,6 +17,8 @@ pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTls
 /// A running app: the `ftb-offline` process and where it answers.
 pub struct App {
     pub process: Option<CliProcess>,
+    /// The service directory it runs in (the repository's root for the Rust app).
+    dir: PathBuf,
     pub stage: String,
     pub http: String,
     pub websocket: String,
@@ -30,6 +33,11 @@ impl App {
 
     /// `start:with-db` with `extra` arguments too (`--persist`, `--db-port 8123`).
     pub fn start_with(stage: &str, params: &[&str], extra: &[&str]) -> Self {
+        Self::start_in(&repo_root(), stage, params, extra)
+    }
+
+    /// The app whose serverless.yml is in `dir` (`examples/node-app`).
+    pub fn start_in(dir: &Path, stage: &str, params: &[&str], extra: &[&str]) -> Self {
         let mut args = vec!["start:with-db", "--no-build", "--no-watch", "--stage", stage];
         args.extend(crate::FREE_PORTS);
         for param in params {
@@ -39,11 +47,11 @@ impl App {
         if !extra.contains(&"--db-port") {
             args.extend_from_slice(&["--db-port", "0"]);
         }
-        let mut process = CliProcess::spawn(&repo_root(), &args, &[]);
+        let mut process = CliProcess::spawn(dir, &args, &[]);
         let ready = process.wait_until_ready(READY);
         let (http, websocket) = (ready.address("HTTP API on "), ready.address("WebSocket API on "));
         let extra = extra.iter().map(|s| s.to_string()).collect();
-        Self { process: Some(process), stage: stage.to_string(), http, websocket, extra }
+        Self { process: Some(process), dir: dir.to_path_buf(), stage: stage.to_string(), http, websocket, extra }
     }
 
     pub fn tasks_url(&self) -> String {
@@ -76,14 +84,14 @@ impl App {
         let status = self.process.take().expect("running").interrupt();
         assert!(status.success(), "Ctrl-C stops the emulator cleanly");
         let stage = std::mem::take(&mut self.stage); // the new App owns the database now
-        App::start_with(&stage, params, &self.extra.iter().map(String::as_str).collect::<Vec<_>>())
+        App::start_in(&self.dir, &stage, params, &self.extra.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     /// `kill -9` of the emulator, then `start:with-db` again with the same arguments.
     pub fn crash_and_restart(mut self, params: &[&str]) -> App {
         self.process.take().expect("running").crash();
         let stage = std::mem::take(&mut self.stage);
-        App::start_with(&stage, params, &self.extra.iter().map(String::as_str).collect::<Vec<_>>())
+        App::start_in(&self.dir, &stage, params, &self.extra.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     /// The emulator's log lines written since the last call.
@@ -101,8 +109,41 @@ impl Drop for App {
     fn drop(&mut self) {
         drop(self.process.take());
         if !self.stage.is_empty() {
-            let _ = run_cli(&repo_root(), &["stop:db", "--purge", "--stage", &self.stage], &[]);
+            let _ = run_cli(&self.dir, &["stop:db", "--purge", "--stage", &self.stage], &[]);
         }
+    }
+}
+
+/// `python3 -m http.server`, the README's one-line command for the dashboard, on a free port; stopped on drop.
+pub struct StaticServer {
+    child: std::process::Child,
+    pub origin: String,
+}
+
+impl StaticServer {
+    pub fn start(dir: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "-d"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 serves the dashboard");
+        let origin = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the static server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, origin }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

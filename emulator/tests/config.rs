@@ -257,6 +257,17 @@ fn asynchronous_retry_settings_default_to_lambdas_and_are_range_checked() {
 }
 
 #[test]
+fn str_to_bool_turns_text_into_a_boolean() {
+    let text = format!("{BASE}functions:\n  fn:\n    handler: bootstrap\ncustom:\n  on: ${{strToBool(${{env:FLAG, 'false'}})}}\n  one: ${{strToBool(1)}}\n");
+    let service = load_with(&text, options(&[("FLAG", "true")])).unwrap();
+    assert_eq!((&service.custom["on"], &service.custom["one"]), (&json!(true), &json!(true)));
+    let service = load(&text).unwrap();
+    assert_eq!(service.custom["on"], json!(false));
+    let err = error(&format!("{BASE}custom:\n  on: ${{strToBool(maybe)}}\n"));
+    assert_error(&err, 5, "custom.on", &["`strToBool` expects", "\"maybe\""]);
+}
+
+#[test]
 fn an_unknown_variable_source_is_an_error() {
     let err = error(&with_env("    A: ${nope:thing}\n"));
     assert_error(

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The sources a variable may name, for error messages.
-const SOURCES: &str = "self, opt, sls, env, param, file, aws";
+const SOURCES: &str = "self, opt, sls, env, param, file, aws, strToBool";
 /// Sources that need a deployed AWS account; they can only be used with a fallback here.
 const REMOTE_SOURCES: &[&str] = &["cf", "s3", "ssm", "secretsmanager"];
 
@@ -229,6 +229,16 @@ impl<'a> Resolver<'a> {
                 "region" => Ok(Lookup::Found(Value::String(self.region()?))),
                 "accountId" => Ok(Lookup::Found(Value::String(crate::aws::ACCOUNT_ID.to_string()))),
                 _ => missing(format!("`aws:{address}` is not available locally")),
+            },
+            // Serverless v3's `${strToBool(value)}`: "true" or "1", "false" or "0".
+            "strToBool" => match reference.argument.as_deref().map(str::trim) {
+                Some("true" | "1") => Ok(Lookup::Found(Value::Bool(true))),
+                Some("false" | "0") => Ok(Lookup::Found(Value::Bool(false))),
+                other => Err(ConfigError::at(
+                    location.clone(),
+                    path,
+                    format!("`strToBool` expects \"true\", \"false\", \"1\" or \"0\", found {:?}", other.unwrap_or("")),
+                )),
             },
             source if REMOTE_SOURCES.contains(&source) => {
                 missing(format!("the `{source}` source reads a deployed AWS account, which is not available locally"))

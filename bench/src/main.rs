@@ -4,7 +4,8 @@
 //! The same JSON echo answered (1) by a plain hyper server in-process, (2) through the emulator's Invoke API and
 //! (3) through an HTTP API route; (2) and (3) hand it to a `lambda_runtime` handler process and back. Figures:
 //! latency p50/p99 and requests/s at 1 and 32 connections (wrk); the median of several runs. The peers section
-//! adds `cargo lambda watch` and serverless-offline on the same route, and draws docs/benchmarks.svg.
+//! adds `cargo lambda watch` and serverless-offline on the same route, and draws docs/benchmarks.svg; the runtimes
+//! section runs Node.js and Python handlers on ftb-offline and serverless-offline.
 
 mod chart;
 mod cli;
@@ -15,6 +16,7 @@ mod load;
 mod peers;
 mod queue;
 mod reload;
+mod runtimes;
 
 use bytes::Bytes;
 use ftb_offline::lambda::runtimes::cargo::BuildMode;
@@ -30,7 +32,7 @@ const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
-const SECTIONS: [&str; 8] = ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch", "peers"];
+const SECTIONS: [&str; 9] = ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch", "peers", "runtimes"];
 
 #[tokio::main]
 async fn main() {
@@ -80,6 +82,9 @@ async fn main() {
         }
         record("peers", &tables.peers);
         record("handler-runtime", &tables.handler_runtime);
+    }
+    if wanted("runtimes") {
+        record("runtimes", &runtimes::table(&root).await);
     }
 }
 

@@ -25,7 +25,7 @@ const CONCURRENCY: usize = 10;
 pub struct Served {
     pub child: Child,
     launch_to_first_200: Duration,
-    target: Target,
+    pub target: Target,
     /// The WebSocket API's port (cargo lambda watch has none).
     pub websocket_port: Option<u16>,
     /// The route to bench-hello-current-thread, the same handler on a current-thread runtime (the Rust tools).
@@ -199,7 +199,7 @@ pub async fn start_serverless_offline(dir: &Path, env: &[(&str, String)]) -> Ser
 }
 
 /// Spawns `command` in its own process group and times it until `POST path` on `port` answers 200.
-async fn serve(mut command: Command, port: u16, path: &str, websocket_port: Option<u16>) -> Served {
+pub(crate) async fn serve(mut command: Command, port: u16, path: &str, websocket_port: Option<u16>) -> Served {
     let started = Instant::now();
     let child = command.process_group(0).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the tool starts");
     let target = Target { addr: format!("http://127.0.0.1:{port}"), path: path.into(), body: body() };

@@ -394,7 +394,6 @@ async function invokeBuffered(handler, isAsync, invocation, context) {
 // Response streaming (src/ResponseStream.js, src/HttpResponseStream.js): the body goes out chunked with
 // `Lambda-Runtime-Function-Response-Mode: streaming`; a failure after the start arrives in trailers.
 
-
 const HTTP_INTEGRATION_RESPONSE = 'application/vnd.awslambda.http-integration-response';
 
 class HttpResponseStream {

@@ -110,7 +110,9 @@ async fn callback_handlers_wait_for_the_event_loop_unless_told_not_to() {
     let emulator = start_runtimes().await;
     let client = lambda_client(&emulator);
     // The first answer waits for the handler's 300 ms timer: the loop must drain first.
+    let started = std::time::Instant::now();
     let (first, _) = invoke_json(&client, "callback", json!({})).await;
+    assert!(started.elapsed() >= Duration::from_millis(300), "answered before its timer fired");
     assert_eq!(first["timersFiredBefore"], 0);
     // callbackWaitsForEmptyEventLoop = false answers at once; its timer fires later in the same process.
     let (second, _) = invoke_json(&client, "callback", json!({"dontWait": true})).await;
@@ -165,6 +167,14 @@ async fn node_errors_are_reported_as_the_node_runtime_reports_them() {
     assert!(timeout["errorMessage"].as_str().unwrap().contains("Task timed out after 1.00 seconds"), "{timeout}");
 
     // After a crash and a timeout, a fresh process serves the next invocation.
+    let (fine, error) = invoke_json(&client, "errors", json!({})).await;
+    assert_eq!((fine, error), (json!({"fine": true}), None));
+
+    // An error thrown after the answer ends that process (the runtime reports it for the last invocation, then
+    // exits); the next invocation runs on a fresh process, untouched by it.
+    let (answered, error) = invoke_json(&client, "errors", json!({"kind": "throwLater"})).await;
+    assert_eq!((answered, error), (json!("answered"), None));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (fine, error) = invoke_json(&client, "errors", json!({})).await;
     assert_eq!((fine, error), (json!({"fine": true}), None));
     emulator.stop().await;
@@ -266,7 +276,11 @@ async fn python_handlers_run_as_lambda_runs_them() {
     assert_eq!(env["LAMBDA_TASK_ROOT"], root.display().to_string());
     assert_eq!(env["IS_OFFLINE"], "true");
     let python_path: Vec<&str> = env["PYTHONPATH"].as_str().unwrap().split(':').collect();
-    assert_eq!(python_path[..2], [root.to_str().unwrap(), root.join("layer/python").to_str().unwrap()]);
+    let layer = root.join("layer/python");
+    assert_eq!(python_path[0], root.to_str().unwrap());
+    assert!(python_path[1].starts_with(&format!("{}/lib/python3.", layer.display())), "{python_path:?}");
+    assert!(python_path[1].ends_with("/site-packages"), "{python_path:?}");
+    assert_eq!(python_path[2], layer.to_str().unwrap());
 
     let (failed, error) = invoke_json(&client, "py", json!({"fail": true})).await;
     assert_eq!(error.as_deref(), Some("Unhandled"));

@@ -16,6 +16,8 @@ pub fn resolved_view(
 ) -> Result<Value, ConfigError> {
     let intrinsics = Intrinsics::new(service, endpoints);
     let mut functions = Map::new();
+    // One probe of each interpreter per runtime, not per function.
+    let mut probed = std::collections::HashMap::new();
     for function in service.functions.values() {
         let mut events = Vec::new();
         for (i, event) in function.events.iter().enumerate() {
@@ -27,7 +29,14 @@ pub fn resolved_view(
             }
             events.push(value);
         }
-        let interpreter = match runtimes::interpreter_of(service, function, interpreters) {
+        let found = match function.runtime.as_deref() {
+            Some(runtime) => probed
+                .entry(runtime.to_string())
+                .or_insert_with(|| runtimes::interpreter_of(service, function, interpreters))
+                .clone(),
+            None => None,
+        };
+        let interpreter = match found {
             Some(Ok(found)) => json!(format!("{} {}", found.program.display(), found.version)),
             Some(Err(missing)) => json!(missing),
             None => Value::Null,

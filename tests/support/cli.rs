@@ -34,7 +34,7 @@ impl CliProcess {
         let mut command = std::process::Command::new(ftb_offline_binary());
         command.current_dir(dir).args(args).env("NO_COLOR", "1").env("FTB_LOG", "info");
         // Only what a test passes counts, not what the shell running the tests happens to have.
-        command.env_remove("FTB_DYNAMODB_LOCAL_DIR").env_remove("DOCKER_HOST");
+        command.env_remove("FTB_DYNAMODB_LOCAL_DIR").env_remove("DOCKER_HOST").env_remove("VIRTUAL_ENV");
         for (key, value) in env {
             command.env(key, value);
         }

@@ -154,11 +154,12 @@ impl Function {
     }
 }
 
-/// A layer defined in `serverless.yml` (`layers: {name: {path: …}}`).
+/// A layer defined in `serverless.yml` (`layers: {name: {path: …}}`, or `package.artifact` for a prebuilt zip).
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Layer {
-    /// The folder whose content Lambda extracts to `/opt`, relative to the service directory.
-    pub path: String,
+    /// The folder whose content Lambda extracts to `/opt`, relative to the service directory; `None` for a layer
+    /// given only as a zip (`package.artifact`), which is not unpacked locally.
+    pub path: Option<String>,
 }
 
 impl Layer {

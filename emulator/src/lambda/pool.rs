@@ -126,9 +126,13 @@ impl FunctionPool {
         let Some(mut done) = worker.deliver(delivery, log).await else {
             return (exited(request_id, "the runtime is gone"), Aftermath::Vanished);
         };
-        // Phase 1: the process picks the invocation up (after its init, on a cold start).
+        // Phase 1: the process picks the invocation up (after its init, on a cold start). A warm process's
+        // timeout counts from here: one still busy with leftover work of its last invocation (a Node.js callback
+        // handler that did not wait for the event loop) picks up late, and that counts, as on Lambda.
         let initialized = worker.link.is_initialized();
-        let init_limit = if initialized { Duration::MAX } else { limits::INIT_TIMEOUT };
+        let timeout = self.spec.timeout.unwrap_or(Duration::MAX);
+        let delivered = tokio::time::Instant::now();
+        let pickup_limit = if initialized { timeout } else { limits::INIT_TIMEOUT };
         tokio::select! {
             biased;
             picked = picked_rx => if picked.is_err() {
@@ -139,14 +143,18 @@ impl FunctionPool {
                 let aftermath = if vanished { Aftermath::Vanished } else { Aftermath::Discard };
                 return (self.early_end(request_id, completion.ok()), aftermath);
             }
-            _ = tokio::time::sleep(init_limit) => {
+            _ = tokio::time::sleep(pickup_limit) => {
                 worker.abandon();
+                if initialized {
+                    return (timed_out(request_id, timeout), Aftermath::Discard);
+                }
                 let message = format!("RequestId: {request_id} Error: init did not finish within {} seconds", limits::INIT_TIMEOUT.as_secs());
                 return (FunctionResult::error(limits::ERROR_INIT, &message), Aftermath::Discard);
             }
         }
         // Phase 2: the handler runs, within the function's timeout.
-        let timeout = self.spec.timeout.unwrap_or(Duration::MAX);
+        let started = if initialized { delivered } else { tokio::time::Instant::now() };
+        let deadline = started.checked_add(timeout).unwrap_or_else(|| started + Duration::from_secs(365 * 24 * 3600));
         tokio::select! {
             biased;
             completion = &mut done => match completion {
@@ -157,10 +165,9 @@ impl FunctionPool {
                 Ok(Completion::Exited(how)) => (exited(request_id, &how), Aftermath::Discard),
                 Err(_) => (exited(request_id, "the runtime is gone"), Aftermath::Discard),
             },
-            _ = tokio::time::sleep(timeout) => {
+            _ = tokio::time::sleep_until(deadline) => {
                 worker.abandon();
-                let message = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", timeout.as_secs_f64());
-                (FunctionResult::error(limits::ERROR_TIMEOUT, &message), Aftermath::Discard)
+                (timed_out(request_id, timeout), Aftermath::Discard)
             }
         }
     }
@@ -286,4 +293,10 @@ fn trace_header(request_id: &str) -> String {
 /// Why a process could not be started.
 fn spawn_failure(code: &Code, err: &std::io::Error) -> String {
     format!("fork/exec {}: {err}", code.launch.program.display())
+}
+
+/// Lambda's `Sandbox.Timedout` for an invocation that ran past `timeout`.
+fn timed_out(request_id: &str, timeout: Duration) -> FunctionResult {
+    let message = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", timeout.as_secs_f64());
+    FunctionResult::error(limits::ERROR_TIMEOUT, &message)
 }

@@ -10,6 +10,7 @@ use crate::error::Error;
 use futures_util::future::BoxFuture;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// What one interpreted language needs to say.
@@ -37,6 +38,9 @@ pub trait Language: Send + Sync + 'static {
         ".ruff_cache",
         "coverage",
         ".nyc_output",
+        ".idea",
+        ".vscode",
+        ".dynamodb",
     ];
 
     /// Extensions of other languages' code: an edit of such a file changes no function of this language.
@@ -120,9 +124,20 @@ impl<L: Language> Interpreted<L> {
         }
     }
 
+    /// Writes the bootstrap once per emulator (its content never changes), through a temporary file renamed into
+    /// place, so a process starting meanwhile never reads half of it. The folder is this emulator's alone (0700).
     fn stage_bootstrap(&self) -> Result<PathBuf, Error> {
         let script = self.staging.join(L::BOOTSTRAP_FILE);
-        let written = std::fs::create_dir_all(&self.staging).and_then(|_| std::fs::write(&script, L::BOOTSTRAP));
+        if script.is_file() {
+            return Ok(script);
+        }
+        let partial = self.staging.join(format!("{}.partial", L::BOOTSTRAP_FILE));
+        let written = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.staging)
+            .and_then(|_| std::fs::write(&partial, L::BOOTSTRAP))
+            .and_then(|_| std::fs::rename(&partial, &script));
         written.map_err(|err| Error::Build(format!("cannot write {}: {err}", script.display())))?;
         Ok(script)
     }
@@ -130,16 +145,12 @@ impl<L: Language> Interpreted<L> {
     fn prepare_units(&mut self, service: &Service, units: &Units) -> Result<Prepared, Error> {
         self.service_dir = service.service_dir.clone();
         let mut prepared = Prepared::new();
-        let mut bootstrap = None;
         for (unit, keys) in units {
             let Some(function) = keys.first().and_then(|key| service.function(key)) else { continue };
             let runtime = function.runtime.clone().unwrap_or_default();
             let interpreter = self.interpreter(service, &runtime)?;
             self.check_version(&runtime, &interpreter);
-            let script = match &bootstrap {
-                Some(script) => Clone::clone(script),
-                None => bootstrap.insert(self.stage_bootstrap()?).clone(),
-            };
+            let script = self.stage_bootstrap()?;
             let task_root = L::task_root(service, function);
             let layers = layers::folders(service, function);
             let mut args = L::interpreter_args(&interpreter, &task_root, function);

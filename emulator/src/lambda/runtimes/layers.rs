@@ -19,15 +19,14 @@ pub fn folders(service: &Service, function: &Function) -> Vec<PathBuf> {
 
 fn folder(service: &Service, function: &Function, layer: &Value) -> Option<PathBuf> {
     let logical = layer.get("Ref").and_then(Value::as_str);
-    if let Some((_, defined)) =
-        logical.and_then(|id| service.layers.iter().find(|(name, _)| Layer::logical_id(name) == id))
-    {
-        return Some(service.service_dir.join(&defined.path));
+    let defined = logical.and_then(|id| service.layers.iter().find(|(name, _)| Layer::logical_id(name) == id));
+    if let Some(path) = defined.and_then(|(_, layer)| layer.path.as_ref()) {
+        return Some(service.service_dir.join(path));
     }
     let named = logical.map(str::to_string).unwrap_or_else(|| layer.to_string());
     if WARNED.lock().unwrap().insert(named.clone()) {
         tracing::warn!(
-            "function {}: layer {named} is not defined in this serverless.yml, so it is not available locally; define it under `layers:` with a `path`, or install what it provides in the project",
+            "function {}: layer {named} has no folder in this serverless.yml, so it is not available locally; define it under `layers:` with a `path`, or install what it provides in the project",
             function.key
         );
     }

@@ -40,7 +40,10 @@ impl Language for Node {
     fn task_root(service: &Service, function: &Function) -> PathBuf {
         let built = service.service_dir.join(ESBUILD_OUTPUT);
         match module_base(function) {
-            Some(module) if has_source(&built.join(&module), JAVASCRIPT) => built,
+            Some(module) if has_source(&built.join(&module), JAVASCRIPT) => {
+                tracing::info!(target: "build", "{} runs from {ESBUILD_OUTPUT} (serverless-esbuild's output)", function.key);
+                built
+            }
             _ => service.service_dir.clone(),
         }
     }

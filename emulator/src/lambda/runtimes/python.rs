@@ -35,8 +35,8 @@ impl Language for Python {
         (!version.is_empty()).then(|| version.to_string())
     }
 
-    /// `PYTHONPATH`: the task root, then each layer's `python` and `python/lib/pythonX.Y/site-packages`, the
-    /// folders Lambda puts on `sys.path` from `/opt`.
+    /// `PYTHONPATH`: the task root, then each layer's `python/lib/pythonX.Y/site-packages` and `python`, the
+    /// folders Lambda puts on `sys.path` from `/opt`, in its order.
     fn environment(
         interpreter: &Interpreter,
         task_root: &Path,
@@ -46,8 +46,8 @@ impl Language for Python {
         let (major, minor) = interpreter.major_minor();
         let mut paths = vec![task_root.to_path_buf()];
         for layer in layers {
-            paths.push(layer.join("python"));
             paths.push(layer.join(format!("python/lib/python{major}.{minor}/site-packages")));
+            paths.push(layer.join("python"));
         }
         let python_path = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
         vec![

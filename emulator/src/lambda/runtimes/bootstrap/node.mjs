@@ -116,10 +116,10 @@ function logError(title, error) {
 // ---------------------------------------------------------------------------------------------------------------
 // The Runtime API client.
 
-function call(method, route, { headers = {}, body } = {}) {
+function call(method, route, { headers = {}, body, agent: via = agent } = {}) {
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { host: API_HOST, port: API_PORT, method, path: API_PREFIX + route, agent, headers },
+      { host: API_HOST, port: API_PORT, method, path: API_PREFIX + route, agent: via, headers },
       (response) => {
         const chunks = [];
         response.on('data', (chunk) => chunks.push(chunk));
@@ -152,12 +152,14 @@ function postResult(requestId, body) {
   });
 }
 
-function postError(route, error) {
+/** `ownSocket`: not behind a pending `/next` or a streamed response on the shared connection (fatal errors). */
+function postError(route, error, { ownSocket = false } = {}) {
   const document = errorDocument(error);
   const body = JSON.stringify(document).replace(/\x7F/g, '%7F');
   return call('POST', route, {
     headers: { 'content-type': 'application/json', 'lambda-runtime-function-error-type': document.errorType },
     body,
+    agent: ownSocket ? false : agent,
   });
 }
 
@@ -207,7 +209,7 @@ const importIfExists = async (file) => (exists(file) ? import(pathToFileURL(file
 function typeScriptModule(base) {
   const source = ['.ts', '.mts', '.cts'].map((ext) => base + ext).find(exists);
   if (!source) return undefined;
-  if (process.features?.typescript) return source;
+  if (process.features?.typescript || process.execArgv.includes('--experimental-strip-types')) return source;
   const error = new Error(
     `Cannot run ${path.relative(process.cwd(), source)}: Node.js ${process.version} does not run TypeScript. ` +
       'Build it to JavaScript (tsc, or a bundler plugin such as serverless-esbuild, whose .esbuild/.build output ' +
@@ -387,7 +389,9 @@ async function invokeBuffered(handler, isAsync, invocation, context) {
     await postInvocationError(requestId, error);
     process.exit(129);
   }
-  await postResult(requestId, body);
+  // A response over the size limit is refused (413) and may close the connection mid-upload: the emulator has
+  // settled the invocation either way, and the next /next opens a new connection.
+  await postResult(requestId, body).catch(() => {});
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -470,12 +474,16 @@ async function invokeStreaming(handler, invocation, context) {
 // ---------------------------------------------------------------------------------------------------------------
 // The loop: init, then one invocation at a time.
 
-let inFlight = null; // the request id an uncaught error belongs to
+// The last invocation's id: an uncaught error belongs to it, even after it answered (leftover work of a callback
+// handler that did not wait for the event loop), as the RIC reports it. `undefined` during init.
+let lastRequestId;
 
 function onFatal(error, exitCode) {
-  logError(inFlight ? 'Uncaught Exception' : 'Init Error', error);
-  const posted = inFlight ? postInvocationError(inFlight, error) : postError('/init/error', error);
-  posted.finally(() => process.exit(exitCode));
+  logError(lastRequestId ? 'Uncaught Exception' : 'Init Error', error);
+  const route = lastRequestId ? `/invocation/${lastRequestId}/error` : '/init/error';
+  postError(route, error, { ownSocket: true })
+    .catch(() => {})
+    .finally(() => process.exit(exitCode));
 }
 process.on('uncaughtException', (error) => onFatal(error, 129));
 process.on('unhandledRejection', (reason, promise) => {
@@ -512,7 +520,7 @@ async function main() {
     const answer = await nextInvocation();
     const requestId = answer.headers['lambda-runtime-aws-request-id'];
     currentRequestId = requestId;
-    inFlight = requestId;
+    lastRequestId = requestId;
     setTraceId(answer.headers);
     let context, event;
     try {
@@ -525,7 +533,6 @@ async function main() {
     }
     if (streaming) await invokeStreaming(handler, { event }, context);
     else await invokeBuffered(handler, isAsync, { event }, context);
-    inFlight = null;
   }
 }
 

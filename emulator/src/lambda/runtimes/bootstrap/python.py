@@ -430,8 +430,9 @@ def main():
             sys.exit(0)  # the Runtime API is gone: the environment is being stopped
         if status != 200:
             sys.exit(0)  # Lambda: on an error from /next the runtime should exit promptly
-        if not invoke(api, handler, headers, body):
-            sys.exit(0)
+        # A post that failed (a response over the size limit closes the connection mid-upload) settled the
+        # invocation on the emulator's side; only a failing /next means the environment is being stopped.
+        invoke(api, handler, headers, body)
 
 
 _OWN_FILE = main.__code__.co_filename  # how this file's frames are named in tracebacks

@@ -409,3 +409,47 @@ async fn node_and_python_functions_reload_under_load_without_a_failed_request() 
     }
     emulator.stop().await;
 }
+
+/// The process id a Node.js function answers from, in a service whose handler says it.
+async fn node_process(client: &aws_sdk_lambda::Client) -> u64 {
+    let (body, error) = invoke_json(client, "node", json!({})).await;
+    assert_eq!(error, None, "{body}");
+    body["pid"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn the_watcher_follows_new_folders_and_leaves_dependencies_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = dir.path().join("src");
+    std::fs::create_dir_all(dir.path().join("node_modules/some-package")).unwrap();
+    std::fs::create_dir(&code).unwrap();
+    std::fs::write(
+        dir.path().join("serverless.yml"),
+        "service: ftb-watch-interpreted\nprovider:\n  name: aws\n  runtime: nodejs20.x\n  region: eu-north-1\nfunctions:\n  node:\n    handler: src/pid.handler\n",
+    )
+    .unwrap();
+    std::fs::write(code.join("pid.js"), "exports.handler = async () => ({ pid: process.pid });\n").unwrap();
+    let mut options = options(&dir.path().join("serverless.yml"));
+    options.watch = true;
+    let emulator = start(options).await;
+    let client = lambda_client(&emulator);
+    let first = node_process(&client).await;
+
+    // An installed package changes no function: the warm process stays.
+    std::fs::write(dir.path().join("node_modules/some-package/index.js"), "module.exports = 1;\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(node_process(&client).await, first, "an edit under node_modules reloads nothing");
+
+    // A folder made after the start (at the top, where nothing watched it before) is code too: an edit inside it
+    // replaces the process.
+    std::fs::create_dir(dir.path().join("lib")).unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let reloaded_by_mkdir = node_process(&client).await;
+    std::fs::write(dir.path().join("lib/helper.js"), "module.exports = 2;\n").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while node_process(&client).await == reloaded_by_mkdir {
+        assert!(std::time::Instant::now() < deadline, "an edit in a new folder was not seen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    emulator.stop().await;
+}

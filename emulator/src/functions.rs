@@ -13,7 +13,7 @@ use crate::lambda::runtimes::rust::RustRuntime;
 use crate::lambda::runtimes::{Launch, Prepared, Runtime, Units};
 use crate::lambda::spec::FunctionSpec;
 use crate::options::EmulatorOptions;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -95,11 +95,14 @@ impl FunctionCode {
         (unit, launch)
     }
 
-    /// Every folder whose edits change a unit of the running plan.
-    pub fn sources(&self) -> BTreeSet<PathBuf> {
-        let mut folders = BTreeSet::new();
+    /// Every folder to watch for edits of the running plan's units, and whether with everything below it.
+    pub fn sources(&self) -> BTreeMap<PathBuf, bool> {
+        let mut folders = BTreeMap::new();
         for (runtime, units) in self.runtimes.iter().zip(&self.units) {
-            folders.extend(units.keys().flat_map(|unit| runtime.sources(unit)));
+            let recursive = runtime.watches_recursively();
+            for folder in units.keys().flat_map(|unit| runtime.sources(unit)) {
+                *folders.entry(folder).or_insert(recursive) |= recursive;
+            }
         }
         folders
     }

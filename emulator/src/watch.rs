@@ -50,14 +50,17 @@ pub fn start(live: Arc<Mutex<Live>>, shutdown: Shutdown) -> Result<(), Error> {
 }
 
 impl Watching {
-    /// Watches the source folders of every code unit not watched yet.
+    /// Watches the source folders of every code unit not watched yet (also those created since the last call).
     fn watch_sources(&mut self, live: &Live) -> Result<(), Error> {
-        let wanted = live.code().sources();
-        for folder in wanted.difference(&self.folders.clone()) {
-            self.inner.watch(folder, RecursiveMode::Recursive).map_err(|err| {
+        for (folder, recursive) in live.code().sources() {
+            if self.folders.contains(&folder) {
+                continue;
+            }
+            let mode = if recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+            self.inner.watch(&folder, mode).map_err(|err| {
                 Error::Unavailable(format!("cannot watch {}: {err}; start with --no-watch", folder.display()))
             })?;
-            self.folders.insert(folder.clone());
+            self.folders.insert(folder);
         }
         Ok(())
     }
@@ -90,6 +93,10 @@ async fn run(
         let affected = live.code().affected(&sources);
         if affected.iter().any(|units| !units.is_empty()) {
             live.rebuild(&affected, &sources).await;
+        }
+        // A folder created by this edit is watched from now on.
+        if let Err(err) = watching.watch_sources(&live) {
+            tracing::warn!(target: "watch", "{err}");
         }
     }
 }

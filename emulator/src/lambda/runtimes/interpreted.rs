@@ -192,16 +192,28 @@ impl<L: Language> Runtime for Interpreted<L> {
         Box::pin(async move { self.prepare_units(service, units) })
     }
 
-    /// The service directory's folders that hold code (its top-level files are seen through the watch on the
-    /// folder of `serverless.yml`).
+    /// Every folder under the service directory that may hold code, each watched alone: dependencies (a nested
+    /// `node_modules` too) and caches are left out, so they cost no watches. Top-level files are seen through
+    /// the watch on the folder of `serverless.yml`.
     fn sources(&self, _unit: &str) -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(&self.service_dir) else { return Vec::new() };
-        entries
-            .flatten()
-            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|entry| entry.path())
-            .filter(|path| self.is_source(path))
-            .collect()
+        let mut folders = Vec::new();
+        let mut pending = vec![self.service_dir.clone()];
+        while let Some(folder) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                // file_type does not follow symbolic links, so a link cycle is never walked.
+                if entry.file_type().is_ok_and(|t| t.is_dir()) && self.is_source(&path) {
+                    folders.push(path.clone());
+                    pending.push(path);
+                }
+            }
+        }
+        folders
+    }
+
+    fn watches_recursively(&self) -> bool {
+        false
     }
 
     fn is_source(&self, path: &Path) -> bool {

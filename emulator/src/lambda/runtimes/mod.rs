@@ -97,6 +97,12 @@ pub trait Runtime: Send + Sync {
     /// The folders whose edits change `unit`.
     fn sources(&self, unit: &str) -> Vec<PathBuf>;
 
+    /// Whether each folder of [`Runtime::sources`] is watched with everything below it (a crate's folder), or
+    /// alone (the runtime lists every folder it wants, leaving out dependencies that hold thousands).
+    fn watches_recursively(&self) -> bool {
+        true
+    }
+
     /// Whether an edited file is source at all (not build output or an editor's scratch file).
     fn is_source(&self, path: &Path) -> bool;
 

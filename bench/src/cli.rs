@@ -12,9 +12,14 @@ pub fn release_binary(root: &Path) -> PathBuf {
     root.join("target/release/ftb-offline")
 }
 
-/// The benchmark service's handlers (bench/serverless.yml), for `ftb-offline start --no-build --release`.
+/// The benchmark service's handlers (bench/serverless.yml), for `ftb-offline start --no-build --release`. Each
+/// binary is named: with `--bin` given, cargo builds only the binaries named, so a package's own would be left
+/// out (bench-hello never existed on a fresh clone).
 pub fn build_bench_handlers(root: &Path) {
-    cargo_build_release(root, &["-p", "bench-hello", "-p", "ftb-bench", "--bin", "bench-sqs", "--bin", "bench-whoami"]);
+    let binaries = ["bench-hello", "bench-hello-current-thread", "bench-sqs", "bench-whoami"];
+    let mut args = vec!["-p", "bench-hello", "-p", "ftb-bench"];
+    args.extend(binaries.iter().flat_map(|binary| ["--bin", binary]));
+    cargo_build_release(root, &args);
 }
 
 /// `cargo build --release ARGS` in `root`, as a user would run it.

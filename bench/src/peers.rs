@@ -199,12 +199,17 @@ pub async fn start_serverless_offline(dir: &Path, env: &[(&str, String)]) -> Ser
 }
 
 /// Spawns `command` in its own process group and times it until `POST path` on `port` answers 200.
+/// The tool is owned from its spawn on, so a tool that never answers is stopped with its process group when the
+/// bench panics.
 pub(crate) async fn serve(mut command: Command, port: u16, path: &str, websocket_port: Option<u16>) -> Served {
     let started = Instant::now();
     let child = command.process_group(0).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the tool starts");
     let target = Target { addr: format!("http://127.0.0.1:{port}"), path: path.into(), body: body() };
-    wait_for_200(&target).await;
-    Served { child, launch_to_first_200: started.elapsed(), target, websocket_port, current_thread: None }
+    let mut served =
+        Served { child, launch_to_first_200: Duration::ZERO, target, websocket_port, current_thread: None };
+    wait_for_200(&served.target).await;
+    served.launch_to_first_200 = started.elapsed();
+    served
 }
 
 impl Served {

@@ -418,7 +418,7 @@ async fn node_process(client: &aws_sdk_lambda::Client) -> u64 {
 }
 
 #[tokio::test]
-async fn the_watcher_follows_new_folders_and_leaves_dependencies_alone() {
+async fn the_watcher_follows_new_folders_and_installed_packages() {
     let dir = tempfile::tempdir().unwrap();
     let code = dir.path().join("src");
     std::fs::create_dir_all(dir.path().join("node_modules/some-package")).unwrap();
@@ -435,10 +435,18 @@ async fn the_watcher_follows_new_folders_and_leaves_dependencies_alone() {
     let client = lambda_client(&emulator);
     let first = node_process(&client).await;
 
-    // An installed package changes no function: the warm process stays.
+    // Inside an installed package nothing is watched (thousands of folders): the warm process stays.
     std::fs::write(dir.path().join("node_modules/some-package/index.js"), "module.exports = 1;\n").unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(node_process(&client).await, first, "an edit under node_modules reloads nothing");
+    assert_eq!(node_process(&client).await, first, "an edit inside a package reloads nothing");
+
+    // A package installed (an entry of node_modules itself, as npm adds one) replaces the process.
+    std::fs::create_dir(dir.path().join("node_modules/new-package")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while node_process(&client).await == first {
+        assert!(std::time::Instant::now() < deadline, "an installed package was not seen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // A folder made after the start (at the top, where nothing watched it before) is code too: an edit inside it
     // replaces the process.

@@ -43,6 +43,11 @@ pub trait Language: Send + Sync + 'static {
         ".dynamodb",
     ];
 
+    /// The folders the package manager installs into (`node_modules`, a virtual environment's `site-packages`):
+    /// a package added, removed or replaced there (an entry of the folder itself) replaces the processes too.
+    /// Their content below is not watched.
+    fn dependency_folders(service_dir: &Path) -> Vec<PathBuf>;
+
     /// Extensions of other languages' code: an edit of such a file changes no function of this language.
     const FOREIGN: &'static [&'static str];
 
@@ -209,6 +214,7 @@ impl<L: Language> Runtime for Interpreted<L> {
                 }
             }
         }
+        folders.extend(L::dependency_folders(&self.service_dir).into_iter().filter(|folder| folder.is_dir()));
         folders
     }
 
@@ -217,6 +223,11 @@ impl<L: Language> Runtime for Interpreted<L> {
     }
 
     fn is_source(&self, path: &Path) -> bool {
+        let installed =
+            path.parent().is_some_and(|parent| L::dependency_folders(&self.service_dir).iter().any(|f| f == parent));
+        if installed {
+            return true;
+        }
         let relative = path.strip_prefix(&self.service_dir).unwrap_or(path);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let ignored = relative.components().any(|c| c.as_os_str().to_str().is_some_and(|c| L::IGNORED.contains(&c)));

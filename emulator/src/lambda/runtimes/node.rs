@@ -32,6 +32,10 @@ impl Language for Node {
         Interpreter::probe(&program).map_err(|problem| missing(runtime, &problem))
     }
 
+    fn dependency_folders(service_dir: &Path) -> Vec<PathBuf> {
+        vec![service_dir.join("node_modules")]
+    }
+
     fn runtime_version(runtime: &str) -> Option<String> {
         let version = runtime.strip_prefix("nodejs")?.trim_end_matches(".x");
         (!version.is_empty()).then(|| version.to_string())

@@ -30,6 +30,13 @@ impl Language for Python {
         Interpreter::probe_python(&program).map_err(|problem| missing(runtime, &problem))
     }
 
+    /// The service's `.venv/lib/python3.*/site-packages`.
+    fn dependency_folders(service_dir: &Path) -> Vec<PathBuf> {
+        let lib = service_dir.join(".venv/lib");
+        let Ok(entries) = std::fs::read_dir(&lib) else { return Vec::new() };
+        entries.flatten().map(|entry| entry.path().join("site-packages")).collect()
+    }
+
     fn runtime_version(runtime: &str) -> Option<String> {
         let version = runtime.strip_prefix("python")?;
         (!version.is_empty()).then(|| version.to_string())

@@ -151,12 +151,14 @@ impl Workspace {
 /// The folder under the target directory where emulators stage binaries, one folder each.
 const STAGING: &str = "ftb-offline";
 /// The pid of the emulator a staging folder belongs to.
-const OWNER_FILE: &str = "owner.pid";
+/// The file naming the process that owns a staging folder.
+pub const OWNER_FILE: &str = "owner.pid";
 /// A staging folder without an owner file this old is abandoned (one being created has its file within moments).
 const UNOWNED_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Whether the emulator that made a staging folder is gone.
-fn is_abandoned(dir: &Path) -> bool {
+/// Whether a staging folder's owner is gone (or, without an owner file, the folder is old).
+pub fn is_abandoned(dir: &Path) -> bool {
     match std::fs::read_to_string(dir.join(OWNER_FILE)).ok().and_then(|pid| pid.trim().parse::<i32>().ok()) {
         // SAFETY: kill(2) with signal 0 only asks whether the process exists.
         Some(pid) => unsafe {

@@ -3,6 +3,7 @@
 //! the managed runtime's own client does and loads the handler from the task root. A function is its own unit:
 //! a saved edit under the service's code (not its dependencies or caches) replaces its warm processes.
 
+use super::cargo::{is_abandoned, OWNER_FILE};
 use super::interpreter::Interpreter;
 use super::{layers, Launch, Prepared, Runtime, Units};
 use crate::config::{Function, Service};
@@ -141,9 +142,11 @@ impl<L: Language> Interpreted<L> {
             .recursive(true)
             .mode(0o700)
             .create(&self.staging)
+            .and_then(|_| std::fs::write(self.staging.join(OWNER_FILE), std::process::id().to_string()))
             .and_then(|_| std::fs::write(&partial, L::BOOTSTRAP))
             .and_then(|_| std::fs::rename(&partial, &script));
         written.map_err(|err| Error::Build(format!("cannot write {}: {err}", script.display())))?;
+        remove_abandoned::<L>(&self.staging);
         Ok(script)
     }
 
@@ -241,5 +244,20 @@ impl<L: Language> Runtime for Interpreted<L> {
 
     fn staging_dir(&self) -> Option<PathBuf> {
         Some(self.staging.clone())
+    }
+}
+
+/// Removes the staging folders of this language that emulators now gone left in the temporary folder (one
+/// killed with SIGKILL cannot remove its own): ours by name, `ftb-offline-<instance>-<language>`, with an owner
+/// that no longer runs.
+fn remove_abandoned<L: Language>(mine: &Path) {
+    let suffix = format!("-{}", L::NAME);
+    let entries = std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten();
+    for stale in entries.map(|entry| entry.path()).filter(|dir| dir != mine) {
+        let name = stale.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with("ftb-offline-") && name.ends_with(&suffix) && is_abandoned(&stale) {
+            tracing::debug!(target: "build", "removing {}, left by an emulator that is gone", stale.display());
+            let _ = std::fs::remove_dir_all(&stale);
+        }
     }
 }

@@ -99,8 +99,7 @@ impl FunctionCode {
     pub fn sources(&self) -> BTreeMap<PathBuf, bool> {
         let mut folders = BTreeMap::new();
         for (runtime, units) in self.runtimes.iter().zip(&self.units) {
-            let recursive = runtime.watches_recursively();
-            for folder in units.keys().flat_map(|unit| runtime.sources(unit)) {
+            for (folder, recursive) in runtime.watched(units) {
                 *folders.entry(folder).or_insert(recursive) |= recursive;
             }
         }

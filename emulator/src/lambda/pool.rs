@@ -73,7 +73,7 @@ impl FunctionPool {
             },
         };
         let mut started = Instant::now();
-        let (mut result, mut aftermath) = self.run(&worker, &request_id, request.clone(), log).await;
+        let (mut result, mut aftermath) = self.run(&worker, &request_id, &request, log).await;
         if was_warm && matches!(aftermath, Aftermath::Vanished) {
             // The warm process ended between invocations (a runtime that reports a fatal error, then exits): the
             // invocation never reached it, so it runs on a fresh process, as Lambda starts a new environment.
@@ -83,7 +83,7 @@ impl FunctionPool {
                 Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
             };
             started = Instant::now();
-            (result, aftermath) = self.run(&worker, &request_id, request, log).await;
+            (result, aftermath) = self.run(&worker, &request_id, &request, log).await;
         }
         // Let the output readers pass on lines the handler printed just before it answered.
         tokio::task::yield_now().await;
@@ -111,16 +111,16 @@ impl FunctionPool {
         &self,
         worker: &Arc<Worker>,
         request_id: &str,
-        request: InvokeRequest,
+        request: &InvokeRequest,
         log: InvocationLog,
     ) -> (FunctionResult, Aftermath) {
         let (picked_up, picked_rx) = tokio::sync::oneshot::channel();
         let delivery = Delivery {
             request_id: request_id.to_string(),
-            payload: request.payload,
-            client_context: request.client_context,
-            cognito_identity: request.cognito_identity,
-            trace_id: request.trace_id.unwrap_or_else(|| trace_header(request_id)),
+            payload: request.payload.clone(),
+            client_context: request.client_context.clone(),
+            cognito_identity: request.cognito_identity.clone(),
+            trace_id: request.trace_id.clone().unwrap_or_else(|| trace_header(request_id)),
             picked_up,
         };
         let Some(mut done) = worker.deliver(delivery, log).await else {

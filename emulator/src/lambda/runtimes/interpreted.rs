@@ -61,14 +61,12 @@ pub trait Language: Send + Sync + 'static {
     fn runtime_version(runtime: &str) -> Option<String>;
 
     /// The folder the function's code runs from (`LAMBDA_TASK_ROOT`).
-    fn task_root(service: &Service, function: &Function) -> PathBuf {
-        let _ = function;
+    fn task_root(service: &Service, _function: &Function) -> PathBuf {
         service.service_dir.clone()
     }
 
     /// Interpreter options before the bootstrap script.
-    fn interpreter_args(interpreter: &Interpreter, task_root: &Path, function: &Function) -> Vec<String> {
-        let _ = (interpreter, task_root, function);
+    fn interpreter_args(_interpreter: &Interpreter, _task_root: &Path, _function: &Function) -> Vec<String> {
         Vec::new()
     }
 
@@ -88,6 +86,8 @@ pub struct Interpreted<L: Language> {
     /// Where this emulator writes the bootstrap script (removed when it stops).
     staging: PathBuf,
     service_dir: PathBuf,
+    /// [`Language::dependency_folders`] of the service directory, read when units are prepared.
+    dependencies: Vec<PathBuf>,
     /// Runtime identifiers whose version mismatch was reported.
     warned: BTreeSet<String>,
     language: PhantomData<L>,
@@ -101,6 +101,7 @@ impl<L: Language> Interpreted<L> {
             interpreter: None,
             staging,
             service_dir: PathBuf::new(),
+            dependencies: Vec::new(),
             warned: BTreeSet::new(),
             language: PhantomData,
         }
@@ -152,6 +153,7 @@ impl<L: Language> Interpreted<L> {
 
     fn prepare_units(&mut self, service: &Service, units: &Units) -> Result<Prepared, Error> {
         self.service_dir = service.service_dir.clone();
+        self.dependencies = L::dependency_folders(&self.service_dir);
         let mut prepared = Prepared::new();
         for (unit, keys) in units {
             let Some(function) = keys.first().and_then(|key| service.function(key)) else { continue };
@@ -164,6 +166,7 @@ impl<L: Language> Interpreted<L> {
             let mut args = L::interpreter_args(&interpreter, &task_root, function);
             args.push(script.display().to_string());
             let mut environment = L::environment(&interpreter, &task_root, &self.staging, &layers);
+            environment.push(("LAMBDA_RUNTIME_DIR".into(), self.staging.display().to_string()));
             environment.push(("PATH".into(), layers::path_variable(&layers)));
             let launch = Launch { program: interpreter.program.clone(), args, working_dir: task_root, environment };
             prepared.insert(unit.clone(), Ok(launch));
@@ -191,19 +194,19 @@ impl<L: Language> Runtime for Interpreted<L> {
         Box::pin(async move { self.prepare_units(service, units) })
     }
 
-    fn rebuild<'a>(
-        &'a mut self,
-        service: &'a Service,
-        units: &'a Units,
-        _generation: u64,
-    ) -> BoxFuture<'a, Result<Prepared, Error>> {
-        Box::pin(async move { self.prepare_units(service, units) })
+    /// Every function's code is the service directory's.
+    fn sources(&self, _unit: &str) -> Vec<PathBuf> {
+        vec![self.service_dir.clone()]
     }
 
-    /// Every folder under the service directory that may hold code, each watched alone: dependencies (a nested
-    /// `node_modules` too) and caches are left out, so they cost no watches. Top-level files are seen through
-    /// the watch on the folder of `serverless.yml`.
-    fn sources(&self, _unit: &str) -> Vec<PathBuf> {
+    /// Every folder under the service directory that may hold code, each watched alone, walked once for all the
+    /// units: dependencies (a nested `node_modules` too) and caches are left out, so they cost no watches; the
+    /// package manager's folders are watched for what is installed or removed. Top-level files are seen
+    /// through the watch on the folder of `serverless.yml`.
+    fn watched(&self, units: &Units) -> Vec<(PathBuf, bool)> {
+        if units.is_empty() {
+            return Vec::new();
+        }
         let mut folders = Vec::new();
         let mut pending = vec![self.service_dir.clone()];
         while let Some(folder) = pending.pop() {
@@ -217,19 +220,13 @@ impl<L: Language> Runtime for Interpreted<L> {
                 }
             }
         }
-        folders.extend(L::dependency_folders(&self.service_dir).into_iter().filter(|folder| folder.is_dir()));
-        folders
-    }
-
-    fn watches_recursively(&self) -> bool {
-        false
+        folders.extend(self.dependencies.iter().filter(|folder| folder.is_dir()).cloned());
+        folders.into_iter().map(|folder| (folder, false)).collect()
     }
 
     fn is_source(&self, path: &Path) -> bool {
-        let installed =
-            path.parent().is_some_and(|parent| L::dependency_folders(&self.service_dir).iter().any(|f| f == parent));
-        if installed {
-            return true;
+        if path.parent().is_some_and(|parent| self.dependencies.iter().any(|folder| folder == parent)) {
+            return true; // a package installed or removed
         }
         let relative = path.strip_prefix(&self.service_dir).unwrap_or(path);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -36,6 +36,12 @@ fn folder(service: &Service, function: &Function, layer: &Value) -> Option<PathB
 /// `PATH` with each layer's `bin` first, as `/opt/bin` is on Lambda's `PATH`.
 pub fn path_variable(layers: &[PathBuf]) -> String {
     let host = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
-    let bins = layers.iter().map(|layer| layer.join("bin").display().to_string());
-    bins.chain(std::iter::once(host)).collect::<Vec<_>>().join(":")
+    let mut folders: Vec<PathBuf> = layers.iter().map(|layer| layer.join("bin")).collect();
+    folders.push(PathBuf::from(host));
+    search_path(&folders)
+}
+
+/// Folders as a `:`-separated search path (`PATH`, `NODE_PATH`, `PYTHONPATH`).
+pub fn search_path(folders: &[PathBuf]) -> String {
+    folders.iter().map(|folder| folder.display().to_string()).collect::<Vec<_>>().join(":")
 }

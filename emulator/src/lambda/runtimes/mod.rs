@@ -86,21 +86,24 @@ pub trait Runtime: Send + Sync {
     ) -> BoxFuture<'a, Result<Prepared, Error>>;
 
     /// Prepares `units` again after their sources changed (always building, where the runtime builds). An error
-    /// means the build failed: the functions keep running the code they have.
+    /// means the build failed: the functions keep running the code they have. Where nothing is built, this is
+    /// [`Runtime::prepare`].
     fn rebuild<'a>(
         &'a mut self,
         service: &'a Service,
         units: &'a Units,
         generation: u64,
-    ) -> BoxFuture<'a, Result<Prepared, Error>>;
+    ) -> BoxFuture<'a, Result<Prepared, Error>> {
+        self.prepare(service, units, generation)
+    }
 
     /// The folders whose edits change `unit`.
     fn sources(&self, unit: &str) -> Vec<PathBuf>;
 
-    /// Whether each folder of [`Runtime::sources`] is watched with everything below it (a crate's folder), or
-    /// alone (the runtime lists every folder it wants, leaving out dependencies that hold thousands).
-    fn watches_recursively(&self) -> bool {
-        true
+    /// What to watch for edits of `units`: each folder, and whether with everything below it. By default each
+    /// unit's [`Runtime::sources`], recursively (a crate's folder).
+    fn watched(&self, units: &Units) -> Vec<(PathBuf, bool)> {
+        units.keys().flat_map(|unit| self.sources(unit)).map(|folder| (folder, true)).collect()
     }
 
     /// Whether an edited file is source at all (not build output or an editor's scratch file).

@@ -5,6 +5,7 @@
 
 use super::interpreted::{Interpreted, Language};
 use super::interpreter::{self, Interpreter};
+use super::layers;
 use crate::config::{Function, Service};
 use std::path::{Path, PathBuf};
 
@@ -81,8 +82,7 @@ impl Language for Node {
             paths.push(layer.join("nodejs/node_modules"));
         }
         paths.extend([runtime_dir.to_path_buf(), task_root.to_path_buf()]);
-        let node_path = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
-        vec![("NODE_PATH".into(), node_path), ("LAMBDA_RUNTIME_DIR".into(), runtime_dir.display().to_string())]
+        vec![("NODE_PATH".into(), layers::search_path(&paths))]
     }
 }
 

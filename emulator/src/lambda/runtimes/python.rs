@@ -5,6 +5,7 @@
 
 use super::interpreted::{Interpreted, Language};
 use super::interpreter::{self, Interpreter};
+use super::layers;
 use std::path::{Path, PathBuf};
 
 pub type PythonRuntime = Interpreted<Python>;
@@ -47,7 +48,7 @@ impl Language for Python {
     fn environment(
         interpreter: &Interpreter,
         task_root: &Path,
-        runtime_dir: &Path,
+        _runtime_dir: &Path,
         layers: &[PathBuf],
     ) -> Vec<(String, String)> {
         let (major, minor) = interpreter.major_minor();
@@ -56,10 +57,9 @@ impl Language for Python {
             paths.push(layer.join(format!("python/lib/python{major}.{minor}/site-packages")));
             paths.push(layer.join("python"));
         }
-        let python_path = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":");
+
         vec![
-            ("PYTHONPATH".into(), python_path),
-            ("LAMBDA_RUNTIME_DIR".into(), runtime_dir.display().to_string()),
+            ("PYTHONPATH".into(), layers::search_path(&paths)),
             // Lambda's task root is read-only, so no bytecode cache is written there. Writing none here also
             // keeps a cache from a save in the same second, with the same size, from hiding the edit.
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),

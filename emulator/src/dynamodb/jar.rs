@@ -194,21 +194,61 @@ pub fn find_jar(dir: &Path) -> Option<PathBuf> {
     search(dir, 3)
 }
 
-/// `$JAVA_HOME/bin/java`, else `java` on the PATH; it must run.
-fn java() -> Result<PathBuf, DatabaseError> {
+/// `$JAVA_HOME/bin/java`, else `java` on the PATH; it must run and be Java 17 or later (DynamoDB Local 3's
+/// minimum).
+pub fn java() -> Result<PathBuf, DatabaseError> {
     let java = match std::env::var_os("JAVA_HOME") {
         Some(home) => PathBuf::from(home).join("bin/java"),
         None => PathBuf::from("java"),
     };
-    match Command::new(&java).arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status() {
-        Ok(status) if status.success() => Ok(java),
-        Ok(status) => {
-            Err(DatabaseError::NoJava { reason: format!("`{} -version` exited with {status}", java.display()) })
-        }
-        Err(err) => Err(DatabaseError::NoJava { reason: format!("cannot run {}: {err}", java.display()) }),
+    let output = Command::new(&java)
+        .arg("-version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|err| DatabaseError::NoJava { reason: format!("cannot run {}: {err}", java.display()) })?;
+    if !output.status.success() {
+        let reason = format!("`{} -version` exited with {}", java.display(), output.status);
+        return Err(DatabaseError::NoJava { reason });
+    }
+    // `java -version` writes to stderr: `openjdk version "17.0.13" 2024-10-15`, or `"1.8.0_292"` for Java 8.
+    let banner = String::from_utf8_lossy(&output.stderr);
+    match java_major_version(&banner) {
+        Some(major) if major >= MINIMUM_JAVA => Ok(java),
+        Some(major) => Err(DatabaseError::NoJava {
+            reason: format!("{} is Java {major}, and DynamoDB Local needs {MINIMUM_JAVA} or later", java.display()),
+        }),
+        None => Err(DatabaseError::NoJava {
+            reason: format!("cannot tell the version of {} from `{}`", java.display(), banner.lines().next().unwrap_or("")),
+        }),
+    }
+}
+
+const MINIMUM_JAVA: u32 = 17;
+
+/// The major version in `java -version`'s first line: `"17.0.13"` → 17, `"1.8.0_292"` → 8, `"21"` → 21.
+fn java_major_version(banner: &str) -> Option<u32> {
+    let quoted = banner.lines().next()?.split('"').nth(1)?;
+    let mut numbers = quoted.split(['.', '_', '-', '+']).map(|n| n.parse::<u32>().ok());
+    match numbers.next()?? {
+        1 => numbers.next()?,
+        major => Some(major),
     }
 }
 
 fn io_error(action: &str, path: &Path, err: std::io::Error) -> DatabaseError {
     DatabaseError::Io(format!("cannot {action} {}: {err}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::java_major_version;
+
+    #[test]
+    fn java_versions_are_read_from_the_banner_as_java_prints_them() {
+        assert_eq!(java_major_version("openjdk version \"17.0.13\" 2024-10-15\nOpenJDK Runtime"), Some(17));
+        assert_eq!(java_major_version("java version \"1.8.0_292\""), Some(8));
+        assert_eq!(java_major_version("openjdk version \"21\" 2023-09-19"), Some(21));
+        assert_eq!(java_major_version("openjdk version \"25-ea\""), Some(25));
+        assert_eq!(java_major_version("no version here"), None);
+    }
 }

@@ -1,10 +1,11 @@
 //! DynamoDB Local for `start:with-db` and `stop:db`. Amazon's DynamoDB Local runs for one service in a Docker
-//! container of ftb-offline's ([`docker`]) or, when no Docker engine answers and a DynamoDB Local folder is
-//! given, straight from its jar ([`jar`]). [`start`] returns once it answers HTTP; [`tables`] then creates the
-//! tables from `resources`. The database outlives the emulator, as `docker run -d` did, until [`stop`].
+//! container of ftb-offline's ([`docker`]) or, when no Docker engine answers, straight from its jar with Java
+//! ([`jar`]): from the folder given, else from the one [`fetch`] keeps in the user's cache. [`start`] returns
+//! once it answers HTTP; [`tables`] then creates the tables from `resources`. The database outlives the emulator, as `docker run -d` did, until [`stop`].
 
 pub mod docker;
 mod error;
+mod fetch;
 pub mod jar;
 mod pull;
 pub mod ready;
@@ -104,14 +105,35 @@ pub async fn start(settings: &DatabaseSettings) -> Result<Database, DatabaseErro
             tracing::debug!("Docker engine at {}", engine.host());
             engine.start(settings).await
         }
-        Err(unreachable) => match &settings.local_dir {
-            Some(dir) => {
-                tracing::warn!("no Docker engine answers; running DynamoDB Local from {} with Java", dir.display());
-                jar::start(settings, dir).await
-            }
-            None => Err(unreachable),
-        },
+        Err(unreachable) => {
+            let dir = match &settings.local_dir {
+                Some(dir) => dir.clone(),
+                None => without_docker(unreachable).await?,
+            };
+            tracing::info!(
+                "no Docker engine answers, so DynamoDB Local runs from Amazon's jar with Java, from {}",
+                dir.display()
+            );
+            jar::start(settings, &dir).await
+        }
     }
+}
+
+/// Where no Docker engine answers and no DynamoDB Local folder is given: with Java 17 or later on the
+/// machine, the folder fetched once into this user's cache; without it, an error naming both ways out.
+async fn without_docker(unreachable: DatabaseError) -> Result<PathBuf, DatabaseError> {
+    if let Err(no_java) = jar::java() {
+        let tried = match unreachable {
+            DatabaseError::DockerUnreachable { tried } => tried,
+            other => other.to_string(),
+        };
+        let java = match no_java {
+            DatabaseError::NoJava { reason } => reason,
+            other => other.to_string(),
+        };
+        return Err(DatabaseError::NoDockerNorJava { tried, java });
+    }
+    fetch::dynamodb_local().await
 }
 
 /// Stops and removes this service's DynamoDB Local (container or jar process), and with `purge` its data.
@@ -120,8 +142,11 @@ pub async fn stop(settings: &DatabaseSettings, purge: bool) -> Result<Vec<String
     let mut removed = jar::stop(settings, purge).await?;
     match docker::DockerEngine::connect().await {
         Ok(engine) => removed.extend(engine.stop(settings, purge).await?),
-        // Without Docker there is no container to stop; the jar may have been all there was.
-        Err(unreachable) if settings.local_dir.is_none() && removed.is_empty() => return Err(unreachable),
+        // Without Docker there is no container to stop; the jar may have been all there was. Where Java is
+        // missing too, nothing of ours can have run without Docker, so the engine was wanted.
+        Err(unreachable) if removed.is_empty() && settings.local_dir.is_none() && jar::java().is_err() => {
+            return Err(unreachable)
+        }
         Err(_) => {}
     }
     Ok(removed)

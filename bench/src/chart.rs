@@ -1,5 +1,6 @@
 //! The chart the README links: the peers section's figures as horizontal bars, one panel per figure, one bar per
-//! tool, written as a self-contained SVG (no fonts or scripts to fetch).
+//! tool, written as a self-contained SVG (no fonts or scripts to fetch). A tool that could not start has no bars
+//! ("n/a").
 
 use crate::peers::{micros, number, Figures};
 use std::fmt::Write;
@@ -10,7 +11,7 @@ const BAR_HEIGHT: f64 = 18.0;
 const BAR_GAP: f64 = 6.0;
 const PANEL_TITLE: f64 = 28.0;
 const PANEL_GAP: f64 = 18.0;
-const COLOURS: [&str; 4] = ["#9e9e9e", "#d9480f", "#1c7ed6", "#5c940d"];
+const COLOURS: [&str; 5] = ["#9e9e9e", "#495057", "#d9480f", "#1c7ed6", "#5c940d"];
 
 /// One panel: a title and one value per tool (None where the figure does not apply).
 struct Panel {
@@ -69,12 +70,12 @@ fn panels(all: &[Figures]) -> Vec<Panel> {
         let plural = if *connections == 1 { "" } else { "s" };
         panels.push(Panel {
             title: format!("requests/s, {connections} connection{plural} (longer is better)"),
-            values: all.iter().map(|f| Some(f.by_connections[index].1.requests_per_second)).collect(),
+            values: all.iter().map(|f| f.at(index).map(|s| s.requests_per_second)).collect(),
             unit: "req/s",
         });
         panels.push(Panel {
             title: format!("p50 latency, {connections} connection{plural} (shorter is better)"),
-            values: all.iter().map(|f| Some(micros(f.by_connections[index].1.p50))).collect(),
+            values: all.iter().map(|f| f.at(index).map(|s| micros(s.p50))).collect(),
             unit: "µs",
         });
     }

@@ -1,9 +1,11 @@
 //! `start:with-db` with the image present: from running the command to the emulator's `ready:` line, for a
 //! fresh container (created, started, DynamoDB Local answering, two tables created) and for a second run that
-//! reuses the running one. Needs the Docker engine and image that the test command provisions.
+//! reuses the running one. Needs the Docker engine and image that the test command provisions; without them the
+//! table gives the reason. The container is stopped (`stop:db`) on every path.
 
 use crate::cli::{self, median};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 const RUNS: usize = 5;
 
@@ -44,6 +46,25 @@ pub async fn table(root: &Path) -> String {
     let dir = std::env::temp_dir().join(format!("ftb-bench-db-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("serverless.yml"), SERVICE).unwrap();
+    let measured = measure(&binary, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let header = format!(
+        "| `start:with-db` → ready, new container (median of {RUNS}) | again, reusing the running container |\n|---|---|\n"
+    );
+    match measured {
+        Ok((fresh, reused)) => {
+            println!("start:with-db: fresh container {} ms, reusing it {} ms", fresh.as_millis(), reused.as_millis());
+            format!("{header}| {:.2} s | {} ms |\n", fresh.as_secs_f64(), reused.as_millis())
+        }
+        Err(reason) => {
+            println!("start:with-db could not start: {reason}");
+            format!("{header}| could not start: {reason} | – |\n")
+        }
+    }
+}
+
+/// The median launch with a new container and with the running one, or why `start:with-db` could not start.
+fn measure(binary: &Path, dir: &Path) -> Result<(Duration, Duration), String> {
     let args = [
         "start:with-db",
         "--no-build",
@@ -56,19 +77,25 @@ pub async fn table(root: &Path) -> String {
         "--lambda-port",
         "0",
     ];
-    cli::run(&binary, &dir, &["stop:db"]);
+    let _stop_db = StopDb { binary: binary.to_path_buf(), dir: dir.to_path_buf() };
+    cli::run(binary, dir, &["stop:db"])?;
     let (mut fresh, mut reused) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        fresh.push(cli::start_until_ready(&binary, &dir, &args).ready_after);
-        reused.push(cli::start_until_ready(&binary, &dir, &args).ready_after);
-        cli::run(&binary, &dir, &["stop:db"]);
+        fresh.push(cli::start_until_ready(binary, dir, &args)?.ready_after);
+        reused.push(cli::start_until_ready(binary, dir, &args)?.ready_after);
+        cli::run(binary, dir, &["stop:db"])?;
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    let (fresh, reused) = (median(fresh), median(reused));
-    println!("start:with-db: fresh container {} ms, reusing it {} ms", fresh.as_millis(), reused.as_millis());
-    format!(
-        "| `start:with-db` → ready, new container (median of {RUNS}) | again, reusing the running container |\n|---|---|\n| {:.2} s | {} ms |\n",
-        fresh.as_secs_f64(),
-        reused.as_millis()
-    )
+    Ok((median(fresh), median(reused)))
+}
+
+/// Stops the DynamoDB Local container of the service in `dir` when dropped, on every path.
+struct StopDb {
+    binary: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for StopDb {
+    fn drop(&mut self) {
+        let _ = cli::run(&self.binary, &self.dir, &["stop:db"]);
+    }
 }

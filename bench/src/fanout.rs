@@ -2,10 +2,10 @@
 //! connect and learn their connection id from the `whoami` route (its route response), then a backend sends each
 //! one message with PostToConnection over 32 keep-alive connections. The figure runs from the first post until
 //! every client has its message; the fan-outs of the two tools are interleaved, the other tool paused. cargo
-//! lambda watch has no WebSocket API.
+//! lambda watch has no WebSocket API. A tool that cannot start, or whose clients cannot connect, is shown as such.
 
-use crate::cli;
-use crate::peers::{self, Served};
+use crate::tools::{self, Served};
+use crate::{cli, peers};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
@@ -36,17 +36,35 @@ struct Connected {
 pub async fn table(root: &Path, runs: usize) -> String {
     rlimit::increase_nofile_limit(u64::MAX).expect("raise the open-file limit (the tools inherit it)");
     let peer_dir = root.join("bench/peers/serverless-offline");
-    peers::install_serverless_offline(&peer_dir);
-    let mut tools = Vec::new();
+    let mut connected = Vec::new();
+    let mut failures = Vec::new();
     for (name, served) in [
-        ("ftb-offline", peers::start_ftb_offline(root).await),
-        ("serverless-offline 13", peers::start_serverless_offline(&peer_dir, &[]).await),
+        ("ftb-offline", tools::start_ftb_offline(root, tools::CONCURRENCY).await),
+        ("serverless-offline 13", tools::start_serverless_offline(&peer_dir, &[]).await),
     ] {
-        let host = format!("127.0.0.1:{}", served.websocket_port.expect("both tools have a WebSocket API"));
-        println!("{name}: WebSocket API on {host}, connecting {CLIENTS} clients");
-        let (clients, ids) = connect_clients(&host, CLIENTS).await;
-        tools.push(Connected { name, served, host, clients, ids, times: Vec::new() });
+        match connect(name, served).await {
+            Ok(tool) => connected.push(tool),
+            Err(reason) => {
+                println!("{name} could not start: {reason}");
+                failures.push((name, reason));
+            }
+        }
     }
+    fan_out_in_turn(&mut connected, runs).await;
+    render(&connected, &failures, runs)
+}
+
+/// The tool with its clients connected, or why it has none.
+async fn connect(name: &'static str, served: Result<Served, String>) -> Result<Connected, String> {
+    let served = served?;
+    let host = format!("127.0.0.1:{}", served.websocket_port.ok_or("no WebSocket API")?);
+    println!("{name}: WebSocket API on {host}, connecting {CLIENTS} clients");
+    let (clients, ids) = connect_clients(&host, CLIENTS).await?;
+    Ok(Connected { name, served, host, clients, ids, times: Vec::new() })
+}
+
+/// A warm-up fan-out and `runs` measured ones on each tool in turn, the others paused.
+async fn fan_out_in_turn(tools: &mut [Connected], runs: usize) {
     for run in 0..=runs {
         for focused in 0..tools.len() {
             // The other tool is paused meanwhile, as in the peers section.
@@ -61,27 +79,27 @@ pub async fn table(root: &Path, runs: usize) -> String {
         }
     }
     tools.iter().for_each(|tool| tool.served.pause(false));
-    render(&tools, runs)
 }
 
 /// Opens `count` clients, `CONNECTING_AT_ONCE` at a time, each with its connection id.
-async fn connect_clients(host: &str, count: usize) -> (Vec<Client>, Vec<String>) {
+async fn connect_clients(host: &str, count: usize) -> Result<(Vec<Client>, Vec<String>), String> {
     let url = format!("ws://{host}");
     let mut clients = Vec::with_capacity(count);
     let mut ids = Vec::with_capacity(count);
     while clients.len() < count {
         let batch = (0..CONNECTING_AT_ONCE.min(count - clients.len())).map(|_| connect_one(&url));
-        for (client, id) in futures_util::future::join_all(batch).await {
+        for connected in futures_util::future::join_all(batch).await {
+            let (client, id) = connected?;
             clients.push(client);
             ids.push(id);
         }
     }
-    (clients, ids)
+    Ok((clients, ids))
 }
 
 /// Connects, asks `whoami` and returns the client with its connection id (retrying while the tool starts its
 /// WebSocket server).
-async fn connect_one(url: &str) -> (Client, String) {
+async fn connect_one(url: &str) -> Result<(Client, String), String> {
     let started = Instant::now();
     let mut client = loop {
         match tokio_tungstenite::connect_async(url).await {
@@ -89,20 +107,23 @@ async fn connect_one(url: &str) -> (Client, String) {
             Err(_) if started.elapsed() < Duration::from_secs(30) => {
                 tokio::time::sleep(Duration::from_millis(50)).await
             }
-            Err(err) => panic!("no WebSocket connection to {url}: {err}"),
+            Err(err) => return Err(format!("no WebSocket connection to {url}: {err}")),
         }
     };
-    client.send(Message::Text(r#"{"action":"whoami"}"#.into())).await.expect("send whoami");
+    let whoami = Message::Text(r#"{"action":"whoami"}"#.into());
+    client.send(whoami).await.map_err(|err| format!("sending whoami: {err}"))?;
     let reply = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(message) = client.next().await {
-            if let Message::Text(text) = message.expect("a WebSocket frame") {
-                return text.to_string();
+            match message {
+                Ok(Message::Text(text)) => return Ok(text.to_string()),
+                Ok(_) => {}
+                Err(err) => return Err(format!("reading whoami's answer: {err}")),
             }
         }
-        panic!("{url} closed the connection before answering whoami");
+        Err(format!("{url} closed the connection before answering whoami"))
     });
-    let id = reply.await.unwrap_or_else(|_| panic!("{url} did not answer whoami within 30 s"));
-    (client, id)
+    let id = reply.await.map_err(|_| format!("{url} did not answer whoami within 30 s"))??;
+    Ok((client, id))
 }
 
 /// One fan-out: every client waits for a message, then each id gets one PostToConnection.
@@ -157,20 +178,31 @@ fn percent_encode(id: &str) -> String {
     id.replace('=', "%3D")
 }
 
-/// A row per figure, a column per tool; serverless-offline's figures with their ratio to ftb-offline's.
-fn render(tools: &[Connected], runs: usize) -> String {
-    let median = |tool: &Connected| cli::median(tool.times.clone());
-    let figures: Vec<(Duration, f64)> =
-        tools.iter().map(|t| (median(t), peers::group_resident_mib(t.served.child.id()))).collect();
-    for (tool, (time, mib)) in tools.iter().zip(&figures) {
-        println!("fan-out to {CLIENTS} connections, {}: median {} ms, {mib:.1} MiB", tool.name, time.as_millis());
+/// The tools of the table, in its column order.
+const COLUMNS: [&str; 2] = ["ftb-offline", "serverless-offline 13"];
+
+/// A row per figure, a column per tool; serverless-offline's figures with their ratio to ftb-offline's. A tool in
+/// `failures` says why in its column.
+fn render(connected: &[Connected], failures: &[(&str, String)], runs: usize) -> String {
+    // (median time, memory) of each column, or why there is none.
+    let reason = |name: &str| failures.iter().find(|(failed, _)| *failed == name).map(|(_, r)| r.clone());
+    let figures: Vec<Result<(Duration, f64), String>> = COLUMNS
+        .iter()
+        .map(|name| match connected.iter().find(|tool| tool.name == *name) {
+            Some(tool) => Ok((cli::median(tool.times.clone()), tools::group_resident_mib(tool.served.pid()))),
+            None => Err(reason(*name).unwrap_or_default()),
+        })
+        .collect();
+    for (name, figure) in COLUMNS.iter().zip(&figures) {
+        if let Ok((time, mib)) = figure {
+            println!("fan-out to {CLIENTS} connections, {name}: median {} ms, {mib:.1} MiB", time.as_millis());
+        }
     }
-    let (ours_time, ours_mib) = figures[0];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let rate = |d: Duration| CLIENTS as f64 / d.as_secs_f64();
     let mut out = String::from("| figure |");
-    for tool in tools {
-        out.push_str(&format!(" {} |", tool.name));
+    for name in COLUMNS {
+        out.push_str(&format!(" {name} |"));
     }
     out.push_str(" cargo lambda watch |\n|---|---|---|---|\n");
     let rows: [(String, &dyn Fn(Duration, f64) -> f64, &str, bool); 3] = [
@@ -183,16 +215,22 @@ fn render(tools: &[Connected], runs: usize) -> String {
         ("messages/s".into(), &|t, _| rate(t), "msg/s", false),
         (format!("resident memory holding {CLIENTS} connections (with handlers)"), &|_, m| m, "MiB", true),
     ];
-    for (figure, value, unit, lower_is_better) in rows {
-        let ours = value(ours_time, ours_mib);
-        let (theirs_time, theirs_mib) = figures[1];
-        let theirs = value(theirs_time, theirs_mib);
-        out.push_str(&format!(
-            "| {figure} | **{} {unit}** | {} {unit} ({:.1}×) | no WebSocket API |\n",
-            peers::number(ours),
-            peers::number(theirs),
-            peers::lead(ours, theirs, lower_is_better)
-        ));
+    for (row, (figure, value, unit, lower_is_better)) in rows.into_iter().enumerate() {
+        let of = |column: usize| figures[column].as_ref().ok().map(|(time, mib)| value(*time, *mib));
+        let ours = match (&figures[0], of(0)) {
+            (_, Some(ours)) => format!("**{} {unit}**", peers::number(ours)),
+            (Err(reason), None) if row == 0 => format!("could not start: {reason}"),
+            _ => "–".into(),
+        };
+        let theirs = match (&figures[1], of(1)) {
+            (_, Some(theirs)) => {
+                let ratio = of(0).map(|ours| format!(" ({:.1}×)", peers::lead(ours, theirs, lower_is_better)));
+                format!("{} {unit}{}", peers::number(theirs), ratio.unwrap_or_default())
+            }
+            (Err(reason), None) if row == 0 => format!("could not start: {reason}"),
+            _ => "–".into(),
+        };
+        out.push_str(&format!("| {figure} | {ours} | {theirs} | no WebSocket API |\n"));
     }
     out
 }

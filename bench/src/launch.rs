@@ -1,22 +1,61 @@
-//! Launch and memory: `ftb-offline start --no-build` on the benchmark service (binaries already built), from
+//! Launch and memory: `ftb-offline start --no-build` on the benchmark service (binaries built first), from
 //! running the command to its `ready:` line, and the emulator's resident memory idle and after a burst of
-//! requests (the handler processes are separate and not counted).
+//! requests (the handler processes are separate and not counted). If it cannot start, the table gives the reason.
 
 use crate::cli::{self, median};
 use std::path::Path;
+use std::time::Duration;
 
 const RUNS: usize = 5;
-const BURST: std::time::Duration = std::time::Duration::from_secs(3);
+const BURST: Duration = Duration::from_secs(3);
+
+/// The figures of the table.
+struct Launch {
+    launch: Duration,
+    idle_mib: f64,
+    invocations: u64,
+    loaded_mib: f64,
+}
 
 pub async fn table(root: &Path) -> String {
+    let header = format!(
+        "| `ftb-offline start` → ready (median of {RUNS}) | emulator memory, idle | after {} s of invocations, 32 at a time |\n|---|---|---|\n",
+        BURST.as_secs()
+    );
+    match measure(root).await {
+        Ok(figures) => {
+            println!(
+                "launch {} ms, memory idle {:.1} MiB, after {} invocations {:.1} MiB",
+                figures.launch.as_millis(),
+                figures.idle_mib,
+                figures.invocations,
+                figures.loaded_mib
+            );
+            format!(
+                "{header}| {} ms | {:.1} MiB | {:.1} MiB ({} invocations) |\n",
+                figures.launch.as_millis(),
+                figures.idle_mib,
+                figures.loaded_mib,
+                figures.invocations
+            )
+        }
+        Err(reason) => {
+            println!("ftb-offline could not start: {reason}");
+            format!("{header}| could not start: {reason} | – | – |\n")
+        }
+    }
+}
+
+async fn measure(root: &Path) -> Result<Launch, String> {
     let binary = cli::release_binary(root);
+    // `--no-build --release` runs the handlers built here.
+    cli::build_bench_handlers(root);
     let config = root.join("bench/serverless.yml");
     let config = config.display().to_string();
     let out = std::env::temp_dir().join(format!("ftb-bench-launch-{}.csv", std::process::id()));
     let param = format!("benchOut={}", out.display());
     // A fixed Lambda port, free again after each run, so the burst knows where to go.
     let lambda_port = cli::free_port().to_string();
-    // The handlers in release, as the emulator runs them with --release.
     let args = [
         "start",
         "--no-build",
@@ -33,27 +72,18 @@ pub async fn table(root: &Path) -> String {
         "--lambda-port",
         &lambda_port,
     ];
-    let _ = cli::start_until_ready(&binary, root, &args); // warms the page cache
+    drop(cli::start_until_ready(&binary, root, &args)?); // warms the page cache
     let mut launches = Vec::new();
     for _ in 0..RUNS {
-        launches.push(cli::start_until_ready(&binary, root, &args).ready_after);
+        launches.push(cli::start_until_ready(&binary, root, &args)?.ready_after);
     }
-    let launch = median(launches);
-    let running = cli::start_until_ready(&binary, root, &args);
-    let idle = cli::resident_mib(running.pid());
+    let running = cli::start_until_ready(&binary, root, &args)?;
+    let idle_mib = cli::resident_mib(running.pid());
     let invocations = burst(lambda_port.parse().unwrap()).await;
-    let loaded = cli::resident_mib(running.pid());
+    let loaded_mib = cli::resident_mib(running.pid());
     drop(running);
     let _ = std::fs::remove_file(&out);
-    println!(
-        "launch {} ms, memory idle {idle:.1} MiB, after {invocations} invocations {loaded:.1} MiB",
-        launch.as_millis()
-    );
-    format!(
-        "| `ftb-offline start` → ready (median of {RUNS}) | emulator memory, idle | after {} s of invocations, 32 at a time ({invocations}) |\n|---|---|---|\n| {} ms | {idle:.1} MiB | {loaded:.1} MiB |\n",
-        BURST.as_secs(),
-        launch.as_millis()
-    )
+    Ok(Launch { launch: median(launches), idle_mib, invocations, loaded_mib })
 }
 
 /// Invokes for `BURST` on 32 connections; returns how many invocations ran.

@@ -1,28 +1,39 @@
 //! `ftb-bench`: measures ftb-offline beside the physical limit, in one run on this machine, and writes the
 //! figures into docs/BENCHMARKS.md. Bounded: a fixed number of requests per run, loopback only.
 //!
-//! The same JSON echo answered (1) by a plain hyper server in-process, (2) through the emulator's Invoke API and
-//! (3) through an HTTP API route; (2) and (3) hand it to a `lambda_runtime` handler process and back. Figures:
-//! latency p50/p99 and requests/s at 1 and 32 connections (wrk); the median of several runs. The peers section
-//! adds `cargo lambda watch` and serverless-offline on the same route, and draws docs/benchmarks.svg; the runtimes
-//! section runs Node.js and Python handlers on ftb-offline and serverless-offline.
+//! The same JSON echo answered (1) by a plain hyper server in-process, (2) by the process model's limit
+//! (`bench-limit`: the least any tool can do with a `lambda_runtime` handler process), (3) through the emulator's
+//! Invoke API and (4) through an HTTP API route; (2) to (4) hand it to a `lambda_runtime` handler process and back.
+//! Figures: latency p50/p99, mean, requests/s and wrk's errors at 1 and 32 connections (wrk); the median of several
+//! runs. The peers section adds `cargo lambda watch` and serverless-offline on the same route, and draws
+//! docs/benchmarks.svg; the runtimes section runs Node.js and Python handlers on ftb-offline and serverless-offline.
+//!
+//! Each section builds what it runs. A tool that cannot start is shown as such in its table; a section that fails
+//! otherwise leaves its table in the document as it was, the others still run, and the bench exits with status 1.
+//! Every process the bench starts is stopped on every path (`processes.rs`).
 
+mod app;
 mod chart;
 mod cli;
 mod dynamodb;
 mod fanout;
 mod launch;
+mod limit;
 mod load;
+mod overhead;
 mod peers;
+mod processes;
 mod queue;
 mod reload;
 mod runtimes;
+mod tools;
 
-use bytes::Bytes;
-use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use ftb_offline::server::{self, json};
+use futures_util::FutureExt;
 use hyper::StatusCode;
 use load::{measure, Stats, Target};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,10 +43,12 @@ const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
-const SECTIONS: [&str; 9] = ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch", "peers", "runtimes"];
+const SECTIONS: [&str; 10] =
+    ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch", "peers", "runtimes", "app"];
 
 #[tokio::main]
 async fn main() {
+    processes::stop_all_on_interrupt();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is in the repository").to_path_buf();
     let argument = |name: &str| std::env::args().skip_while(|a| a != name).nth(1);
     let output = argument("--write").map(PathBuf::from);
@@ -55,99 +68,91 @@ async fn main() {
             write_section(path, name, table);
         }
     };
+    let mut failed = Vec::new();
     if ["invoke", "http", "sqs"].iter().any(|s| wanted(s)) {
-        for (name, table) in emulator_sections(&root, &wanted).await {
-            record(name, &table);
-        }
+        guarded("invoke, http, sqs", overhead::sections(&root, &wanted, &record), &mut failed).await;
     }
     if wanted("fanout") {
-        record("fanout", &fanout::table(&root, RUNS).await);
+        if let Some(table) = guarded("fanout", fanout::table(&root, RUNS), &mut failed).await {
+            record("fanout", &table);
+        }
     }
     if wanted("reload") {
-        record("reload", &reload_table(&root).await);
+        if let Some(table) = guarded("reload", reload_table(&root), &mut failed).await {
+            record("reload", &table);
+        }
     }
     if wanted("dynamodb") {
-        record("dynamodb", &dynamodb::table(&root).await);
+        if let Some(table) = guarded("dynamodb", dynamodb::table(&root), &mut failed).await {
+            record("dynamodb", &table);
+        }
     }
     if wanted("launch") {
-        record("launch", &launch::table(&root).await);
+        if let Some(table) = guarded("launch", launch::table(&root), &mut failed).await {
+            record("launch", &table);
+        }
     }
     if wanted("peers") {
-        let tables = peers::table(&root).await;
-        if let Some(path) = &output {
-            let chart = path.with_file_name("benchmarks.svg");
-            std::fs::write(&chart, chart::svg(&tables.figures, &today(), &machine_description()))
-                .expect("write the chart");
-            println!("chart: {}", chart.display());
+        if let Some(tables) = guarded("peers", peers::table(&root), &mut failed).await {
+            if let Some(path) = &output {
+                let chart = path.with_file_name("benchmarks.svg");
+                std::fs::write(&chart, chart::svg(&tables.figures, &today(), &machine_description()))
+                    .expect("write the chart");
+                println!("chart: {}", chart.display());
+            }
+            record("peers", &tables.peers);
+            record("handler-runtime", &tables.handler_runtime);
         }
-        record("peers", &tables.peers);
-        record("handler-runtime", &tables.handler_runtime);
     }
     if wanted("runtimes") {
-        record("runtimes", &runtimes::table(&root).await);
+        if let Some(table) = guarded("runtimes", runtimes::table(&root), &mut failed).await {
+            record("runtimes", &table);
+        }
+    }
+    if wanted("app") {
+        if let Some(table) = guarded("app", app::table(&root), &mut failed).await {
+            record("app", &table);
+        }
+    }
+    if !failed.is_empty() {
+        eprintln!("failed sections (their tables are left as they were): {}", failed.join("; "));
+        std::process::exit(1);
     }
 }
 
-/// The sections measured against one emulator of bench/serverless.yml (release build).
-async fn emulator_sections(root: &Path, wanted: &dyn Fn(&str) -> bool) -> Vec<(&'static str, String)> {
-    let body = Bytes::from_static(br#"{"n":42,"text":"benchmark"}"#);
-    let (_baseline_stop, baseline) = start_baseline().await;
-    let mut options = ftb_offline::EmulatorOptions::new(root.join("bench/serverless.yml"));
-    options.lambda_port = Some(0);
-    options.http_port = Some(0);
-    options.websocket_port = Some(0);
-    options.build = BuildMode::Build { release: true };
-    options.max_concurrency = 32;
-    let sqs_out = std::env::temp_dir().join(format!("ftb-bench-sqs-{}.csv", std::process::id()));
-    let _ = std::fs::remove_file(&sqs_out);
-    options.load.params.insert("benchOut".into(), sqs_out.display().to_string());
-    let emulator = ftb_offline::Emulator::start(options).await.expect("the emulator starts");
-    let endpoints = emulator.endpoints().clone();
-    let hyper = Target { addr: baseline, path: "/".into(), body: body.clone() };
-    let invoke = Target {
-        addr: endpoints.lambda_url(),
-        path: "/2015-03-31/functions/hello/invocations".into(),
-        body: body.clone(),
-    };
-    let http = Target { addr: endpoints.http_url(), path: "/hello".into(), body };
-
-    let mut sections = Vec::new();
-    for (name, label, target) in
-        [("invoke", "ftb-offline Invoke API", &invoke), ("http", "ftb-offline HTTP API route", &http)]
-    {
-        if !wanted(name) {
-            continue;
+/// Runs one section, turning a panic into a failure noted in `failed` (with the panic's message). The processes
+/// the section started are stopped by their guards as its future is dropped.
+async fn guarded<T>(name: &str, section: impl Future<Output = T>, failed: &mut Vec<String>) -> Option<T> {
+    match AssertUnwindSafe(section).catch_unwind().await {
+        Ok(value) => Some(value),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            eprintln!("section {name} failed: {message}");
+            failed.push(format!("{name}: {message}"));
+            None
         }
-        let mut rows = Vec::new();
-        for connections in LEVELS {
-            let base = median_of_runs(&hyper, connections).await;
-            let ours = median_of_runs(target, connections).await;
-            println!("{connections:>2} conn  hyper {base}\n{connections:>2} conn  {label} {ours}");
-            rows.push((connections, base, ours));
-        }
-        sections.push((name, render(label, &rows)));
     }
-    if wanted("sqs") {
-        sections.push(("sqs", queue::table(root, &endpoints.lambda_url(), &sqs_out).await));
-    }
-    let _ = std::fs::remove_file(&sqs_out);
-    emulator.stop().await;
-    sections
 }
 
 async fn reload_table(root: &Path) -> String {
     let reload = reload::measure(root).await;
     let ms = |d: Duration| d.as_millis();
+    let watch = match &reload.cargo_lambda_watch {
+        Ok(time) => format!("{} ms", ms(*time)),
+        Err(reason) => format!("could not start: {reason}"),
+    };
     println!(
-        "hot reload: save → new code {} ms, cargo lambda watch {} ms, cargo build {} ms",
+        "hot reload: save → new code {} ms, cargo lambda watch {watch}, cargo build {} ms",
         ms(reload.save_to_new_code),
-        ms(reload.cargo_lambda_watch),
         ms(reload.cargo_build)
     );
     format!(
-        "| save → first response from the new code, ftb-offline (median of 5) | the same on `cargo lambda watch` | `cargo build` alone, same edit | ftb-offline − cargo build |\n|---|---|---|---|\n| {} ms | {} ms | {} ms | {} ms |\n",
+        "| save → first response from the new code, ftb-offline (median of 5) | the same on `cargo lambda watch` | `cargo build` alone, same edit | ftb-offline − cargo build |\n|---|---|---|---|\n| {} ms | {watch} | {} ms | {} ms |\n",
         ms(reload.save_to_new_code),
-        ms(reload.cargo_lambda_watch),
         ms(reload.cargo_build),
         ms(reload.save_to_new_code) as i128 - ms(reload.cargo_build) as i128
     )
@@ -170,10 +175,6 @@ pub(crate) async fn interleaved_medians(targets: &[&Target], connections: usize,
     runs.into_iter().map(Stats::median).collect()
 }
 
-pub(crate) async fn median_of_runs(target: &Target, connections: usize) -> Stats {
-    interleaved_medians(&[target], connections, &|_| {}).await[0]
-}
-
 /// The physical limit: hyper in-process, doing the handler's work (parse the JSON, answer JSON).
 pub(crate) async fn start_baseline() -> (server::ShutdownTrigger, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -189,27 +190,6 @@ pub(crate) async fn start_baseline() -> (server::ShutdownTrigger, String) {
         shutdown,
     );
     (trigger, addr)
-}
-
-fn render(label: &str, rows: &[(usize, Stats, Stats)]) -> String {
-    let mut out = format!("| connections | hyper in-process p50 / p99 | hyper req/s | {label} p50 / p99 | ftb-offline req/s | overhead at p50 |\n|---|---|---|---|---|---|\n");
-    for (connections, base, ours) in rows {
-        out.push_str(&format!(
-            "| {connections} | {} / {} | {:.0} | {} / {} | {:.0} | {} |\n",
-            micros(base.p50),
-            micros(base.p99),
-            base.requests_per_second,
-            micros(ours.p50),
-            micros(ours.p99),
-            ours.requests_per_second,
-            micros(ours.p50.saturating_sub(base.p50)),
-        ));
-    }
-    out
-}
-
-fn micros(d: std::time::Duration) -> String {
-    format!("{} µs", d.as_micros())
 }
 
 /// Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`, adding the section if absent.

@@ -1,9 +1,9 @@
 //! SQS through an event source mapping: SendMessage → handler start latency (messages sent one at a time to an
 //! idle queue), and messages/s for a burst sent with SendMessageBatch by 10 concurrent senders. The same
 //! measurement serves ftb-offline's mapping and serverless-offline-sqs's: each consumer appends `sent,started`
-//! lines to a file.
+//! lines to a file. A mapping that cannot start or does not deliver is shown as such, with the reason.
 
-use crate::peers;
+use crate::{peers, tools};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -40,9 +40,8 @@ impl std::fmt::Display for QueueFigures {
 /// about 5 s: it gets 5 timed messages where ftb-offline gets 200.
 pub async fn table(root: &Path, endpoint: &str, ftb_out: &Path) -> String {
     let ours = measure(endpoint, "bench", ftb_out, Sampling { warm_up: 20, samples: 200 }).await;
-    println!("SQS, ftb-offline: {ours}");
+    report("ftb-offline", &ours);
     let peer_dir = root.join("bench/peers/serverless-offline");
-    peers::install_serverless_offline(&peer_dir);
     let peer_out = std::env::temp_dir().join(format!("ftb-bench-sqs-peer-{}.csv", std::process::id()));
     std::fs::write(&peer_out, "").expect("create the peer's output file");
     let env = [
@@ -50,27 +49,49 @@ pub async fn table(root: &Path, endpoint: &str, ftb_out: &Path) -> String {
         ("BENCH_SQS_ENABLED", "true".to_string()),
         ("BENCH_OUT", peer_out.display().to_string()),
     ];
-    let served = peers::start_serverless_offline(&peer_dir, &env).await;
-    let theirs = measure(endpoint, "bench-peer", &peer_out, Sampling { warm_up: 1, samples: 5 }).await;
-    println!("SQS, serverless-offline-sqs: {theirs}");
-    drop(served);
+    let theirs = match tools::start_serverless_offline(&peer_dir, &env).await {
+        // `_served` keeps serverless-offline running until the measure is done.
+        Ok(_served) => measure(endpoint, "bench-peer", &peer_out, Sampling { warm_up: 1, samples: 5 }).await,
+        Err(reason) => Err(format!("could not start: {reason}")),
+    };
+    report("serverless-offline-sqs", &theirs);
     let _ = std::fs::remove_file(&peer_out);
     render(&ours, &theirs)
 }
 
-fn render(ours: &QueueFigures, theirs: &QueueFigures) -> String {
+fn report(name: &str, figures: &Result<QueueFigures, String>) {
+    match figures {
+        Ok(figures) => println!("SQS, {name}: {figures}"),
+        Err(reason) => println!("SQS, {name}: {reason}"),
+    }
+}
+
+fn render(ours: &Result<QueueFigures, String>, theirs: &Result<QueueFigures, String>) -> String {
     let latency = |f: &QueueFigures| format!("{} / {}", readable(f.p50), readable(f.p99));
+    let rate = |f: &QueueFigures| peers::number(f.messages_per_second);
+    let (latency_ratio, rate_ratio) = match (ours, theirs) {
+        (Ok(ours), Ok(theirs)) => (
+            format!(" ({:.0}× at p50)", peers::lead(ours.p50.as_secs_f64(), theirs.p50.as_secs_f64(), true)),
+            format!(" ({:.1}×)", peers::lead(ours.messages_per_second, theirs.messages_per_second, false)),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    // The reason of a mapping without figures in the first row, "–" in the second.
+    let cell =
+        |figures: &Result<QueueFigures, String>, value: &dyn Fn(&QueueFigures) -> String, first: bool| match figures {
+            Ok(figures) => value(figures),
+            Err(reason) if first => reason.clone(),
+            Err(_) => "–".into(),
+        };
     format!(
         "| figure | ftb-offline | serverless-offline 13 with serverless-offline-sqs 8 | cargo lambda watch |\n\
          |---|---|---|---|\n\
-         | SendMessage → handler start, p50 / p99 (ftb-offline: 200 messages; serverless-offline: 5) | **{}** | {} ({:.0}× at p50) | no SQS |\n\
-         | messages/s through the mapping (10,000, batches of 10) | **{}** | {} ({:.1}×) | no SQS |\n",
-        latency(ours),
-        latency(theirs),
-        peers::lead(ours.p50.as_secs_f64(), theirs.p50.as_secs_f64(), true),
-        peers::number(ours.messages_per_second),
-        peers::number(theirs.messages_per_second),
-        peers::lead(ours.messages_per_second, theirs.messages_per_second, false),
+         | SendMessage → handler start, p50 / p99 (ftb-offline: 200 messages; serverless-offline: 5) | **{}** | {}{latency_ratio} | no SQS |\n\
+         | messages/s through the mapping (10,000, batches of 10) | **{}** | {}{rate_ratio} | no SQS |\n",
+        cell(ours, &latency, true),
+        cell(theirs, &latency, true),
+        cell(ours, &rate, false),
+        cell(theirs, &rate, false),
     )
 }
 
@@ -82,15 +103,16 @@ fn readable(d: Duration) -> String {
     }
 }
 
-/// Measures the mapping of the queue `queue` on the SQS API at `endpoint`, whose consumer writes to `out`.
-async fn measure(endpoint: &str, queue: &str, out: &Path, sampling: Sampling) -> QueueFigures {
+/// Measures the mapping of the queue `queue` on the SQS API at `endpoint`, whose consumer writes to `out`; the
+/// reason if the mapping does not deliver.
+async fn measure(endpoint: &str, queue: &str, out: &Path, sampling: Sampling) -> Result<QueueFigures, String> {
     let sqs = client(endpoint);
     let url = format!("{endpoint}/000000000000/{queue}");
     let mut latencies = Vec::with_capacity(sampling.samples);
     for i in 0..sampling.warm_up + sampling.samples {
         sqs.send_message().queue_url(&url).message_body(now_us().to_string()).send().await.expect("SendMessage");
-        let line = wait_for_lines(out, i + 1).await;
-        let (sent, started) = line.split_once(',').expect("sent,started");
+        let line = wait_for_lines(out, i + 1).await?;
+        let (sent, started) = line.split_once(',').ok_or_else(|| format!("the consumer wrote {line:?}"))?;
         if i >= sampling.warm_up {
             latencies
                 .push(Duration::from_micros(started.parse::<u64>().unwrap().saturating_sub(sent.parse().unwrap())));
@@ -121,13 +143,13 @@ async fn measure(endpoint: &str, queue: &str, out: &Path, sampling: Sampling) ->
     for sender in senders {
         sender.await.unwrap();
     }
-    wait_for_lines(out, before + BURST_MESSAGES).await;
+    wait_for_lines(out, before + BURST_MESSAGES).await?;
     let elapsed = started.elapsed();
-    QueueFigures {
+    Ok(QueueFigures {
         p50: latencies[latencies.len() / 2],
         p99: latencies[latencies.len() * 99 / 100],
         messages_per_second: BURST_MESSAGES as f64 / elapsed.as_secs_f64(),
-    }
+    })
 }
 
 fn client(endpoint: &str) -> aws_sdk_sqs::Client {
@@ -142,14 +164,16 @@ fn client(endpoint: &str) -> aws_sdk_sqs::Client {
 }
 
 /// Waits (bounded) until `path` has `count` lines; returns the last one.
-async fn wait_for_lines(path: &Path, count: usize) -> String {
+async fn wait_for_lines(path: &Path, count: usize) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.lines().count() >= count {
-            return text.lines().nth(count - 1).unwrap_or_default().to_string();
+            return Ok(text.lines().nth(count - 1).unwrap_or_default().to_string());
         }
-        assert!(Instant::now() < deadline, "the mapping did not deliver {count} messages within 120 s");
+        if Instant::now() > deadline {
+            return Err(format!("the mapping did not deliver {count} messages within 120 s"));
+        }
         tokio::time::sleep(Duration::from_micros(200)).await;
     }
 }

@@ -1,8 +1,9 @@
 //! Hot reload: the time from saving a handler's source to the first response from the new code, on ftb-offline
 //! and on `cargo lambda watch`, beside the time cargo alone takes for the same incremental build. The handler
 //! crate lives in a temporary folder and builds into the repository's target folder (dev profile, as in
-//! development).
+//! development). `cargo lambda watch` that cannot start (cargo-lambda missing) gives its reason instead.
 
+use crate::processes::{Owned, Stop};
 use ftb_offline::lambda::runtimes::cargo::BuildMode;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,7 +18,8 @@ fn handler(version: usize) -> String {
 
 pub struct ReloadFigures {
     pub save_to_new_code: Duration,
-    pub cargo_lambda_watch: Duration,
+    /// The same on `cargo lambda watch`, or why it could not start.
+    pub cargo_lambda_watch: Result<Duration, String>,
     pub cargo_build: Duration,
 }
 
@@ -82,20 +84,22 @@ pub async fn measure(root: &Path) -> ReloadFigures {
     ReloadFigures { save_to_new_code: reloads[RUNS / 2], cargo_lambda_watch: watch, cargo_build: builds[RUNS / 2] }
 }
 
-/// The same edits under `cargo lambda watch` (its Invoke API), versions `first..first + RUNS`: the median time.
-async fn cargo_lambda_watch(dir: &Path, first: usize) -> Duration {
+/// The same edits under `cargo lambda watch` (its Invoke API), versions `first..first + RUNS`: the median time,
+/// or why it could not start. It runs as its own process group (with the `cargo run` it starts), killed when done
+/// or when this fails.
+async fn cargo_lambda_watch(dir: &Path, first: usize) -> Result<Duration, String> {
     let port = crate::cli::free_port();
-    let mut command = tokio::process::Command::new("cargo");
-    crate::cli::clear_cargo_run_variables(command.as_std_mut());
-    let mut watch = command
-        .current_dir(dir)
-        .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .process_group(0)
-        .spawn()
-        .expect("cargo lambda watch starts");
+    let mut command = std::process::Command::new("cargo");
+    crate::cli::clear_cargo_run_variables(&mut command);
+    command.current_dir(dir).args([
+        "lambda",
+        "watch",
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        &port.to_string(),
+    ]);
+    let mut watch = Owned::spawn(&mut command, Stop::KillGroup, "")?;
     let addr = format!("127.0.0.1:{port}");
     // A request that arrives while cargo lambda watch restarts the function can stay unanswered: give up on it
     // after 2 s and ask again, as a user would.
@@ -105,7 +109,12 @@ async fn cargo_lambda_watch(dir: &Path, first: usize) -> Duration {
     };
     let started = Instant::now();
     while version().await.is_none() {
-        assert!(started.elapsed() < Duration::from_secs(300), "cargo lambda watch did not answer within 5 minutes");
+        if let Some(reason) = watch.exited() {
+            return Err(reason);
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            return Err(watch.explain("did not answer within 5 minutes"));
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut reloads = Vec::new();
@@ -113,16 +122,14 @@ async fn cargo_lambda_watch(dir: &Path, first: usize) -> Duration {
         let saved = Instant::now();
         std::fs::write(dir.join("src/main.rs"), handler(run)).unwrap();
         while version().await.and_then(|v| v["version"].as_u64()) != Some(run as u64) {
-            assert!(saved.elapsed() < Duration::from_secs(120), "cargo lambda watch did not reload within 120 s");
+            if saved.elapsed() > Duration::from_secs(120) {
+                return Err(watch.explain("did not reload within 120 s"));
+            }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         reloads.push(saved.elapsed());
     }
-    if let Some(pid) = watch.id() {
-        // SAFETY: kill(2) on the process group of our own child (cargo lambda watch and its cargo run).
-        unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGKILL) };
-    }
-    let _ = watch.wait().await;
+    drop(watch);
     reloads.sort();
-    reloads[RUNS / 2]
+    Ok(reloads[RUNS / 2])
 }

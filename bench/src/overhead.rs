@@ -1,0 +1,145 @@
+//! The invoke and http sections (and sqs, on the same emulator): one emulator of bench/serverless.yml in-process
+//! (release build, 32 handler processes at most), measured beside the plain hyper server in-process (one loopback
+//! exchange, no handler process) and the process model's limit (`limit.rs`, 32 bench-hello processes): its Invoke
+//! API and its HTTP API route, with the runs of the three interleaved. The limit is the reference row: ftb-offline
+//! is held to issue #28's targets against it.
+
+use crate::limit;
+use crate::load::{Stats, Target, CONTRADICTION_NOTE};
+use crate::tools::Served;
+use crate::{queue, LEVELS};
+use bytes::Bytes;
+use ftb_offline::lambda::runtimes::cargo::BuildMode;
+use std::path::Path;
+
+/// Handler processes per function, on the emulator and on the limit.
+const CONCURRENCY: usize = 32;
+
+/// The figures of one connection level: the hyper server's, the limit's (None if it could not start) and ours.
+struct Level {
+    connections: usize,
+    hyper: Stats,
+    limit: Option<Stats>,
+    ours: Stats,
+}
+
+/// Measures the wanted sections of invoke, http and sqs, handing each table to `record` as soon as it is measured.
+pub async fn sections(root: &Path, wanted: &dyn Fn(&str) -> bool, record: &dyn Fn(&str, &str)) {
+    let body = Bytes::from_static(br#"{"n":42,"text":"benchmark"}"#);
+    let (_baseline_stop, baseline) = crate::start_baseline().await;
+    // The limit builds itself; the emulator builds its handlers.
+    let limit = if wanted("invoke") || wanted("http") {
+        limit::start(root, CONCURRENCY).await
+    } else {
+        Err("not measured".into())
+    };
+    let mut options = ftb_offline::EmulatorOptions::new(root.join("bench/serverless.yml"));
+    options.lambda_port = Some(0);
+    options.http_port = Some(0);
+    options.websocket_port = Some(0);
+    options.build = BuildMode::Build { release: true };
+    options.max_concurrency = CONCURRENCY;
+    let sqs_out = std::env::temp_dir().join(format!("ftb-bench-sqs-{}.csv", std::process::id()));
+    let _ = std::fs::remove_file(&sqs_out);
+    options.load.params.insert("benchOut".into(), sqs_out.display().to_string());
+    let emulator = ftb_offline::Emulator::start(options).await.expect("the emulator starts");
+    let endpoints = emulator.endpoints().clone();
+    let hyper = Target { addr: baseline, path: "/".into(), body: body.clone() };
+    let invoke = Target {
+        addr: endpoints.lambda_url(),
+        path: "/2015-03-31/functions/hello/invocations".into(),
+        body: body.clone(),
+    };
+    let http = Target { addr: endpoints.http_url(), path: "/hello".into(), body: body.clone() };
+    for (name, label, target) in
+        [("invoke", "ftb-offline Invoke API", &invoke), ("http", "ftb-offline HTTP API route", &http)]
+    {
+        if wanted(name) {
+            let levels = measure(&hyper, &limit, target, &body, label).await;
+            record(name, &render(label, &levels, limit.as_ref().err()));
+        }
+    }
+    if wanted("sqs") {
+        record("sqs", &queue::table(root, &endpoints.lambda_url(), &sqs_out).await);
+    }
+    let _ = std::fs::remove_file(&sqs_out);
+    emulator.stop().await;
+}
+
+/// The median figures of the hyper server, the limit (when it started) and `ours` at each connection level, the
+/// runs interleaved and the limit paused while the others are measured.
+async fn measure(
+    hyper: &Target,
+    limit: &Result<Served, String>,
+    ours: &Target,
+    body: &Bytes,
+    label: &str,
+) -> Vec<Level> {
+    let limit_target = limit.as_ref().ok().map(|served| Target { body: body.clone(), ..served.route("/hello") });
+    let mut targets = vec![hyper, ours];
+    targets.extend(limit_target.as_ref());
+    let focus = |index: usize| {
+        if let Ok(served) = limit {
+            served.pause(index != 2);
+        }
+    };
+    let mut levels = Vec::new();
+    for connections in LEVELS {
+        let medians = crate::interleaved_medians(&targets, connections, &focus).await;
+        println!("{connections:>2} conn  hyper {}\n{connections:>2} conn  {label} {}", medians[0], medians[1]);
+        if let Some(limit) = medians.get(2) {
+            println!("{connections:>2} conn  {} {limit}", limit::NAME);
+        }
+        levels.push(Level { connections, hyper: medians[0], limit: medians.get(2).copied(), ours: medians[1] });
+    }
+    if let Ok(served) = limit {
+        served.pause(false);
+    }
+    levels
+}
+
+/// Three rows per connection level (hyper, the limit, ftb-offline): latency, mean latency, requests/s and wrk's
+/// errors of each, ftb-offline's overhead over hyper and the limit's at p50, and ftb-offline against the limit's
+/// target.
+fn render(label: &str, levels: &[Level], limit_failure: Option<&String>) -> String {
+    let mut out = String::from(
+        "| connections | server | p50 / p99 | mean | requests/s | wrk timeouts / socket errors / non-2xx | overhead at p50 over hyper | against the limit (issue #28's target) |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut flagged = false;
+    for level in levels {
+        let row = |out: &mut String, server: &str, stats: &Stats, overhead: String, against: String| {
+            out.push_str(&format!(
+                "| {} | {server} | {} | {} µs | {:.0} | {} | {overhead} | {against} |\n",
+                level.connections,
+                stats.percentiles(),
+                stats.mean.as_micros(),
+                stats.requests_per_second,
+                stats.errors(),
+            ));
+        };
+        let over_hyper = |stats: &Stats| micros(stats.p50.saturating_sub(level.hyper.p50));
+        row(&mut out, "hyper in-process", &level.hyper, "–".into(), "–".into());
+        let limit_name = format!("{} ({CONCURRENCY} bench-hello processes)", limit::NAME);
+        match (&level.limit, limit_failure) {
+            (Some(limit), _) => row(&mut out, &limit_name, limit, over_hyper(limit), "reference".into()),
+            (None, reason) => out.push_str(&format!(
+                "| {} | {limit_name} | could not start: {} | – | – | – | – | – |\n",
+                level.connections,
+                reason.map(String::as_str).unwrap_or("unknown")
+            )),
+        }
+        let against = level.limit.as_ref().map(|limit| limit::against(&level.ours, limit));
+        let against = against.unwrap_or_else(|| "–".into());
+        row(&mut out, label, &level.ours, over_hyper(&level.ours), against);
+        let all = [Some(level.hyper), level.limit, Some(level.ours)];
+        flagged |= all.iter().flatten().any(Stats::contradicts_throughput);
+    }
+    if flagged {
+        out.push_str(&format!("\n{CONTRADICTION_NOTE}\n"));
+    }
+    out
+}
+
+fn micros(d: std::time::Duration) -> String {
+    format!("{} µs", d.as_micros())
+}

@@ -44,7 +44,7 @@ impl DlqHandler {
     }
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     fta_common::init_logging();
     let config = fta_common::aws_config().await;

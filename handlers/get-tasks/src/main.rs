@@ -6,7 +6,7 @@ use fta_common::{env, Error};
 use lambda_http::http::StatusCode;
 use lambda_http::{service_fn, Body, Request, Response};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     fta_common::init_logging();
     let config = fta_common::aws_config().await;

@@ -77,7 +77,7 @@ impl ProcessTask {
     }
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     fta_common::init_logging();
     let config = fta_common::aws_config().await;

@@ -36,7 +36,7 @@ impl SubmitTask {
     }
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     fta_common::init_logging();
     let config = fta_common::aws_config().await;

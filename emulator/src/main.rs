@@ -180,16 +180,27 @@ fn key_value(text: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every invocation logs START, its handler's lines, END and REPORT. Written and flushed one line at a time on
+    // the invoking thread, that halved the requests/s at 32 connections (docs/BENCHMARKS.md); a thread of its own
+    // writes them instead, in batches while more are waiting, flushing as soon as none are. Never lossy: when the
+    // terminal falls that far behind, logging waits rather than dropping lines.
+    let (writer, log_flusher) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("ftb-offline-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FTB_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .init();
     // Thousands of WebSocket clients and handler processes need more than the usual 1024 file descriptors.
     if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!("could not raise the open-file limit: {err}");
     }
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // The log's last lines come out before the error line.
+    drop(log_flusher);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

@@ -28,8 +28,9 @@ serde_json = { version = "1", features = ["preserve_order"] }
 
 [workspace]
 
+# The repository's dev profile (its Cargo.toml): with another, every dependency would be compiled again.
 [profile.dev]
-debug = "line-tables-only"
+debug = false
 
 [profile.dev.package."*"]
 opt-level = 1

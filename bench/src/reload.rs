@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
 
-const MANIFEST: &str = "[package]\nname = \"ftb-bench-reload\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[[bin]]\nname = \"bench-reload\"\npath = \"src/main.rs\"\n\n[dependencies]\nlambda_runtime = \"1.5\"\ntokio = { version = \"1\", features = [\"full\"] }\nserde_json = { version = \"1\", features = [\"preserve_order\"] }\n\n[workspace]\n\n[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\nopt-level = 1\n";
+const MANIFEST: &str = "[package]\nname = \"ftb-bench-reload\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[[bin]]\nname = \"bench-reload\"\npath = \"src/main.rs\"\n\n[dependencies]\nlambda_runtime = \"1.5\"\ntokio = { version = \"1\", features = [\"full\"] }\nserde_json = { version = \"1\", features = [\"preserve_order\"] }\n\n[workspace]\n\n[profile.dev]\ndebug = false\n\n[profile.dev.package.\"*\"]\nopt-level = 1\n";
 
 fn handler(version: usize) -> String {
     format!("use lambda_runtime::{{service_fn, Error, LambdaEvent}};\nuse serde_json::{{json, Value}};\n\nasync fn handle(_: LambdaEvent<Value>) -> Result<Value, Error> {{\n    Ok(json!({{ \"version\": {version} }}))\n}}\n\n#[tokio::main]\nasync fn main() -> Result<(), Error> {{\n    lambda_runtime::run(service_fn(handle)).await\n}}\n")

@@ -78,10 +78,11 @@ pub async fn start_ftb_offline(root: &Path, concurrency: usize) -> Result<Served
     Ok(served)
 }
 
-/// `cargo lambda watch` on bench-hello in release, as ftb-offline runs it here. It checks the build (a no-op:
-/// `cli::build_bench_handlers` built it with the same settings) before it answers.
+/// `cargo lambda watch` on bench-hello in release, as ftb-offline runs it here. It checks the build before it
+/// answers; that check is a no-op because the same build (`cargo build --release -p bench-hello`, cargo lambda's
+/// own package selection, whose features differ from the workspace's) is made first, so its launch is not a build.
 pub async fn start_cargo_lambda_watch(root: &Path, concurrency: usize) -> Result<Served, String> {
-    cli::build_bench_handlers(root);
+    cli::cargo_build_release(root, &["-p", "bench-hello"]);
     let port = cli::free_port();
     let mut command = Command::new("cargo");
     cli::clear_cargo_run_variables(&mut command);

@@ -60,11 +60,12 @@ async fn measure(root: &Path) -> Result<Vec<Row>, String> {
     let running = cli::start_until_ready(&binary, root, &args)?;
     let target = Target {
         addr: format!("http://127.0.0.1:{http_port}"),
-        path: "/tasks".into(),
+        // A REST API (`http` events) serves under its stage, as API Gateway's invoke URL does.
+        path: format!("/{STAGE}/tasks"),
         body: bytes::Bytes::from_static(br#"{"answer":"42"}"#),
     };
     if !load::answers_ok(&target).await {
-        return Err("POST /tasks did not answer 201".into());
+        return Err(format!("POST {} did not answer 201", target.path));
     }
     let mut rows = Vec::new();
     for connections in crate::LEVELS {

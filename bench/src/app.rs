@@ -26,7 +26,10 @@ pub async fn table(root: &Path) -> String {
         Ok(rows) => {
             let mut table = header.to_string();
             for row in rows {
-                println!("app {} connections: {}; {:.1} switches/request", row.stats.connections, row.stats, row.switches_per_request);
+                println!(
+                    "app {} connections: {}; {:.1} switches/request",
+                    row.stats.connections, row.stats, row.switches_per_request
+                );
                 table.push_str(&format!(
                     "| {} | {} µs | {} µs | {:.0} | {:.1} | {:.1} MiB |\n",
                     row.stats.connections,
@@ -53,8 +56,22 @@ async fn measure(root: &Path) -> Result<Vec<Row>, String> {
     cli::cargo_build_release(root, &build);
     let http_port = cli::free_port().to_string();
     let args = [
-        "start:with-db", "--no-build", "--release", "--no-watch", "--stage", STAGE, "--param", "failureRate=0",
-        "--http-port", &http_port, "--websocket-port", "0", "--lambda-port", "0", "--db-port", "0",
+        "start:with-db",
+        "--no-build",
+        "--release",
+        "--no-watch",
+        "--stage",
+        STAGE,
+        "--param",
+        "failureRate=0",
+        "--http-port",
+        &http_port,
+        "--websocket-port",
+        "0",
+        "--lambda-port",
+        "0",
+        "--db-port",
+        "0",
     ];
     let stop_db = StopDb { binary: binary.clone(), root: root.to_path_buf() };
     let running = cli::start_until_ready(&binary, root, &args)?;
@@ -77,7 +94,8 @@ async fn measure(root: &Path) -> Result<Vec<Row>, String> {
         let switches = context_switches(running.pid(), "submit-task").saturating_sub(before);
         let requests: u64 = runs.iter().map(|s| s.requests).sum();
         let stats = Stats::median(runs);
-        let handlers_mib = handler_processes(running.pid()).iter().filter_map(|pid| ftb_offline::procfs::resident_mib(*pid)).sum();
+        let handlers_mib =
+            handler_processes(running.pid()).iter().filter_map(|pid| ftb_offline::procfs::resident_mib(*pid)).sum();
         rows.push(Row { stats, switches_per_request: switches as f64 / requests.max(1) as f64, handlers_mib });
     }
     drop(running);
@@ -111,7 +129,9 @@ fn context_switches(emulator: u32, handler: &str) -> u64 {
             let status = std::fs::read_to_string(thread.path().join("status")).unwrap_or_default();
             status
                 .lines()
-                .filter(|line| line.starts_with("voluntary_ctxt_switches") || line.starts_with("nonvoluntary_ctxt_switches"))
+                .filter(|line| {
+                    line.starts_with("voluntary_ctxt_switches") || line.starts_with("nonvoluntary_ctxt_switches")
+                })
                 .filter_map(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
                 .sum::<u64>()
         })

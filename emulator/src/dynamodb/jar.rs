@@ -3,6 +3,7 @@
 //! remembered in `.ftb-offline/<stage>/dynamodb-local.json` beside `serverless.yml` for reuse and `stop:db`. Only a
 //! process whose command line is that DynamoDB Local's is ever signalled.
 
+use super::error::io_error;
 use super::ready::{self, NotReady, READY_TIMEOUT};
 use super::{Database, DatabaseError, DatabaseSettings, Runner};
 use serde::{Deserialize, Serialize};
@@ -30,15 +31,15 @@ struct JarState {
     persist: bool,
 }
 
-/// Reuses this service's running DynamoDB Local, or starts one from `dir`, and waits until it answers.
-pub async fn start(settings: &DatabaseSettings, dir: &Path) -> Result<Database, DatabaseError> {
+/// Reuses this service's running DynamoDB Local, or starts one from `dir` with `java` (see [`java`]), and waits
+/// until it answers.
+pub async fn start(settings: &DatabaseSettings, dir: &Path, java: &Path) -> Result<Database, DatabaseError> {
     if let Some(state) = running(settings) {
         wait_until_ready(settings, state.pid, state.port).await?;
         tracing::info!("reusing the running DynamoDB Local (pid {}) on 127.0.0.1:{}", state.pid, state.port);
         return Ok(Database::new(state.port, Runner::Jar { pid: state.pid }, true));
     }
     let jar = find_jar(dir).ok_or_else(|| DatabaseError::NoJar { dir: dir.display().to_string() })?;
-    let java = java()?;
     let port = match settings.port {
         0 => ready::free_port().map_err(|e| DatabaseError::Io(format!("cannot find a free port: {e}")))?,
         port if ready::port_is_free(port) => port,
@@ -46,7 +47,7 @@ pub async fn start(settings: &DatabaseSettings, dir: &Path) -> Result<Database, 
     };
     let state_dir = stage_dir(settings);
     std::fs::create_dir_all(&state_dir).map_err(|e| io_error("create", &state_dir, e))?;
-    let pid = spawn(&java, &jar, port, settings.persist.then(|| state_dir.join(DATA_DIR)), &state_dir.join(LOG_FILE))?;
+    let pid = spawn(java, &jar, port, settings.persist.then(|| state_dir.join(DATA_DIR)), &state_dir.join(LOG_FILE))?;
     write_state(settings, &JarState { pid, port, persist: settings.persist })?;
     if let Err(err) = wait_until_ready(settings, pid, port).await {
         stop_process(pid).await;
@@ -218,7 +219,11 @@ pub fn java() -> Result<PathBuf, DatabaseError> {
             reason: format!("{} is Java {major}, and DynamoDB Local needs {MINIMUM_JAVA} or later", java.display()),
         }),
         None => Err(DatabaseError::NoJava {
-            reason: format!("cannot tell the version of {} from `{}`", java.display(), banner.lines().next().unwrap_or("")),
+            reason: format!(
+                "cannot tell the version of {} from `{}`",
+                java.display(),
+                banner.lines().next().unwrap_or("")
+            ),
         }),
     }
 }
@@ -233,10 +238,6 @@ fn java_major_version(banner: &str) -> Option<u32> {
         1 => numbers.next()?,
         major => Some(major),
     }
-}
-
-fn io_error(action: &str, path: &Path, err: std::io::Error) -> DatabaseError {
-    DatabaseError::Io(format!("cannot {action} {}: {err}", path.display()))
 }
 
 #[cfg(test)]

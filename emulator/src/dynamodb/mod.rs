@@ -106,34 +106,35 @@ pub async fn start(settings: &DatabaseSettings) -> Result<Database, DatabaseErro
             engine.start(settings).await
         }
         Err(unreachable) => {
+            // Java is looked for once, before anything is fetched: with no folder given and no Java either, the
+            // error names both ways out.
+            let java = jar::java().map_err(|no_java| match &settings.local_dir {
+                Some(_) => no_java,
+                None => neither_docker_nor_java(unreachable, no_java),
+            })?;
             let dir = match &settings.local_dir {
                 Some(dir) => dir.clone(),
-                None => without_docker(unreachable).await?,
+                None => fetch::dynamodb_local().await?,
             };
             tracing::info!(
                 "no Docker engine answers, so DynamoDB Local runs from Amazon's jar with Java, from {}",
                 dir.display()
             );
-            jar::start(settings, &dir).await
+            jar::start(settings, &dir, &java).await
         }
     }
 }
 
-/// Where no Docker engine answers and no DynamoDB Local folder is given: with Java 17 or later on the
-/// machine, the folder fetched once into this user's cache; without it, an error naming both ways out.
-async fn without_docker(unreachable: DatabaseError) -> Result<PathBuf, DatabaseError> {
-    if let Err(no_java) = jar::java() {
-        let tried = match unreachable {
-            DatabaseError::DockerUnreachable { tried } => tried,
-            other => other.to_string(),
-        };
-        let java = match no_java {
-            DatabaseError::NoJava { reason } => reason,
-            other => other.to_string(),
-        };
-        return Err(DatabaseError::NoDockerNorJava { tried, java });
-    }
-    fetch::dynamodb_local().await
+fn neither_docker_nor_java(unreachable: DatabaseError, no_java: DatabaseError) -> DatabaseError {
+    let tried = match unreachable {
+        DatabaseError::DockerUnreachable { tried } => tried,
+        other => other.to_string(),
+    };
+    let java = match no_java {
+        DatabaseError::NoJava { reason } => reason,
+        other => other.to_string(),
+    };
+    DatabaseError::NoDockerNorJava { tried, java }
 }
 
 /// Stops and removes this service's DynamoDB Local (container or jar process), and with `purge` its data.

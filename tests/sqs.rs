@@ -382,7 +382,7 @@ async fn a_failing_message_is_retried_then_moved_to_the_dead_letter_queue_and_co
         sqs.list_dead_letter_source_queues().queue_url(queue_url(&emulator, "work-dlq-dev")).send().await.unwrap();
     assert_eq!(sources.queue_urls(), std::slice::from_ref(&url));
     assert!(
-        eventually(Duration::from_secs(5), || emulator.sqs().queue("work-dlq-dev").unwrap().attributes()
+        eventually(Duration::from_secs(5), || emulator.sqs().app_queue("work-dlq-dev").unwrap().attributes()
             ["ApproximateNumberOfMessages"]
             == "0")
         .await,
@@ -437,7 +437,7 @@ async fn ten_thousand_messages_through_a_mapping_with_none_lost() {
     let done = eventually(Duration::from_secs(120), || {
         emulator
             .sqs()
-            .queue("bulk-dev")
+            .app_queue("bulk-dev")
             .unwrap()
             .attributes()
             .iter()

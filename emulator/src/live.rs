@@ -272,7 +272,7 @@ impl Live {
             .map_err(|e| service.locate(e))?;
         changes.mappings = self.mappings.apply(mappings);
         for name in &changes.queues_deleted {
-            if let Ok(queue) = services.sqs.queue(name) {
+            if let Ok(queue) = services.sqs.app_queue(name) {
                 services.sqs.delete_queue(&queue);
             }
         }

@@ -70,8 +70,9 @@ fn run_sqs(request: requests::Request) {
     };
     runtime().block_on(async {
         let sqs = Sqs::new("eu-north-1", "http://127.0.0.1:4002");
-        let _ = sqs.create_queue("fuzz", &Default::default());
-        let _ = requests::execute(&sqs, request).await;
+        let caller = sqs.home().clone();
+        let _ = sqs.create_queue(&caller, "fuzz", &Default::default(), &Default::default());
+        let _ = requests::execute(&sqs, &caller, request).await;
     });
 }
 

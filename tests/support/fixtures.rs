@@ -59,6 +59,13 @@ pub fn sqs_options(events_dir: &Path) -> EmulatorOptions {
     recording_options("sqs.yml", events_dir)
 }
 
+/// Options for an emulator of `tests/fixtures/queues.yml` (queues only, nothing to build) on free ports.
+pub fn queues_options() -> EmulatorOptions {
+    let mut options = fixture_file_options("queues.yml");
+    options.build = BuildMode::NoBuild { release: false };
+    options
+}
+
 /// The JSON lines a recording fixture handler wrote to `events_dir/<file>` so far.
 fn recorded_lines(events_dir: &Path, file: &str) -> Vec<serde_json::Value> {
     std::fs::read_to_string(events_dir.join(file))

@@ -2,6 +2,7 @@
 //! names of things (account, ARNs, queue URLs: [`names`]) and where the local endpoints answer ([`endpoints`]).
 //! A limit AWS changes is a one-line fix here, and every message that mentions it is built from the constant.
 
+pub mod caller;
 pub mod endpoints;
 pub mod names;
 
@@ -100,9 +101,27 @@ pub mod sqs {
     pub const MAX_DELAY_SECONDS: u64 = 15 * 60;
     /// Messages may be up to 1 MiB since 2025 (the SQS quota was 256 KiB before).
     pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+    pub const MIN_MAXIMUM_MESSAGE_SIZE: u64 = 1024;
+    /// KmsDataKeyReusePeriodSeconds: 60 s to 24 h, 300 s by default (CreateQueue attributes).
+    pub const DEFAULT_KMS_REUSE_SECONDS: u64 = 300;
+    pub const MIN_KMS_REUSE_SECONDS: u64 = 60;
+    pub const MAX_KMS_REUSE_SECONDS: u64 = 24 * 60 * 60;
     pub const MAX_WAIT_SECONDS: u64 = 20;
     /// Receive and every batch operation take at most 10 entries.
     pub const MAX_BATCH: usize = 10;
+    /// Batch entry ids: up to 80 characters (SendMessageBatchRequestEntry `Id`).
+    pub const MAX_BATCH_ENTRY_ID_CHARS: usize = 80;
+    /// A message takes up to 10 message attributes, each name up to 256 characters (SendMessage).
+    pub const MAX_MESSAGE_ATTRIBUTES: usize = 10;
+    pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 256;
+    /// MessageGroupId and MessageDeduplicationId: up to 128 characters.
+    pub const MAX_FIFO_ID_CHARS: usize = 128;
+    /// ListQueues answers at most 1000 queue URLs (and MaxResults is 1 to 1000).
+    pub const MAX_LIST_QUEUES: usize = 1000;
+    /// Queue tags: at most 50 per queue, keys up to 128 characters, values up to 256 (SQS quotas, queues).
+    pub const MAX_TAGS: usize = 50;
+    pub const MAX_TAG_KEY_CHARS: usize = 128;
+    pub const MAX_TAG_VALUE_CHARS: usize = 256;
     /// FIFO deduplication interval: 5 minutes.
     pub const DEDUPLICATION_WINDOW: Duration = Duration::from_secs(5 * 60);
 }

@@ -9,23 +9,52 @@ pub fn lambda_arn(region: &str, function_name: &str) -> String {
     format!("arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}")
 }
 
+/// An account's root principal, as policies name it.
+pub fn account_root_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:root")
+}
+
 /// The CloudWatch Logs group Lambda writes a function's log to.
 pub fn log_group(function_name: &str) -> String {
     format!("/aws/lambda/{function_name}")
 }
 
+/// A queue of the local account.
 pub fn queue_arn(region: &str, queue: &str) -> String {
-    format!("arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue}")
+    queue_arn_in(ACCOUNT_ID, region, queue)
 }
 
-/// A queue's URL on the local SQS endpoint: `<endpoint>/<account>/<queue>`, the path shape of SQS's own URLs.
-pub fn queue_url(endpoint: &str, queue: &str) -> String {
-    format!("{endpoint}{}{queue}", queue_path_prefix())
+/// `arn:aws:sqs:<region>:<account>:<queue>`.
+pub fn queue_arn_in(account: &str, region: &str, queue: &str) -> String {
+    format!("arn:aws:sqs:{region}:{account}:{queue}")
 }
 
-/// The path every queue URL starts with (`/000000000000/`).
-pub fn queue_path_prefix() -> String {
-    format!("/{ACCOUNT_ID}/")
+/// A queue ARN's region, account and name; `None` for anything else.
+pub fn parse_queue_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:sqs:")?;
+    let mut parts = rest.splitn(3, ':');
+    let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
+    (!region.is_empty() && !account.is_empty() && !name.is_empty()).then_some((region, account, name))
+}
+
+/// A queue's URL on the local SQS endpoint: `<endpoint>/<account>/<queue>`, the path shape of SQS's own URLs
+/// (whose host names the region; locally the request's signature does).
+pub fn queue_url(endpoint: &str, account: &str, queue: &str) -> String {
+    format!("{endpoint}/{account}/{queue}")
+}
+
+/// A queue URL's (or path's) account and name: its last two path segments; `None` when it has fewer.
+pub fn parse_queue_url(url: &str) -> Option<(&str, &str)> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, path)| path));
+    let mut segments = path.trim_end_matches('/').rsplit('/');
+    let name = segments.next().filter(|s| !s.is_empty())?;
+    let account = segments.next().filter(|s| is_account_id(s))?;
+    Some((account, name))
+}
+
+/// Twelve digits, as every AWS account id is.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 pub fn table_arn(region: &str, table: &str) -> String {
@@ -63,7 +92,12 @@ mod tests {
     #[test]
     fn names_have_aws_shapes() {
         assert_eq!(lambda_arn("eu-north-1", "f"), "arn:aws:lambda:eu-north-1:000000000000:function:f");
-        assert_eq!(queue_url("http://127.0.0.1:4002", "q"), "http://127.0.0.1:4002/000000000000/q");
+        assert_eq!(queue_url("http://127.0.0.1:4002", ACCOUNT_ID, "q"), "http://127.0.0.1:4002/000000000000/q");
+        assert_eq!(parse_queue_url("http://127.0.0.1:4002/000000000000/q"), Some((ACCOUNT_ID, "q")));
+        assert_eq!(parse_queue_url("/111111111111/q/"), Some(("111111111111", "q")));
+        assert_eq!(parse_queue_url("http://localhost:4002/q"), None);
+        assert_eq!(parse_queue_arn("arn:aws:sqs:eu-north-1:000000000000:q"), Some(("eu-north-1", ACCOUNT_ID, "q")));
+        assert_eq!(parse_queue_arn("arn:aws:sns:eu-north-1:000000000000:q"), None);
         assert_eq!(
             table_stream_arn("us-east-1", "t", "local"),
             "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/local"

@@ -398,7 +398,7 @@ impl<'a> Intrinsics<'a> {
     }
 
     pub fn queue_url(&self, name: &str) -> String {
-        names::queue_url(&self.endpoints.lambda_url(), name)
+        names::queue_url(&self.endpoints.lambda_url(), names::ACCOUNT_ID, name)
     }
 
     /// Serverless names a function's CloudFormation resource `<Key>LambdaFunction` (`submitTask` →

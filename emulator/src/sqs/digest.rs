@@ -1,6 +1,6 @@
-//! The MD5 digests SQS returns and SDKs verify: of the body, and of the message attributes in AWS's binary
-//! encoding (names sorted; each of name, data type and value length-prefixed; a transport byte 1 for String
-//! and Number, 2 for Binary).
+//! The digests SQS computes: the MD5s it returns and SDKs verify (of the body, and of message or system
+//! attributes in AWS's binary encoding: names sorted; each of name, data type and value length-prefixed; a
+//! transport byte 1 for String and Number, 2 for Binary), and the SHA-256 of content-based deduplication.
 
 use super::message::AttributeValue;
 use md5::{Digest, Md5};
@@ -8,6 +8,12 @@ use std::collections::BTreeMap;
 
 pub fn md5_of_body(body: &str) -> String {
     hex(&Md5::digest(body.as_bytes()))
+}
+
+/// The deduplication id of content-based deduplication: the SHA-256 of the body, in hex (CreateQueue,
+/// `ContentBasedDeduplication`).
+pub fn sha256_of_body(body: &str) -> String {
+    hex(&<sha2::Sha256 as sha2::Digest>::digest(body.as_bytes()))
 }
 
 /// `None` when there are no attributes (SQS then omits the field).

@@ -10,6 +10,7 @@
 use super::message::{Content, Message};
 use super::queue::Queue;
 use super::settings::QueueSettings;
+use crate::aws::caller::Caller;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,11 @@ pub(super) struct Snapshot {
 #[derive(Debug, Serialize, Deserialize)]
 struct QueueRecord {
     name: String,
+    /// Snapshots from before queues had an account and region hold the app's queues only.
+    #[serde(default)]
+    place: Option<Caller>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
     #[serde(alias = "attributes")]
     settings: SavedSettings,
     next_sequence: u64,
@@ -68,7 +74,11 @@ impl Snapshot {
 
     /// Puts back the queues and messages of the snapshot; `add_queue` creates an empty queue. Returns how many
     /// messages it restored.
-    pub(super) fn restore(self, add_queue: impl Fn(&str, QueueSettings) -> Arc<Queue>) -> Result<usize, String> {
+    pub(super) fn restore(
+        self,
+        home: &Caller,
+        add_queue: impl Fn(&Caller, &str, QueueSettings) -> Arc<Queue>,
+    ) -> Result<usize, String> {
         let clock = Clock::now();
         let mut messages = 0;
         for record in self.queues {
@@ -77,7 +87,8 @@ impl Snapshot {
                 SavedSettings::Attributes(attributes) => QueueSettings::for_new_queue(&record.name, &attributes)
                     .map_err(|err| format!("the saved queue {} cannot be restored: {}", record.name, err.message))?,
             };
-            let queue = add_queue(&record.name, settings);
+            let queue = add_queue(record.place.as_ref().unwrap_or(home), &record.name, settings);
+            queue.change_tags(|tags| Ok(*tags = record.tags)).map_err(|err| err.message)?;
             let mut state = queue.state();
             state.next_sequence = record.next_sequence;
             state.deduplication = record
@@ -98,6 +109,8 @@ impl QueueRecord {
         let state = queue.state();
         Self {
             name: queue.name.clone(),
+            place: Some(queue.place.clone()),
+            tags: queue.tags(),
             settings,
             next_sequence: state.next_sequence,
             deduplication: state
@@ -255,8 +268,8 @@ mod tests {
     fn restored(snapshot: Snapshot) -> Vec<Arc<Queue>> {
         let queues = Mutex::new(Vec::new());
         snapshot
-            .restore(|name, settings| {
-                let queue = Arc::new(Queue::new(name, format!("url/{name}"), format!("arn:{name}"), settings));
+            .restore(&Caller::home("eu-north-1"), |place, name, settings| {
+                let queue = Arc::new(Queue::new(name, place.clone(), "http://localhost", settings));
                 queues.lock().unwrap().push(queue.clone());
                 queue
             })
@@ -267,7 +280,7 @@ mod tests {
     #[tokio::test]
     async fn snapshots_keep_settings_and_messages() {
         let settings = QueueSettings { visibility_timeout: Duration::from_secs(7), ..QueueSettings::default() };
-        let queue = Arc::new(Queue::new("q", "url/q".into(), "arn:q".into(), settings.clone()));
+        let queue = Arc::new(Queue::new("q", Caller::home("eu-north-1"), "http://localhost", settings.clone()));
         queue.send(super::super::message::NewMessage { body: "hello".into(), ..Default::default() }).unwrap();
         let text = serde_json::to_string(&Snapshot::of(&[queue])).unwrap();
         let queues = restored(serde_json::from_str(&text).unwrap());

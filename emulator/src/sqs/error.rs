@@ -6,9 +6,12 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     QueueDoesNotExist,
-    QueueAlreadyExists,
+    /// CreateQueue of an existing queue with other attributes. The query protocol's code (and so what botocore
+    /// and the AWS CLI report) is `QueueAlreadyExists`: the model's `@awsQueryError` of `QueueNameExists`.
+    QueueNameExists,
     InvalidParameterValue,
     InvalidAttributeValue,
+    InvalidAttributeName,
     MissingParameter,
     ReceiptHandleIsInvalid,
     MessageNotInflight,
@@ -17,6 +20,11 @@ pub enum ErrorCode {
     EmptyBatchRequest,
     TooManyEntriesInBatchRequest,
     BatchEntryIdsNotDistinct,
+    InvalidBatchEntryId,
+    /// Too many actions in one permission.
+    OverLimit,
+    /// A message move task, or its source queue, that does not exist.
+    ResourceNotFoundException,
     /// An `X-Amz-Target` the emulator does not serve (JSON protocol).
     UnsupportedOperation,
     /// An `Action` the emulator does not serve (query protocol).
@@ -31,9 +39,10 @@ impl ErrorCode {
     pub fn name(self) -> &'static str {
         match self {
             Self::QueueDoesNotExist => "QueueDoesNotExist",
-            Self::QueueAlreadyExists => "QueueAlreadyExists",
+            Self::QueueNameExists => "QueueNameExists",
             Self::InvalidParameterValue => "InvalidParameterValue",
             Self::InvalidAttributeValue => "InvalidAttributeValue",
+            Self::InvalidAttributeName => "InvalidAttributeName",
             Self::MissingParameter => "MissingParameter",
             Self::ReceiptHandleIsInvalid => "ReceiptHandleIsInvalid",
             Self::MessageNotInflight => "MessageNotInflight",
@@ -42,9 +51,34 @@ impl ErrorCode {
             Self::EmptyBatchRequest => "EmptyBatchRequest",
             Self::TooManyEntriesInBatchRequest => "TooManyEntriesInBatchRequest",
             Self::BatchEntryIdsNotDistinct => "BatchEntryIdsNotDistinct",
+            Self::InvalidBatchEntryId => "InvalidBatchEntryId",
+            Self::OverLimit => "OverLimit",
+            Self::ResourceNotFoundException => "ResourceNotFoundException",
             Self::UnsupportedOperation => "UnsupportedOperation",
             Self::InvalidAction => "InvalidAction",
             Self::AccessDenied => crate::aws::ACCESS_DENIED,
+        }
+    }
+
+    /// The JSON protocol's `__type`: SQS's own errors in its namespace, under their model names; the generic
+    /// parameter errors and AWS's common errors in the service framework's, under their exception names (as AWS
+    /// sends them; botocore reports the query code of `x-amzn-query-error` instead).
+    pub fn json_type(self) -> String {
+        match self {
+            Self::InvalidParameterValue => "com.amazon.coral.service#InvalidParameterValueException".to_string(),
+            Self::MissingParameter => "com.amazon.coral.service#MissingRequiredParameterException".to_string(),
+            Self::InvalidAction => "com.amazon.coral.service#InvalidActionException".to_string(),
+            Self::AccessDenied => format!("com.amazon.coral.service#{}", self.name()),
+            _ => format!("com.amazonaws.sqs#{}", self.name()),
+        }
+    }
+
+    /// The HTTP status: 404 for a message move task or queue ARN not found, 403 refused, 400 for the rest.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::ResourceNotFoundException => 404,
+            Self::AccessDenied => 403,
+            _ => 400,
         }
     }
 
@@ -58,11 +92,15 @@ impl ErrorCode {
             Self::EmptyBatchRequest => "AWS.SimpleQueueService.EmptyBatchRequest",
             Self::TooManyEntriesInBatchRequest => "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
             Self::BatchEntryIdsNotDistinct => "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            Self::InvalidBatchEntryId => "AWS.SimpleQueueService.InvalidBatchEntryId",
+            Self::QueueNameExists => "QueueAlreadyExists",
             Self::UnsupportedOperation => "AWS.SimpleQueueService.UnsupportedOperation",
             Self::AccessDenied => crate::aws::ACCESS_DENIED_QUERY_CODE,
-            Self::QueueAlreadyExists
-            | Self::InvalidParameterValue
+            Self::InvalidParameterValue
             | Self::InvalidAttributeValue
+            | Self::InvalidAttributeName
+            | Self::OverLimit
+            | Self::ResourceNotFoundException
             | Self::MissingParameter
             | Self::ReceiptHandleIsInvalid
             | Self::InvalidMessageContents
@@ -95,6 +133,10 @@ impl SqsError {
         Self::new(ErrorCode::InvalidAttributeValue, message)
     }
 
+    pub fn invalid_attribute_name(name: &str) -> Self {
+        Self::new(ErrorCode::InvalidAttributeName, format!("Unknown Attribute {name}."))
+    }
+
     pub fn receipt(handle: &str) -> Self {
         Self::new(
             ErrorCode::ReceiptHandleIsInvalid,
@@ -117,5 +159,6 @@ mod tests {
         assert_eq!(ErrorCode::QueueDoesNotExist.query_code(), "AWS.SimpleQueueService.NonExistentQueue");
         assert_eq!(ErrorCode::InvalidParameterValue.query_code(), "InvalidParameterValue");
         assert_eq!(ErrorCode::EmptyBatchRequest.query_code(), "AWS.SimpleQueueService.EmptyBatchRequest");
+        assert_eq!(ErrorCode::QueueNameExists.query_code(), "QueueAlreadyExists");
     }
 }

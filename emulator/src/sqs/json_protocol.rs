@@ -4,6 +4,7 @@
 
 use super::error::{ErrorCode, SqsError};
 use super::message::{AttributeValue, NewMessage, Received, Sent};
+use super::move_tasks::TaskReport;
 use super::requests::{BatchFailure, Request, Response};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -29,11 +30,20 @@ pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
     };
     let input = Input(&input);
     Ok(match operation {
-        "CreateQueue" => {
-            Request::CreateQueue { name: input.string("QueueName")?, attributes: input.string_map("Attributes")? }
-        }
-        "GetQueueUrl" => Request::GetQueueUrl { name: input.string("QueueName")? },
-        "ListQueues" => Request::ListQueues { prefix: input.optional_string("QueueNamePrefix")? },
+        "CreateQueue" => Request::CreateQueue {
+            name: input.string("QueueName")?,
+            attributes: input.string_map("Attributes")?,
+            tags: input.string_map("tags")?,
+        },
+        "GetQueueUrl" => Request::GetQueueUrl {
+            name: input.string("QueueName")?,
+            owner: input.optional_string("QueueOwnerAWSAccountId")?,
+        },
+        "ListQueues" => Request::ListQueues {
+            prefix: input.optional_string("QueueNamePrefix")?,
+            max_results: input.number("MaxResults")?,
+            next_token: input.optional_string("NextToken")?,
+        },
         "GetQueueAttributes" => Request::GetQueueAttributes {
             queue_url: input.string("QueueUrl")?,
             names: input.string_list("AttributeNames")?,
@@ -97,6 +107,29 @@ pub fn parse(operation: &str, body: &[u8]) -> Result<Request, SqsError> {
         "PurgeQueue" => Request::PurgeQueue { queue_url: input.string("QueueUrl")? },
         "DeleteQueue" => Request::DeleteQueue { queue_url: input.string("QueueUrl")? },
         "ListDeadLetterSourceQueues" => Request::ListDeadLetterSourceQueues { queue_url: input.string("QueueUrl")? },
+        "TagQueue" => Request::TagQueue { queue_url: input.string("QueueUrl")?, tags: input.string_map("Tags")? },
+        "UntagQueue" => {
+            Request::UntagQueue { queue_url: input.string("QueueUrl")?, keys: input.string_list("TagKeys")? }
+        }
+        "ListQueueTags" => Request::ListQueueTags { queue_url: input.string("QueueUrl")? },
+        "AddPermission" => Request::AddPermission {
+            queue_url: input.string("QueueUrl")?,
+            label: input.string("Label")?,
+            accounts: input.string_list("AWSAccountIds")?,
+            actions: input.string_list("Actions")?,
+        },
+        "RemovePermission" => {
+            Request::RemovePermission { queue_url: input.string("QueueUrl")?, label: input.string("Label")? }
+        }
+        "StartMessageMoveTask" => Request::StartMessageMoveTask {
+            source_arn: input.string("SourceArn")?,
+            destination_arn: input.optional_string("DestinationArn")?,
+            rate: input.number("MaxNumberOfMessagesPerSecond")?,
+        },
+        "ListMessageMoveTasks" => {
+            Request::ListMessageMoveTasks { source_arn: input.string("SourceArn")?, max: input.number("MaxResults")? }
+        }
+        "CancelMessageMoveTask" => Request::CancelMessageMoveTask { handle: input.string("TaskHandle")? },
         other => {
             return Err(SqsError::new(
                 ErrorCode::UnsupportedOperation,
@@ -110,6 +143,7 @@ fn new_message(input: &Input) -> Result<NewMessage, SqsError> {
     Ok(NewMessage {
         body: input.string("MessageBody")?,
         attributes: message_attributes(input.0.get("MessageAttributes"))?,
+        system_attributes: message_attributes(input.0.get("MessageSystemAttributes"))?,
         delay: input.number("DelaySeconds")?.map(Duration::from_secs),
         group_id: input.optional_string("MessageGroupId")?,
         deduplication_id: input.optional_string("MessageDeduplicationId")?,
@@ -138,9 +172,23 @@ pub fn response_body(response: &Response) -> Value {
     match response {
         Response::Empty => json!({}),
         Response::QueueUrl(url) => json!({ "QueueUrl": url }),
-        Response::QueueUrls(urls) => json!({ "QueueUrls": urls }),
+        Response::QueueUrls { urls, next_token } => {
+            // No queue: no `QueueUrls` at all, as on SQS.
+            let mut out = if urls.is_empty() { json!({}) } else { json!({ "QueueUrls": urls }) };
+            if let Some(token) = next_token {
+                out["NextToken"] = json!(token);
+            }
+            out
+        }
         Response::DeadLetterSources(urls) => json!({ "queueUrls": urls }),
+        // With no attribute asked for, SQS sends no `Attributes` at all.
+        Response::Attributes(attributes) if attributes.is_empty() => json!({}),
         Response::Attributes(attributes) => json!({ "Attributes": attributes }),
+        Response::Tags(tags) if tags.is_empty() => json!({}),
+        Response::Tags(tags) => json!({ "Tags": tags }),
+        Response::TaskHandle(handle) => json!({ "TaskHandle": handle }),
+        Response::MoveTasks(tasks) => json!({ "Results": tasks.iter().map(task_json).collect::<Vec<_>>() }),
+        Response::MovedCount(moved) => json!({ "ApproximateNumberOfMessagesMoved": moved }),
         Response::Sent(sent) => sent_json(None, sent),
         Response::SentBatch { successful, failed } => json!({
             "Successful": successful.iter().map(|(id, sent)| sent_json(Some(id), sent)).collect::<Vec<_>>(),
@@ -164,10 +212,36 @@ fn sent_json(id: Option<&String>, sent: &Sent) -> Value {
     if let Some(md5) = &sent.md5_attributes {
         out.insert("MD5OfMessageAttributes".into(), json!(md5));
     }
+    if let Some(md5) = &sent.md5_system_attributes {
+        out.insert("MD5OfMessageSystemAttributes".into(), json!(md5));
+    }
     if let Some(sequence) = &sent.sequence_number {
         out.insert("SequenceNumber".into(), json!(sequence));
     }
     Value::Object(out)
+}
+
+/// A message move task as ListMessageMoveTasks shows it (fields without a value left out).
+fn task_json(task: &TaskReport) -> Value {
+    let mut out = json!({
+        "Status": task.status.name(),
+        "SourceArn": task.source_arn,
+        "ApproximateNumberOfMessagesMoved": task.moved,
+        "ApproximateNumberOfMessagesToMove": task.to_move,
+        "StartedTimestamp": task.started_ms,
+    });
+    let optional = [
+        ("TaskHandle", task.handle.clone().map(Value::from)),
+        ("DestinationArn", task.destination_arn.clone().map(Value::from)),
+        ("MaxNumberOfMessagesPerSecond", task.rate.map(Value::from)),
+        ("FailureReason", task.failure_reason.clone().map(Value::from)),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            out[name] = value;
+        }
+    }
+    out
 }
 
 fn failure_json(failure: &BatchFailure) -> Value {
@@ -208,13 +282,8 @@ fn message_json(message: &Received) -> Value {
 
 /// The error body and the [`QUERY_ERROR_HEADER`] value.
 pub fn error_body(error: &SqsError) -> (Value, String) {
-    // AWS's common errors come from the service framework's namespace, SQS's own from SQS's.
-    let namespace = match error.code {
-        ErrorCode::AccessDenied => "com.amazon.coral.service",
-        _ => "com.amazonaws.sqs",
-    };
     (
-        json!({ "__type": format!("{namespace}#{}", error.code.name()), "message": error.message }),
+        json!({ "__type": error.code.json_type(), "message": error.message }),
         format!("{};Sender", error.code.query_code()),
     )
 }

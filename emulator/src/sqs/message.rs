@@ -16,11 +16,16 @@ pub struct AttributeValue {
     pub binary: Option<Vec<u8>>,
 }
 
+/// The one message system attribute a sender may set: an X-Ray trace header (`MessageSystemAttributes`).
+pub const TRACE_HEADER: &str = "AWSTraceHeader";
+
 /// A message to send: one SendMessage, or one entry of SendMessageBatch.
 #[derive(Debug, Clone, Default)]
 pub struct NewMessage {
     pub body: String,
     pub attributes: BTreeMap<String, AttributeValue>,
+    /// `MessageSystemAttributes`: [`TRACE_HEADER`] only.
+    pub system_attributes: BTreeMap<String, AttributeValue>,
     /// `DelaySeconds`; the queue's delay when `None`.
     pub delay: Option<Duration>,
     pub group_id: Option<String>,
@@ -33,6 +38,7 @@ pub struct Sent {
     pub message_id: String,
     pub md5_body: String,
     pub md5_attributes: Option<String>,
+    pub md5_system_attributes: Option<String>,
     pub sequence_number: Option<String>,
 }
 
@@ -58,6 +64,12 @@ pub(super) struct Content {
     pub md5_body: String,
     pub md5_attributes: Option<String>,
     pub sent_ms: u64,
+    /// The sender's `AWSTraceHeader`.
+    #[serde(default)]
+    pub trace_header: Option<String>,
+    /// The queue the message used up its receives in, once in that queue's dead-letter queue.
+    #[serde(default)]
+    pub dead_letter_source_arn: Option<String>,
     pub group_id: Option<String>,
     pub deduplication_id: Option<String>,
     pub sequence_number: Option<String>,
@@ -77,6 +89,13 @@ pub(super) struct Message {
 }
 
 impl Message {
+    /// The same message sent anew: a new id and sent time (a message move task's copy).
+    pub(super) fn renewed(mut self) -> Self {
+        self.content.id = uuid::Uuid::new_v4().to_string();
+        self.content.sent_ms = epoch_ms();
+        self
+    }
+
     pub(super) fn is_held_by(&self, receipt: &str, message_id: &str) -> bool {
         self.content.id == message_id && self.receipt.as_deref() == Some(receipt)
     }
@@ -115,6 +134,12 @@ impl Message {
         }
         if let Some(sequence) = &self.content.sequence_number {
             system.insert("SequenceNumber".to_string(), sequence.clone());
+        }
+        if let Some(trace) = &self.content.trace_header {
+            system.insert(TRACE_HEADER.to_string(), trace.clone());
+        }
+        if let Some(source) = &self.content.dead_letter_source_arn {
+            system.insert("DeadLetterQueueSourceArn".to_string(), source.clone());
         }
         system
     }

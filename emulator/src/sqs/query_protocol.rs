@@ -3,6 +3,7 @@
 
 use super::error::{ErrorCode, SqsError};
 use super::message::{AttributeValue, NewMessage, Received, Sent};
+use super::move_tasks::TaskReport;
 use super::requests::{BatchFailure, Request, Response};
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -56,14 +57,26 @@ impl Params {
 
     /// `Prefix.N.Name` / `Prefix.N.Value` pairs.
     fn pairs(&self, prefix: &str) -> BTreeMap<String, String> {
+        self.entries(prefix, "Name", "Value")
+    }
+
+    /// `Prefix.N.<key>` / `Prefix.N.<value>` pairs.
+    fn entries(&self, prefix: &str, key: &str, value: &str) -> BTreeMap<String, String> {
         (1..)
             .map_while(|i| {
                 Some((
-                    self.get(&format!("{prefix}.{i}.Name"))?,
-                    self.get(&format!("{prefix}.{i}.Value")).unwrap_or_default(),
+                    self.get(&format!("{prefix}.{i}.{key}"))?,
+                    self.get(&format!("{prefix}.{i}.{value}")).unwrap_or_default(),
                 ))
             })
             .collect()
+    }
+
+    /// Tags as `Tag.N.Key` / `Tag.N.Value` (the model), or `Tags.N.…` (what the AWS SDKs for Java send).
+    fn tags(&self) -> BTreeMap<String, String> {
+        let mut tags = self.entries("Tag", "Key", "Value");
+        tags.extend(self.entries("Tags", "Key", "Value"));
+        tags
     }
 
     fn message_attributes(&self, prefix: &str) -> Result<BTreeMap<String, AttributeValue>, SqsError> {
@@ -93,6 +106,7 @@ impl Params {
         Ok(NewMessage {
             body: self.required(&format!("{prefix}MessageBody"))?,
             attributes: self.message_attributes(&format!("{prefix}MessageAttribute"))?,
+            system_attributes: self.message_attributes(&format!("{prefix}MessageSystemAttribute"))?,
             delay: self.number(&format!("{prefix}DelaySeconds"))?.map(Duration::from_secs),
             group_id: self.get(&format!("{prefix}MessageGroupId")),
             deduplication_id: self.get(&format!("{prefix}MessageDeduplicationId")),
@@ -107,11 +121,19 @@ pub fn parse(params: &Params, path_queue: Option<String>) -> Result<Request, Sqs
     let entries =
         |prefix: &'static str| (1..).map_while(move |i| params.get(&format!("{prefix}.{i}.Id")).map(|id| (i, id)));
     Ok(match action {
-        "CreateQueue" => {
-            Request::CreateQueue { name: params.required("QueueName")?, attributes: params.pairs("Attribute") }
+        "CreateQueue" => Request::CreateQueue {
+            name: params.required("QueueName")?,
+            attributes: params.pairs("Attribute"),
+            tags: params.tags(),
+        },
+        "GetQueueUrl" => {
+            Request::GetQueueUrl { name: params.required("QueueName")?, owner: params.get("QueueOwnerAWSAccountId") }
         }
-        "GetQueueUrl" => Request::GetQueueUrl { name: params.required("QueueName")? },
-        "ListQueues" => Request::ListQueues { prefix: params.get("QueueNamePrefix") },
+        "ListQueues" => Request::ListQueues {
+            prefix: params.get("QueueNamePrefix"),
+            max_results: params.number("MaxResults")?,
+            next_token: params.get("NextToken"),
+        },
         "GetQueueAttributes" => {
             Request::GetQueueAttributes { queue_url: queue_url()?, names: params.list("AttributeName") }
         }
@@ -169,6 +191,26 @@ pub fn parse(params: &Params, path_queue: Option<String>) -> Result<Request, Sqs
         "PurgeQueue" => Request::PurgeQueue { queue_url: queue_url()? },
         "DeleteQueue" => Request::DeleteQueue { queue_url: queue_url()? },
         "ListDeadLetterSourceQueues" => Request::ListDeadLetterSourceQueues { queue_url: queue_url()? },
+        "TagQueue" => Request::TagQueue { queue_url: queue_url()?, tags: params.tags() },
+        "UntagQueue" => Request::UntagQueue { queue_url: queue_url()?, keys: params.list("TagKey") },
+        "ListQueueTags" => Request::ListQueueTags { queue_url: queue_url()? },
+        "AddPermission" => Request::AddPermission {
+            queue_url: queue_url()?,
+            label: params.required("Label")?,
+            accounts: params.list("AWSAccountId"),
+            actions: params.list("ActionName"),
+        },
+        "RemovePermission" => Request::RemovePermission { queue_url: queue_url()?, label: params.required("Label")? },
+        "StartMessageMoveTask" => Request::StartMessageMoveTask {
+            source_arn: params.required("SourceArn")?,
+            destination_arn: params.get("DestinationArn"),
+            rate: params.number("MaxNumberOfMessagesPerSecond")?,
+        },
+        "ListMessageMoveTasks" => Request::ListMessageMoveTasks {
+            source_arn: params.required("SourceArn")?,
+            max: params.number("MaxResults")?,
+        },
+        "CancelMessageMoveTask" => Request::CancelMessageMoveTask { handle: params.required("TaskHandle")? },
         other => {
             return Err(SqsError::new(
                 ErrorCode::InvalidAction,
@@ -184,9 +226,24 @@ pub fn response_body(action: &str, response: &Response, request_id: &str) -> Str
     match response {
         Response::Empty => {}
         Response::QueueUrl(url) => element(&mut result, "QueueUrl", url),
-        Response::QueueUrls(urls) | Response::DeadLetterSources(urls) => {
-            urls.iter().for_each(|u| element(&mut result, "QueueUrl", u))
+        Response::QueueUrls { urls, next_token } => {
+            urls.iter().for_each(|u| element(&mut result, "QueueUrl", u));
+            if let Some(token) = next_token {
+                element(&mut result, "NextToken", token);
+            }
         }
+        Response::DeadLetterSources(urls) => urls.iter().for_each(|u| element(&mut result, "QueueUrl", u)),
+        Response::Tags(tags) => {
+            for (key, value) in tags {
+                result.push_str("<Tag>");
+                element(&mut result, "Key", key);
+                element(&mut result, "Value", value);
+                result.push_str("</Tag>");
+            }
+        }
+        Response::TaskHandle(handle) => element(&mut result, "TaskHandle", handle),
+        Response::MovedCount(moved) => element(&mut result, "ApproximateNumberOfMessagesMoved", &moved.to_string()),
+        Response::MoveTasks(tasks) => tasks.iter().for_each(|task| task_xml(&mut result, task)),
         Response::Attributes(attributes) => {
             for (name, value) in attributes {
                 result.push_str("<Attribute>");
@@ -222,9 +279,14 @@ pub fn response_body(action: &str, response: &Response, request_id: &str) -> Str
 }
 
 pub fn error_body(error: &SqsError, request_id: &str) -> String {
-    let mut out = String::from("<?xml version=\"1.0\"?><ErrorResponse><Error><Type>Sender</Type>");
+    let mut out = format!("<?xml version=\"1.0\"?><ErrorResponse xmlns=\"{NAMESPACE}\"><Error><Type>Sender</Type>");
     element(&mut out, "Code", error.code.query_code());
-    element(&mut out, "Message", &error.message);
+    // The query protocol words a missing queue as SQS's first API did.
+    let message = match error.code {
+        ErrorCode::QueueDoesNotExist => "The specified queue does not exist for this wsdl version.",
+        _ => &error.message,
+    };
+    element(&mut out, "Message", message);
     let _ = write!(out, "<Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>");
     out
 }
@@ -234,6 +296,9 @@ fn sent_xml(out: &mut String, sent: &Sent) {
     element(out, "MD5OfMessageBody", &sent.md5_body);
     if let Some(md5) = &sent.md5_attributes {
         element(out, "MD5OfMessageAttributes", md5);
+    }
+    if let Some(md5) = &sent.md5_system_attributes {
+        element(out, "MD5OfMessageSystemAttributes", md5);
     }
     if let Some(sequence) = &sent.sequence_number {
         element(out, "SequenceNumber", sequence);
@@ -282,8 +347,48 @@ fn message_xml(out: &mut String, message: &Received) {
     out.push_str("</Message>");
 }
 
+/// A message move task as ListMessageMoveTasks shows it (fields without a value left out).
+fn task_xml(out: &mut String, task: &TaskReport) {
+    out.push_str("<ListMessageMoveTasksResultEntry>");
+    if let Some(handle) = &task.handle {
+        element(out, "TaskHandle", handle);
+    }
+    element(out, "Status", task.status.name());
+    element(out, "SourceArn", &task.source_arn);
+    if let Some(destination) = &task.destination_arn {
+        element(out, "DestinationArn", destination);
+    }
+    if let Some(rate) = task.rate {
+        element(out, "MaxNumberOfMessagesPerSecond", &rate.to_string());
+    }
+    element(out, "ApproximateNumberOfMessagesMoved", &task.moved.to_string());
+    element(out, "ApproximateNumberOfMessagesToMove", &task.to_move.to_string());
+    if let Some(reason) = &task.failure_reason {
+        element(out, "FailureReason", reason);
+    }
+    element(out, "StartedTimestamp", &task.started_ms.to_string());
+    out.push_str("</ListMessageMoveTasksResultEntry>");
+}
+
 fn element(out: &mut String, name: &str, text: &str) {
-    let _ = write!(out, "<{name}>{}</{name}>", quick_xml::escape::escape(text));
+    let _ = write!(out, "<{name}>");
+    escape_into(out, text);
+    let _ = write!(out, "</{name}>");
+}
+
+/// Escapes text as SQS does: the XML specials, and the carriage return as `&#xD;` (an XML parser turns a raw one
+/// into a line feed, and the body would no longer match its MD5).
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
 }
 
 fn form_decode(text: &str) -> String {

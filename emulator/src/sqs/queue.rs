@@ -2,10 +2,13 @@
 //! ApproximateReceiveCount, FIFO ordering per message group and deduplication, and the messages that have used up
 //! their receives (which [`super::service::Sqs`] redrives to a dead-letter queue). No wire format here.
 
+use super::checks::{check_message, fifo_fields, FifoFields};
 use super::digest::{md5_of_attributes, md5_of_body};
 use super::error::{ErrorCode, SqsError};
-use super::message::{epoch_ms, message_id_of, Content, Message, NewMessage, Received, Sent};
+use super::message::{epoch_ms, message_id_of, Content, Message, NewMessage, Received, Sent, TRACE_HEADER};
 use super::settings::{QueueSettings, Setting};
+use crate::aws::caller::Caller;
+use crate::aws::names::{queue_arn_in, queue_url};
 use crate::aws::sqs as limits;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -14,14 +17,16 @@ use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// A queue: its names, its settings and its messages.
+/// A queue: where it is (account and region), its names, settings, tags and messages.
 pub struct Queue {
     pub name: String,
+    pub place: Caller,
     pub url: String,
     pub arn: String,
     created: SystemTime,
     modified: Mutex<SystemTime>,
     settings: Mutex<QueueSettings>,
+    tags: Mutex<BTreeMap<String, String>>,
     state: Mutex<QueueState>,
     changed: Notify,
 }
@@ -58,14 +63,17 @@ pub(super) struct DeadLetters {
 }
 
 impl Queue {
-    pub(super) fn new(name: &str, url: String, arn: String, settings: QueueSettings) -> Self {
+    /// An empty queue named `name` in `place`, served at `endpoint`.
+    pub(super) fn new(name: &str, place: Caller, endpoint: &str, settings: QueueSettings) -> Self {
         Self {
             name: name.to_string(),
-            url,
-            arn,
+            url: queue_url(endpoint, &place.account, name),
+            arn: queue_arn_in(&place.account, &place.region, name),
+            place,
             created: SystemTime::now(),
             modified: Mutex::new(SystemTime::now()),
             settings: Mutex::new(settings),
+            tags: Mutex::new(BTreeMap::new()),
             state: Mutex::new(QueueState::default()),
             changed: Notify::new(),
         }
@@ -78,6 +86,22 @@ impl Queue {
     pub(super) fn set_settings(&self, settings: QueueSettings) {
         *self.settings.lock().unwrap() = settings;
         *self.modified.lock().unwrap() = SystemTime::now();
+    }
+
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        self.tags.lock().unwrap().clone()
+    }
+
+    /// Changes the tags with `change` (which may refuse, changing nothing).
+    pub(super) fn change_tags<T>(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, String>) -> Result<T, SqsError>,
+    ) -> Result<T, SqsError> {
+        let mut tags = self.tags.lock().unwrap();
+        let mut changed = tags.clone();
+        let result = change(&mut changed)?;
+        *tags = changed;
+        Ok(result)
     }
 
     pub(super) fn state(&self) -> MutexGuard<'_, QueueState> {
@@ -108,7 +132,6 @@ impl Queue {
         put("ApproximateNumberOfMessagesDelayed", delayed.to_string());
         put("CreatedTimestamp", epoch_seconds(self.created).to_string());
         put("LastModifiedTimestamp", epoch_seconds(*self.modified.lock().unwrap()).to_string());
-        put("SqsManagedSseEnabled", "false".to_string());
         for setting in Setting::ALL {
             if let Some(value) = settings.value(setting) {
                 put(setting.name(), value);
@@ -136,43 +159,35 @@ impl Queue {
     pub(super) fn send(&self, message: NewMessage) -> Result<Sending, SqsError> {
         let settings = self.settings();
         check_message(&message, &settings)?;
+        let fifo = fifo_fields(&message, &settings)?;
         let now = Instant::now();
         let md5_body = md5_of_body(&message.body);
         let md5_attributes = md5_of_attributes(&message.attributes);
+        let md5_system_attributes = md5_of_attributes(&message.system_attributes);
         let mut state = self.state();
-        let (group_id, deduplication_id, delay) = if settings.fifo {
-            let group = message.group_id.clone().ok_or_else(|| SqsError::missing("MessageGroupId"))?;
-            let dedup = match (&message.deduplication_id, settings.content_based_deduplication) {
-                (Some(id), _) => id.clone(),
-                (None, true) => md5_of_body(&message.body),
-                (None, false) => {
-                    return Err(SqsError::invalid("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"))
-                }
-            };
-            state.deduplication.retain(|_, (expires, _)| *expires > now);
-            if let Some((_, existing)) = state.deduplication.get(&dedup) {
-                let existing = existing.clone();
-                return Ok(Sending::Duplicate(Sent {
-                    message_id: existing,
-                    md5_body,
-                    md5_attributes,
-                    sequence_number: None,
-                }));
+        state.deduplication.retain(|_, (expires, _)| *expires > now);
+        if let Some(fields) = &fifo {
+            if let Some((_, existing)) =
+                state.deduplication.get(&fields.deduplication_key(settings.deduplication_scope))
+            {
+                let message_id = existing.clone();
+                let sent = Sent { message_id, md5_body, md5_attributes, md5_system_attributes, sequence_number: None };
+                return Ok(Sending::Duplicate(sent));
             }
-            if message.delay.is_some_and(|d| !d.is_zero()) {
-                return Err(SqsError::invalid("Value for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."));
-            }
-            (Some(group), Some(dedup), settings.delay)
-        } else {
-            (None, None, message.delay.unwrap_or(settings.delay))
+        }
+        let (group_id, deduplication_id, delay) = match fifo {
+            // FIFO queues delay by the queue's setting only (a per-message delay is refused above).
+            Some(fields) => (Some(fields.group_id), Some(fields.deduplication_id), settings.delay),
+            None => (message.group_id.clone(), None, message.delay.unwrap_or(settings.delay)),
         };
         let id = uuid::Uuid::new_v4().to_string();
         let sequence_number = settings.fifo.then(|| {
             state.next_sequence += 1;
             format!("{:020}", state.next_sequence)
         });
-        if let Some(dedup) = &deduplication_id {
-            state.deduplication.insert(dedup.clone(), (now + limits::DEDUPLICATION_WINDOW, id.clone()));
+        if let (Some(group), Some(dedup)) = (&group_id, &deduplication_id) {
+            let key = FifoFields::key(settings.deduplication_scope, group, dedup);
+            state.deduplication.insert(key, (now + limits::DEDUPLICATION_WINDOW, id.clone()));
         }
         let content = Content {
             id: id.clone(),
@@ -181,6 +196,8 @@ impl Queue {
             md5_body: md5_body.clone(),
             md5_attributes: md5_attributes.clone(),
             sent_ms: epoch_ms(),
+            trace_header: message.system_attributes.get(TRACE_HEADER).and_then(|v| v.string.clone()),
+            dead_letter_source_arn: None,
             group_id,
             deduplication_id,
             sequence_number: sequence_number.clone(),
@@ -194,7 +211,7 @@ impl Queue {
             receipt: None,
         });
         tracing::debug!(target: "sqs", "sent {id} to {}", self.name);
-        Ok(Sending::Queued(Sent { message_id: id, md5_body, md5_attributes, sequence_number }))
+        Ok(Sending::Queued(Sent { message_id: id, md5_body, md5_attributes, md5_system_attributes, sequence_number }))
     }
 
     /// One receive attempt of up to `max` messages, hidden for `visibility` (the queue's when `None`). A FIFO
@@ -243,17 +260,52 @@ impl Queue {
 
     /// Takes messages redriven from another queue: visible now, with this queue's retention and no receives.
     pub(super) fn accept_dead_letters(&self, source: &Queue, messages: Vec<Message>) {
+        for message in &messages {
+            tracing::info!(target: "sqs", "moved {} from {} to dead-letter queue {} after {} receives", message.content.id, source.name, self.name, message.receive_count);
+        }
+        self.accept(messages, Some(&source.arn));
+    }
+
+    /// Takes messages moved from another queue: visible now, with this queue's retention. `dead_letter_source` is
+    /// the queue they used up their receives in, when this is its dead-letter queue: they then keep their receive
+    /// count, as on SQS. Messages a move task brings start afresh.
+    pub(super) fn accept(&self, messages: Vec<Message>, dead_letter_source: Option<&str>) {
         let retention = self.settings().retention;
+        let now = Instant::now();
         let mut state = self.state();
         for mut message in messages {
-            tracing::info!(target: "sqs", "moved {} from {} to dead-letter queue {} after {} receives", message.content.id, source.name, self.name, message.receive_count);
             message.receipt = None;
-            message.available_at = Instant::now();
-            message.expires_at = Instant::now() + retention;
-            message.receive_count = 0;
-            message.first_receive_ms = None;
+            message.available_at = now;
+            message.expires_at = now + retention;
+            if dead_letter_source.is_none() {
+                message.receive_count = 0;
+                message.first_receive_ms = None;
+            }
+            message.content.dead_letter_source_arn = dead_letter_source.map(String::from);
             state.messages.push_back(message);
         }
+    }
+
+    /// Takes out up to `max` messages that are visible now, oldest first (a message move task).
+    pub(super) fn take_visible(&self, max: usize) -> Vec<Message> {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.messages.retain(|m| m.expires_at > now);
+        let mut taken = Vec::new();
+        let mut index = 0;
+        while index < state.messages.len() && taken.len() < max {
+            if state.messages[index].available_at <= now {
+                taken.extend(state.messages.remove(index));
+            } else {
+                index += 1;
+            }
+        }
+        taken
+    }
+
+    /// How many messages are visible now.
+    pub(super) fn visible_count(&self) -> usize {
+        self.counts().0
     }
 
     /// Puts back messages that could not be redriven.
@@ -297,55 +349,6 @@ impl Queue {
     pub(super) fn purge(&self) {
         self.state().messages.clear();
     }
-}
-
-/// SQS's checks of a message before it is queued: delay, attribute types, size, body.
-fn check_message(message: &NewMessage, settings: &QueueSettings) -> Result<(), SqsError> {
-    if let Some(delay) = message.delay.map(|d| d.as_secs()).filter(|d| *d > limits::MAX_DELAY_SECONDS) {
-        return Err(SqsError::invalid(format!(
-            "Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
-        )));
-    }
-    for (name, value) in &message.attributes {
-        let base = value.data_type.split('.').next().unwrap_or_default();
-        let ok = match base {
-            "String" | "Number" => value.string.is_some(),
-            "Binary" => value.binary.is_some(),
-            _ => false,
-        };
-        if !ok {
-            return Err(SqsError::invalid(format!("The message attribute '{name}' has an invalid message attribute type or value: DataType must be String, Number or Binary (optionally with a custom suffix) with the matching value.")));
-        }
-    }
-    let size = message.body.len()
-        + message
-            .attributes
-            .iter()
-            .map(|(k, v)| {
-                k.len()
-                    + v.data_type.len()
-                    + v.string.as_ref().map_or(0, String::len)
-                    + v.binary.as_ref().map_or(0, Vec::len)
-            })
-            .sum::<usize>();
-    if size > settings.max_message_size {
-        return Err(SqsError::invalid(format!(
-            "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
-            settings.max_message_size
-        )));
-    }
-    if message.body.is_empty() {
-        return Err(SqsError::missing("MessageBody"));
-    }
-    if message.body.chars().any(|c| !valid_message_char(c)) {
-        // Since 2025 SQS rejects such a message (earlier it replaced the characters with U+FFFD).
-        return Err(SqsError::new(ErrorCode::InvalidMessageContents, "Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
-    }
-    Ok(())
-}
-
-fn valid_message_char(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
 fn epoch_seconds(time: SystemTime) -> u64 {

@@ -13,26 +13,60 @@ use std::sync::Arc;
 /// Creates the queues `resources` defines, or brings existing ones to their definition (a live edit). Returns
 /// their names.
 pub fn define_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> Result<BTreeSet<String>, ConfigError> {
-    let mut names = BTreeSet::new();
+    let mut defined = Vec::new();
     for (logical, resource) in service.resources.resources.iter().filter(|(_, r)| r.kind == "AWS::SQS::Queue") {
         let path = format!("resources.Resources.{logical}.Properties");
         let properties = intrinsics.resolve(&resource.properties, &path)?.unwrap_or(Value::Null);
-        // The queue properties that are queue attributes; a RedrivePolicy object becomes its JSON text.
-        let mut attributes = BTreeMap::new();
-        for name in Setting::ALL.map(Setting::name) {
-            let text = match properties.get(name) {
-                None | Some(Value::Null) => continue,
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            };
-            attributes.insert(name.to_string(), text);
-        }
         let name = intrinsics.physical_name(logical)?;
-        sqs.define_queue(&name, &attributes)
+        let queue = sqs
+            .define_queue(&name, &queue_attributes(&properties), &queue_tags(&properties, &path)?)
             .map_err(|err| ConfigError::at_path(&path, format!("the queue cannot be created: {}", err.message)))?;
-        names.insert(name);
+        defined.push((queue, path));
     }
-    Ok(names)
+    // Dead-letter queues may be defined after the queues that name them: checked once all are there.
+    for (queue, path) in &defined {
+        sqs.check_dead_letter_queue(queue)
+            .map_err(|err| ConfigError::at_path(&format!("{path}.RedrivePolicy"), err.message))?;
+    }
+    Ok(defined.into_iter().map(|(queue, _)| queue.name.clone()).collect())
+}
+
+/// The properties of an `AWS::SQS::Queue` that are queue attributes, as CreateQueue takes them: JSON-valued
+/// ones (RedrivePolicy, Policy…) become their JSON text. `FifoQueue: false`, which CloudFormation accepts for a
+/// standard queue, is the default and left out.
+fn queue_attributes(properties: &Value) -> BTreeMap<String, String> {
+    let mut attributes = BTreeMap::new();
+    for setting in Setting::ALL {
+        let text = match properties.get(setting.name()) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        if setting == Setting::FifoQueue && text == "false" {
+            continue;
+        }
+        attributes.insert(setting.name().to_string(), text);
+    }
+    attributes
+}
+
+/// `Tags: [{Key, Value}]`, as CloudFormation lists them.
+fn queue_tags(properties: &Value, path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let Some(tags) = properties.get("Tags").filter(|t| !t.is_null()) else { return Ok(BTreeMap::new()) };
+    let expected = || ConfigError::at_path(&format!("{path}.Tags"), "expected a list of { Key, Value }");
+    tags.as_array()
+        .ok_or_else(expected)?
+        .iter()
+        .map(|tag| {
+            let text = |field: &str| match tag.get(field) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::Bool(b)) => Some(b.to_string()),
+                _ => None,
+            };
+            text("Key").zip(text("Value")).ok_or_else(expected)
+        })
+        .collect()
 }
 
 /// One mapping per enabled `sqs` event. `concurrency(function)` caps its pollers.
@@ -51,7 +85,7 @@ pub fn mappings(
             }
             let path = format!("functions.{}.events.{i}.sqs.arn", function.key);
             let arn = intrinsics.resolve_string(&sqs_event.arn, &path)?;
-            let queue = sqs.queue_by_url(&arn).map_err(|_| {
+            let queue = sqs.queue_by_url(sqs.home(), &arn).map_err(|_| {
                 ConfigError::at_path(
                     &path,
                     format!("no queue `{arn}`: define it under resources.Resources as an AWS::SQS::Queue"),

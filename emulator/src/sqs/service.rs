@@ -1,29 +1,44 @@
-//! [`Sqs`], the service: every queue of the emulator by name, and the operations on them that the protocols (via
-//! [`super::requests`]), the event source mappings and `serverless.yml` definitions all call. It wakes long
-//! polls, redrives to dead-letter queues, and with `--persist` has every change written before it returns.
+//! [`Sqs`], the service: every queue of the emulator by account, region and name, and the operations on them that
+//! the protocols (via [`super::requests`]), the event source mappings and `serverless.yml` definitions all call:
+//! queues, messages, tags and permissions (message move tasks are in [`super::move_tasks`]). It wakes long polls,
+//! redrives to dead-letter queues, and with `--persist` has every change written before it returns.
 
 use super::durable::{Durability, Snapshot};
 use super::error::{ErrorCode, SqsError};
 use super::message::{NewMessage, Received, Sent};
+use super::move_tasks::MoveTasks;
+use super::policy::{self, Permission};
 use super::queue::{DeadLetters, Queue, Sending};
-use super::settings::QueueSettings;
-use crate::aws::names::{queue_arn, queue_url};
+use super::settings::{QueueSettings, Setting};
+use crate::aws::caller::Caller;
+use crate::aws::names::{parse_queue_arn, parse_queue_url};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Every queue of the emulator.
+/// Where a queue is kept: its account, region and name, as its ARN says.
+type QueueKey = (String, String, String);
+
+fn key(place: &Caller, name: &str) -> QueueKey {
+    (place.account.clone(), place.region.clone(), name.to_string())
+}
+
+/// Every queue of the emulator, in every account and region.
 pub struct Sqs {
-    region: String,
+    /// The app's account and region: `serverless.yml`'s queues and unsigned requests are there.
+    home: Caller,
     /// `http://127.0.0.1:4002`: queue URLs start here.
     endpoint: String,
-    queues: RwLock<BTreeMap<String, Arc<Queue>>>,
+    queues: RwLock<BTreeMap<QueueKey, Arc<Queue>>>,
+    pub(super) move_tasks: MoveTasks,
     /// Queues for checking definitions only: they say nothing.
     scratch: bool,
     /// With `--persist`: where every change is written before it is acknowledged.
     durability: Option<Arc<Durability>>,
+    /// This service, for the message move tasks it runs.
+    pub(super) me: Weak<Sqs>,
 }
 
 impl Sqs {
@@ -43,8 +58,9 @@ impl Sqs {
         let durability = Durability::new(file);
         let sqs = Self::build(region, endpoint, false, Some(durability.clone()));
         if let Some(snapshot) = durability.load()? {
-            let messages =
-                snapshot.restore(|name, settings| sqs.add_queue(&mut sqs.queues.write().unwrap(), name, settings))?;
+            let messages = snapshot.restore(&sqs.home, |place, name, settings| {
+                sqs.add_queue(&mut sqs.queues.write().unwrap(), place, name, settings)
+            })?;
             tracing::info!(target: "sqs", "restored {} queues with {messages} messages from {}", sqs.queues.read().unwrap().len(), durability.path().display());
         }
         let weak = Arc::downgrade(&sqs);
@@ -53,8 +69,20 @@ impl Sqs {
     }
 
     fn build(region: &str, endpoint: &str, scratch: bool, durability: Option<Arc<Durability>>) -> Arc<Self> {
-        let queues = RwLock::new(BTreeMap::new());
-        Arc::new(Self { region: region.to_string(), endpoint: endpoint.to_string(), queues, scratch, durability })
+        Arc::new_cyclic(|me| Self {
+            home: Caller::home(region),
+            endpoint: endpoint.to_string(),
+            queues: RwLock::new(BTreeMap::new()),
+            move_tasks: MoveTasks::default(),
+            scratch,
+            durability,
+            me: me.clone(),
+        })
+    }
+
+    /// The app's own account and region.
+    pub fn home(&self) -> &Caller {
+        &self.home
     }
 
     /// Where the queues are written, with `--persist`.
@@ -70,7 +98,7 @@ impl Sqs {
     }
 
     /// A queue's messages or settings changed: wake its long polls and have the change written.
-    fn changed(&self, queue: &Queue) {
+    pub(super) fn changed(&self, queue: &Queue) {
         queue.wake_receivers();
         self.mark_unsaved();
     }
@@ -84,36 +112,56 @@ impl Sqs {
 
     /// Every queue and message as it is now, for the durable file.
     fn snapshot(&self) -> Snapshot {
-        let queues = self.queues.read().unwrap().values().cloned().collect::<Vec<_>>();
-        Snapshot::of(&queues)
+        Snapshot::of(&self.all_queues())
     }
 
-    /// CreateQueue: idempotent for the same attributes, as SQS is.
-    pub fn create_queue(&self, name: &str, attributes: &BTreeMap<String, String>) -> Result<Arc<Queue>, SqsError> {
-        validate_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
+    /// CreateQueue: idempotent when the attributes given mean what the queue's mean, as on SQS. The redrive
+    /// policy's dead-letter queue must exist, be of the same type and allow this queue.
+    pub fn create_queue(
+        &self,
+        caller: &Caller,
+        name: &str,
+        attributes: &BTreeMap<String, String>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Arc<Queue>, SqsError> {
         let settings = QueueSettings::for_new_queue(name, attributes)?;
-        let mut queues = self.queues.write().unwrap();
-        if let Some(existing) = queues.get(name) {
-            let same = attributes.iter().all(|(k, v)| existing.attributes().get(k).is_none_or(|current| current == v));
-            return if same {
-                Ok(existing.clone())
-            } else {
-                Err(SqsError::new(
-                    ErrorCode::QueueAlreadyExists,
+        validate_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
+        if let Ok(existing) = self.queue(caller, name) {
+            let current = existing.settings();
+            let named = current.settings_named(attributes)?;
+            return match named.into_iter().find(|setting| !settings.agrees_with(&current, *setting)) {
+                None => Ok(existing),
+                Some(differs) => Err(SqsError::new(
+                    ErrorCode::QueueNameExists,
                     format!(
-                        "A queue already exists with the same name and a different value for attribute(s) of {name}"
+                        "A queue already exists with the same name and a different value for attribute {}",
+                        differs.name()
                     ),
-                ))
+                )),
             };
         }
-        Ok(self.add_queue(&mut queues, name, settings))
+        let arn = crate::aws::names::queue_arn_in(&caller.account, &caller.region, name);
+        self.check_redrive(&arn, &settings, attributes)?;
+        check_tags(tags).map_err(|err| named_queue(err, name))?;
+        let mut queues = self.queues.write().unwrap();
+        if let Some(existing) = queues.get(&key(caller, name)) {
+            return Ok(existing.clone()); // created meanwhile by another request
+        }
+        let queue = self.add_queue(&mut queues, caller, name, settings);
+        queue.change_tags(|current| Ok(current.extend(tags.clone())))?;
+        Ok(queue)
     }
 
     /// Adds an empty queue to `queues` (the registry, locked by the caller).
-    fn add_queue(&self, queues: &mut BTreeMap<String, Arc<Queue>>, name: &str, settings: QueueSettings) -> Arc<Queue> {
-        let queue = Queue::new(name, queue_url(&self.endpoint, name), queue_arn(&self.region, name), settings);
-        let queue = Arc::new(queue);
-        queues.insert(name.to_string(), queue.clone());
+    fn add_queue(
+        &self,
+        queues: &mut BTreeMap<QueueKey, Arc<Queue>>,
+        place: &Caller,
+        name: &str,
+        settings: QueueSettings,
+    ) -> Arc<Queue> {
+        let queue = Arc::new(Queue::new(name, place.clone(), &self.endpoint, settings));
+        queues.insert(key(place, name), queue.clone());
         self.changed(&queue);
         if !self.scratch {
             tracing::info!(target: "sqs", "queue {name} ready at {}", queue.url);
@@ -121,46 +169,180 @@ impl Sqs {
         queue
     }
 
-    /// Brings a queue to a definition from `serverless.yml`: creates it, or gives an existing one exactly these
-    /// attributes (the rest back to SQS's defaults), keeping its messages. For start-up and live edits.
-    pub fn define_queue(&self, name: &str, attributes: &BTreeMap<String, String>) -> Result<Arc<Queue>, SqsError> {
-        let Ok(existing) = self.queue(name) else {
-            return self.create_queue(name, attributes);
+    /// Brings a queue of the app to a definition from `serverless.yml`: creates it, or gives an existing one
+    /// exactly these attributes (the rest back to SQS's defaults) and tags, keeping its messages. For start-up
+    /// and live edits. (Dead-letter queues are checked by the plan: it may define them after their sources.)
+    pub fn define_queue(
+        &self,
+        name: &str,
+        attributes: &BTreeMap<String, String>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Arc<Queue>, SqsError> {
+        check_tags(tags).map_err(|err| named_queue(err, name))?;
+        let queue = match self.queue(&self.home, name) {
+            Ok(existing) => {
+                let defaults = QueueSettings { fifo: existing.settings().fifo, ..QueueSettings::default() };
+                self.reconfigure(&existing, defaults, attributes)?;
+                existing
+            }
+            Err(_) => {
+                validate_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
+                let settings = QueueSettings::for_new_queue(name, attributes)?;
+                self.add_queue(&mut self.queues.write().unwrap(), &self.home.clone(), name, settings)
+            }
         };
-        let defaults = QueueSettings { fifo: existing.settings().fifo, ..QueueSettings::default() };
-        self.reconfigure(&existing, defaults, attributes)?;
-        Ok(existing)
+        queue.change_tags(|current| Ok(*current = tags.clone()))?;
+        Ok(queue)
     }
 
-    pub fn queue(&self, name: &str) -> Result<Arc<Queue>, SqsError> {
-        self.queues.read().unwrap().get(name).cloned().ok_or_else(SqsError::no_queue)
+    /// A queue of the app (its account and region, where `serverless.yml`'s queues are), by name.
+    pub fn app_queue(&self, name: &str) -> Result<Arc<Queue>, SqsError> {
+        self.queue(&self.home, name)
     }
 
-    /// A queue by URL (any host: SDKs may rewrite it) or by ARN.
-    pub fn queue_by_url(&self, url: &str) -> Result<Arc<Queue>, SqsError> {
-        let name = url.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or_default();
-        self.queue(name)
+    /// A queue of the caller's account and region, by name.
+    pub fn queue(&self, caller: &Caller, name: &str) -> Result<Arc<Queue>, SqsError> {
+        self.queues.read().unwrap().get(&key(caller, name)).cloned().ok_or_else(SqsError::no_queue)
     }
 
-    pub fn list_queues(&self, prefix: Option<&str>) -> Vec<Arc<Queue>> {
-        self.queues.read().unwrap().values().filter(|q| prefix.is_none_or(|p| q.name.starts_with(p))).cloned().collect()
+    /// A queue by URL (any host: SDKs may rewrite it; the path's account, the caller's region) or by ARN.
+    pub fn queue_by_url(&self, caller: &Caller, url: &str) -> Result<Arc<Queue>, SqsError> {
+        if url.starts_with("arn:") {
+            return self.queue_by_arn(url);
+        }
+        match parse_queue_url(url) {
+            Some((account, name)) => {
+                self.queue(&Caller { account: account.to_string(), region: caller.region.clone() }, name)
+            }
+            None => self.queue(caller, url.trim_end_matches('/').rsplit('/').next().unwrap_or_default()),
+        }
+    }
+
+    /// A queue by ARN, in whichever account and region it names.
+    pub fn queue_by_arn(&self, arn: &str) -> Result<Arc<Queue>, SqsError> {
+        let (region, account, name) = parse_queue_arn(arn).ok_or_else(SqsError::no_queue)?;
+        self.queue(&Caller { account: account.to_string(), region: region.to_string() }, name)
+    }
+
+    /// The caller's queues (its account, its region), by name.
+    pub fn list_queues(&self, caller: &Caller, prefix: Option<&str>) -> Vec<Arc<Queue>> {
+        self.queues
+            .read()
+            .unwrap()
+            .values()
+            .filter(|q| q.place == *caller && prefix.is_none_or(|p| q.name.starts_with(p)))
+            .cloned()
+            .collect()
+    }
+
+    fn all_queues(&self) -> Vec<Arc<Queue>> {
+        self.queues.read().unwrap().values().cloned().collect()
     }
 
     pub fn delete_queue(&self, queue: &Queue) {
-        self.queues.write().unwrap().remove(&queue.name);
+        self.queues.write().unwrap().remove(&key(&queue.place, &queue.name));
         self.changed(queue);
     }
 
     /// Source queues whose redrive policy targets `queue`.
     pub fn dead_letter_sources(&self, queue: &Queue) -> Vec<Arc<Queue>> {
-        self.list_queues(None)
+        self.all_queues()
             .into_iter()
             .filter(|q| q.settings().redrive.is_some_and(|r| r.dead_letter_target_arn == queue.arn))
             .collect()
     }
 
+    /// SetQueueAttributes, with the same checks as CreateQueue.
     pub fn set_attributes(&self, queue: &Queue, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
-        self.reconfigure(queue, queue.settings(), attributes)
+        let mut settings = queue.settings();
+        settings.apply(attributes)?;
+        self.check_redrive(&queue.arn, &settings, attributes)?;
+        queue.set_settings(settings);
+        self.changed(queue);
+        Ok(())
+    }
+
+    /// A queue's own redrive policy, checked as CreateQueue checks it (for queues from `serverless.yml`).
+    pub fn check_dead_letter_queue(&self, queue: &Queue) -> Result<(), SqsError> {
+        let settings = queue.settings();
+        let attributes: BTreeMap<String, String> = settings
+            .value(Setting::RedrivePolicy)
+            .map(|policy| (Setting::RedrivePolicy.name().to_string(), policy))
+            .into_iter()
+            .collect();
+        self.check_redrive(&queue.arn, &settings, &attributes)
+    }
+
+    /// The redrive policy `attributes` give, if any: its dead-letter queue exists, is of the source's type, and
+    /// lets `source_arn` use it. Errors quote the policy as given.
+    fn check_redrive(
+        &self,
+        source_arn: &str,
+        settings: &QueueSettings,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<(), SqsError> {
+        let (Some(given), Some(redrive)) = (attributes.get(Setting::RedrivePolicy.name()), &settings.redrive) else {
+            return Ok(());
+        };
+        let refuse = |reason: &str| {
+            SqsError::invalid(format!("Value {given} for parameter RedrivePolicy is invalid. Reason: {reason}"))
+        };
+        let target = self
+            .queue_by_arn(&redrive.dead_letter_target_arn)
+            .map_err(|_| refuse("Dead letter target does not exist."))?;
+        if target.settings().fifo != settings.fifo {
+            return Err(refuse("Dead-letter queue must be same type of queue as the source.."));
+        }
+        if target.settings().redrive_allow.is_some_and(|allow| !allow.allows(source_arn)) {
+            return Err(refuse("Dead-letter queue's RedriveAllowPolicy does not allow this queue as a source."));
+        }
+        Ok(())
+    }
+
+    /// TagQueue: adds or overwrites tags.
+    pub fn tag_queue(&self, queue: &Queue, tags: &BTreeMap<String, String>) -> Result<(), SqsError> {
+        if tags.is_empty() {
+            return Err(SqsError::missing("Tags"));
+        }
+        queue.change_tags(|current| {
+            current.extend(tags.clone());
+            check_tags(current).map_err(|err| named_queue(err, &queue.name))
+        })?;
+        self.mark_unsaved();
+        Ok(())
+    }
+
+    /// UntagQueue: removes the tags with these keys (unknown keys are ignored, as on SQS).
+    pub fn untag_queue(&self, queue: &Queue, keys: &[String]) -> Result<(), SqsError> {
+        if keys.is_empty() {
+            return Err(SqsError::missing("TagKeys"));
+        }
+        queue.change_tags(|current| {
+            keys.iter().for_each(|k| {
+                current.remove(k);
+            });
+            Ok(())
+        })?;
+        self.mark_unsaved();
+        Ok(())
+    }
+
+    /// AddPermission: a statement in the queue's `Policy`.
+    pub fn add_permission(&self, queue: &Queue, permission: &Permission) -> Result<(), SqsError> {
+        let mut settings = queue.settings();
+        settings.policy = Some(policy::add_permission(settings.policy.as_ref(), &queue.arn, permission)?);
+        queue.set_settings(settings);
+        self.changed(queue);
+        Ok(())
+    }
+
+    /// RemovePermission: the statement labelled `label` leaves the queue's `Policy` (and the last one, the policy).
+    pub fn remove_permission(&self, queue: &Queue, label: &str) -> Result<(), SqsError> {
+        let mut settings = queue.settings();
+        settings.policy = policy::remove_permission(settings.policy.as_ref(), label)?;
+        queue.set_settings(settings);
+        self.changed(queue);
+        Ok(())
     }
 
     /// Gives `queue` the settings `base` with `attributes` applied (nothing changes if one is invalid).
@@ -227,7 +409,7 @@ impl Sqs {
     }
 
     fn move_to_dead_letter_queue(&self, source: &Queue, dead_letters: DeadLetters) {
-        let Ok(target) = self.queue_by_url(&dead_letters.target_arn) else {
+        let Ok(target) = self.queue_by_arn(&dead_letters.target_arn) else {
             tracing::warn!(target: "sqs", "{}: dead-letter queue {} does not exist; messages stay", source.name, dead_letters.target_arn);
             source.keep(dead_letters.messages);
             return;
@@ -254,6 +436,33 @@ impl Sqs {
         queue.purge();
         self.changed(queue);
     }
+}
+
+/// Tags: keys of 1 to 128 characters, values of up to 256, at most 50 on a queue. The error for too many says
+/// "{queue}", which [`named_queue`] fills in.
+fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), SqsError> {
+    use crate::aws::sqs::{MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
+    if tags.len() > MAX_TAGS {
+        return Err(SqsError::invalid("Too many tags added for queue {queue}."));
+    }
+    for (tag_key, value) in tags {
+        if tag_key.is_empty() || tag_key.chars().count() > MAX_TAG_KEY_CHARS {
+            return Err(SqsError::invalid(format!(
+                "Tag keys must be between 1 and {MAX_TAG_KEY_CHARS} characters in length."
+            )));
+        }
+        if value.chars().count() > MAX_TAG_VALUE_CHARS {
+            return Err(SqsError::invalid(format!(
+                "Tag values must be between 0 and {MAX_TAG_VALUE_CHARS} characters in length."
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn named_queue(mut error: SqsError, queue: &str) -> SqsError {
+    error.message = error.message.replace("{queue}", queue);
+    error
 }
 
 impl Drop for Sqs {

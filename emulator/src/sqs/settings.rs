@@ -1,8 +1,9 @@
 //! A queue's settings: the attributes CreateQueue and SetQueueAttributes set ([`Setting`], the one list of
 //! them), parsed and checked against SQS's limits into [`QueueSettings`], and shown again as GetQueueAttributes
-//! returns them.
+//! returns them. Checks that need other queues (a redrive policy's target) are the service's.
 
-use super::error::SqsError;
+use super::error::{ErrorCode, SqsError};
+use super::policy::{parse_policy, RedriveAllow};
 use crate::aws::sqs as limits;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,20 +19,34 @@ pub enum Setting {
     DelaySeconds,
     ReceiveMessageWaitTimeSeconds,
     RedrivePolicy,
+    RedriveAllowPolicy,
+    Policy,
+    KmsMasterKeyId,
+    KmsDataKeyReusePeriodSeconds,
+    SqsManagedSseEnabled,
     FifoQueue,
     ContentBasedDeduplication,
+    DeduplicationScope,
+    FifoThroughputLimit,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 8] = [
+    pub const ALL: [Setting; 15] = [
         Self::VisibilityTimeout,
         Self::MaximumMessageSize,
         Self::MessageRetentionPeriod,
         Self::DelaySeconds,
         Self::ReceiveMessageWaitTimeSeconds,
         Self::RedrivePolicy,
+        Self::RedriveAllowPolicy,
+        Self::Policy,
+        Self::KmsMasterKeyId,
+        Self::KmsDataKeyReusePeriodSeconds,
+        Self::SqsManagedSseEnabled,
         Self::FifoQueue,
         Self::ContentBasedDeduplication,
+        Self::DeduplicationScope,
+        Self::FifoThroughputLimit,
     ];
 
     /// The attribute's name in the SQS API and in CloudFormation.
@@ -43,31 +58,51 @@ impl Setting {
             Self::DelaySeconds => "DelaySeconds",
             Self::ReceiveMessageWaitTimeSeconds => "ReceiveMessageWaitTimeSeconds",
             Self::RedrivePolicy => "RedrivePolicy",
+            Self::RedriveAllowPolicy => "RedriveAllowPolicy",
+            Self::Policy => "Policy",
+            Self::KmsMasterKeyId => "KmsMasterKeyId",
+            Self::KmsDataKeyReusePeriodSeconds => "KmsDataKeyReusePeriodSeconds",
+            Self::SqsManagedSseEnabled => "SqsManagedSseEnabled",
             Self::FifoQueue => "FifoQueue",
             Self::ContentBasedDeduplication => "ContentBasedDeduplication",
+            Self::DeduplicationScope => "DeduplicationScope",
+            Self::FifoThroughputLimit => "FifoThroughputLimit",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|setting| setting.name() == name)
     }
-}
 
-/// Attributes SQS takes that the emulator accepts and ignores (policies, encryption, FIFO throughput).
-const IGNORED_ATTRIBUTES: &[&str] = &[
-    "Policy",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "SqsManagedSseEnabled",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-    "RedriveAllowPolicy",
-];
+    /// Attributes of FIFO queues only: a standard queue does not know them.
+    pub fn fifo_only(self) -> bool {
+        matches!(
+            self,
+            Self::FifoQueue | Self::ContentBasedDeduplication | Self::DeduplicationScope | Self::FifoThroughputLimit
+        )
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redrive {
     pub dead_letter_target_arn: String,
     pub max_receive_count: u32,
+}
+
+/// Where FIFO deduplication ids are unique: in the whole queue (the default) or per message group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeduplicationScope {
+    #[default]
+    Queue,
+    MessageGroup,
+}
+
+/// What a FIFO queue's throughput quota counts: the whole queue (the default) or each message group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThroughputLimit {
+    #[default]
+    PerQueue,
+    PerMessageGroupId,
 }
 
 /// A queue's settable attributes.
@@ -83,8 +118,38 @@ pub struct QueueSettings {
     pub receive_wait: Duration,
     pub max_message_size: usize,
     pub redrive: Option<Redrive>,
+    #[serde(default)]
+    pub redrive_allow: Option<RedriveAllow>,
+    /// The access policy: kept and shown, not enforced.
+    #[serde(default)]
+    pub policy: Option<serde_json::Value>,
+    #[serde(default)]
+    pub encryption: Encryption,
     pub fifo: bool,
     pub content_based_deduplication: bool,
+    #[serde(default)]
+    pub deduplication_scope: DeduplicationScope,
+    #[serde(default)]
+    pub throughput_limit: ThroughputLimit,
+}
+
+/// Server-side encryption: SQS-managed keys (on by default for new queues since 2022) or a KMS key. Messages are
+/// not encrypted locally; the settings are kept and shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    pub sqs_managed: bool,
+    pub kms_master_key_id: Option<String>,
+    pub kms_data_key_reuse_seconds: u64,
+}
+
+impl Default for Encryption {
+    fn default() -> Self {
+        Self {
+            sqs_managed: true,
+            kms_master_key_id: None,
+            kms_data_key_reuse_seconds: limits::DEFAULT_KMS_REUSE_SECONDS,
+        }
+    }
 }
 
 impl Default for QueueSettings {
@@ -96,8 +161,13 @@ impl Default for QueueSettings {
             receive_wait: Duration::ZERO,
             max_message_size: limits::MAX_MESSAGE_BYTES,
             redrive: None,
+            redrive_allow: None,
+            policy: None,
+            encryption: Encryption::default(),
             fifo: false,
             content_based_deduplication: false,
+            deduplication_scope: DeduplicationScope::default(),
+            throughput_limit: ThroughputLimit::default(),
         }
     }
 }
@@ -110,14 +180,42 @@ impl QueueSettings {
         Ok(settings)
     }
 
+    /// The settings named in `attributes`, checked: an unknown name (or a FIFO attribute of a standard queue) is
+    /// `InvalidAttributeName`, a bad value `InvalidAttributeValue`.
+    pub fn settings_named(&self, attributes: &BTreeMap<String, String>) -> Result<Vec<Setting>, SqsError> {
+        attributes
+            .keys()
+            .map(|name| match Setting::from_name(name) {
+                Some(setting) if self.fifo || !setting.fifo_only() => Ok(setting),
+                // As SQS words these two for a standard queue.
+                Some(Setting::DeduplicationScope | Setting::FifoThroughputLimit) => Err(SqsError::new(
+                    ErrorCode::InvalidAttributeName,
+                    format!("You can specify the {name} only when FifoQueue is set to true."),
+                )),
+                _ => Err(SqsError::invalid_attribute_name(name)),
+            })
+            .collect()
+    }
+
     /// Applies attributes as CreateQueue and SetQueueAttributes name them (all values are strings).
     pub fn apply(&mut self, attributes: &BTreeMap<String, String>) -> Result<(), SqsError> {
-        for (name, value) in attributes {
-            match Setting::from_name(name) {
-                Some(setting) => self.set(setting, value)?,
-                None if IGNORED_ATTRIBUTES.contains(&name.as_str()) => {}
-                None => return Err(SqsError::invalid_attribute(format!("Unknown Attribute {name}."))),
-            }
+        let named = self.settings_named(attributes)?;
+        let kms = attributes.get(Setting::KmsMasterKeyId.name()).is_some_and(|key| !key.is_empty());
+        if kms && attributes.get(Setting::SqsManagedSseEnabled.name()).is_some_and(|v| v == "true") {
+            return Err(SqsError::new(
+                ErrorCode::InvalidAttributeName,
+                "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.",
+            ));
+        }
+        for (setting, value) in named.into_iter().zip(attributes.values()) {
+            self.set(setting, value)?;
+        }
+        if self.throughput_limit == ThroughputLimit::PerMessageGroupId
+            && self.deduplication_scope != DeduplicationScope::MessageGroup
+        {
+            return Err(SqsError::invalid_attribute(
+                "The perMessageGroupId value is allowed only when the value for DeduplicationScope is messageGroup",
+            ));
         }
         Ok(())
     }
@@ -131,9 +229,7 @@ impl QueueSettings {
             Setting::MessageRetentionPeriod => {
                 let v = seconds(limits::MAX_RETENTION_SECONDS)?;
                 if v < limits::MIN_RETENTION_SECONDS {
-                    return Err(SqsError::invalid_attribute(format!(
-                        "Invalid value for the parameter MessageRetentionPeriod: {v} (at least 60)"
-                    )));
+                    return Err(invalid_value(setting));
                 }
                 self.retention = Duration::from_secs(v);
             }
@@ -143,23 +239,65 @@ impl QueueSettings {
             }
             Setting::MaximumMessageSize => {
                 let v = seconds(limits::MAX_MESSAGE_BYTES as u64)?;
-                if v < 1024 {
-                    return Err(SqsError::invalid_attribute(
-                        "Invalid value for the parameter MaximumMessageSize (at least 1024)",
-                    ));
+                if v < limits::MIN_MAXIMUM_MESSAGE_SIZE {
+                    return Err(invalid_value(setting));
                 }
                 self.max_message_size = v as usize;
             }
             Setting::RedrivePolicy => self.redrive = if value.is_empty() { None } else { Some(parse_redrive(value)?) },
-            Setting::FifoQueue => self.fifo = value == "true",
-            Setting::ContentBasedDeduplication => self.content_based_deduplication = value == "true",
+            Setting::RedriveAllowPolicy => {
+                self.redrive_allow = if value.is_empty() { None } else { Some(RedriveAllow::parse(value)?) }
+            }
+            Setting::Policy => self.policy = if value.is_empty() { None } else { Some(parse_policy(value)?) },
+            Setting::KmsMasterKeyId => {
+                self.encryption.kms_master_key_id = (!value.is_empty()).then(|| value.to_string());
+                if self.encryption.kms_master_key_id.is_some() {
+                    self.encryption.sqs_managed = false;
+                }
+            }
+            Setting::KmsDataKeyReusePeriodSeconds => {
+                let v = seconds(limits::MAX_KMS_REUSE_SECONDS)?;
+                if v < limits::MIN_KMS_REUSE_SECONDS {
+                    return Err(invalid_value(setting));
+                }
+                self.encryption.kms_data_key_reuse_seconds = v;
+            }
+            Setting::SqsManagedSseEnabled => {
+                self.encryption.sqs_managed = boolean(setting, value)?;
+                if self.encryption.sqs_managed {
+                    self.encryption.kms_master_key_id = None;
+                }
+            }
+            Setting::FifoQueue => {
+                if boolean(setting, value)? != self.fifo {
+                    return Err(SqsError::invalid_attribute(
+                        "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
+                    ));
+                }
+            }
+            Setting::ContentBasedDeduplication => self.content_based_deduplication = boolean(setting, value)?,
+            Setting::DeduplicationScope => {
+                self.deduplication_scope = match value {
+                    "queue" => DeduplicationScope::Queue,
+                    "messageGroup" => DeduplicationScope::MessageGroup,
+                    _ => return Err(invalid_value(setting)),
+                }
+            }
+            Setting::FifoThroughputLimit => {
+                self.throughput_limit = match value {
+                    "perQueue" => ThroughputLimit::PerQueue,
+                    "perMessageGroupId" => ThroughputLimit::PerMessageGroupId,
+                    _ => return Err(invalid_value(setting)),
+                }
+            }
         }
         Ok(())
     }
 
-    /// A setting's value as GetQueueAttributes returns it; `None` when SQS leaves it out (no redrive policy; the
-    /// FIFO attributes of a standard queue).
+    /// A setting's value as GetQueueAttributes returns it; `None` when SQS leaves it out (no redrive or access
+    /// policy, no KMS key; the FIFO attributes of a standard queue).
     pub fn value(&self, setting: Setting) -> Option<String> {
+        let fifo = |value: String| self.fifo.then_some(value);
         match setting {
             Setting::VisibilityTimeout => Some(self.visibility_timeout.as_secs().to_string()),
             Setting::MaximumMessageSize => Some(self.max_message_size.to_string()),
@@ -170,33 +308,87 @@ impl QueueSettings {
                 serde_json::json!({"deadLetterTargetArn": redrive.dead_letter_target_arn, "maxReceiveCount": redrive.max_receive_count})
                     .to_string()
             }),
-            Setting::FifoQueue => self.fifo.then(|| "true".to_string()),
-            Setting::ContentBasedDeduplication => self.fifo.then(|| self.content_based_deduplication.to_string()),
+            Setting::RedriveAllowPolicy => self.redrive_allow.as_ref().map(RedriveAllow::to_json),
+            Setting::Policy => self.policy.as_ref().map(serde_json::Value::to_string),
+            Setting::KmsMasterKeyId => self.encryption.kms_master_key_id.clone(),
+            Setting::KmsDataKeyReusePeriodSeconds => self
+                .encryption
+                .kms_master_key_id
+                .as_ref()
+                .map(|_| self.encryption.kms_data_key_reuse_seconds.to_string()),
+            Setting::SqsManagedSseEnabled => Some(self.encryption.sqs_managed.to_string()),
+            Setting::FifoQueue => fifo("true".to_string()),
+            Setting::ContentBasedDeduplication => fifo(self.content_based_deduplication.to_string()),
+            Setting::DeduplicationScope => fifo(
+                match self.deduplication_scope {
+                    DeduplicationScope::Queue => "queue",
+                    DeduplicationScope::MessageGroup => "messageGroup",
+                }
+                .to_string(),
+            ),
+            Setting::FifoThroughputLimit => fifo(
+                match self.throughput_limit {
+                    ThroughputLimit::PerQueue => "perQueue",
+                    ThroughputLimit::PerMessageGroupId => "perMessageGroupId",
+                }
+                .to_string(),
+            ),
         }
+    }
+
+    /// Whether `setting` means the same in both: JSON documents compare parsed (key order and spacing aside),
+    /// the rest as GetQueueAttributes would show them.
+    pub fn agrees_with(&self, other: &QueueSettings, setting: Setting) -> bool {
+        match setting {
+            Setting::Policy => self.policy == other.policy,
+            Setting::RedrivePolicy => self.redrive == other.redrive,
+            Setting::RedriveAllowPolicy => self.redrive_allow == other.redrive_allow,
+            _ => self.value(setting) == other.value(setting),
+        }
+    }
+}
+
+/// `Invalid value for the parameter <name>.`, as SQS words a bad attribute value.
+fn invalid_value(setting: Setting) -> SqsError {
+    SqsError::invalid_attribute(format!("Invalid value for the parameter {}.", setting.name()))
+}
+
+/// `true` or `false`.
+fn boolean(setting: Setting, value: &str) -> Result<bool, SqsError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid_value(setting)),
     }
 }
 
 /// A number of seconds (or bytes) from 0 to `max`.
 fn whole_number_up_to(setting: Setting, value: &str, max: u64) -> Result<u64, SqsError> {
-    value.parse::<u64>().ok().filter(|v| *v <= max).ok_or_else(|| {
-        SqsError::invalid_attribute(format!(
-            "Invalid value for the parameter {}: {value} (expected 0 to {max})",
-            setting.name()
-        ))
-    })
+    value.parse::<u64>().ok().filter(|v| *v <= max).ok_or_else(|| invalid_value(setting))
 }
 
+/// A RedrivePolicy: `deadLetterTargetArn` and `maxReceiveCount` (1 to 1000, a number or a numeric string).
 fn parse_redrive(text: &str) -> Result<Redrive, SqsError> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|_| SqsError::invalid_attribute(format!("Invalid value for the parameter RedrivePolicy: {text}")))?;
+    let invalid = |reason: String| {
+        SqsError::invalid(format!("Value {text} for parameter RedrivePolicy is invalid. Reason: {reason}"))
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| invalid("Redrive policy is not a valid JSON map.".into()))?;
     let arn = value.get("deadLetterTargetArn").and_then(|v| v.as_str()).map(String::from);
-    let count =
-        value.get("maxReceiveCount").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
-    match (arn, count) {
+    let count = value.get("maxReceiveCount");
+    let number = count.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+    match (arn, number) {
+        (None, _) => Err(invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.".into())),
+        (_, None) if count.is_none() => {
+            Err(invalid("Redrive policy does not contain mandatory attribute: maxReceiveCount.".into()))
+        }
         (Some(dead_letter_target_arn), Some(count)) if (1..=1000).contains(&count) => {
             Ok(Redrive { dead_letter_target_arn, max_receive_count: count as u32 })
         }
-        _ => Err(SqsError::invalid_attribute("Value for parameter RedrivePolicy is invalid: it needs deadLetterTargetArn and maxReceiveCount (1 to 1000).")),
+        _ => Err(invalid(format!(
+            "Invalid value for maxReceiveCount: {}, valid values are from 1 to 1000 both inclusive.",
+            count.map(|c| c.as_str().map_or_else(|| c.to_string(), String::from)).unwrap_or_default()
+        ))),
     }
 }
 
@@ -223,7 +415,7 @@ mod tests {
         for setting in Setting::ALL {
             assert_eq!(Setting::from_name(setting.name()), Some(setting));
         }
-        assert_eq!(Setting::from_name("Policy"), None);
+        assert_eq!(Setting::from_name("QueueArn"), None);
     }
 
     #[test]
@@ -245,11 +437,22 @@ mod tests {
             let attributes = BTreeMap::from([(name.to_string(), value.to_string())]);
             QueueSettings::default().apply(&attributes).unwrap_err().message
         };
-        assert_eq!(
-            refused("DelaySeconds", "901"),
-            "Invalid value for the parameter DelaySeconds: 901 (expected 0 to 900)"
-        );
+        assert_eq!(refused("DelaySeconds", "901"), "Invalid value for the parameter DelaySeconds.");
         assert_eq!(refused("Colour", "blue"), "Unknown Attribute Colour.");
         assert!(QueueSettings::default().apply(&BTreeMap::from([("Policy".into(), "{}".into())])).is_ok());
+        assert_eq!(refused("ContentBasedDeduplication", "true"), "Unknown Attribute ContentBasedDeduplication.");
+    }
+
+    #[test]
+    fn json_attributes_agree_when_equal_in_meaning() {
+        let compact = r#"{"deadLetterTargetArn":"arn:aws:sqs:eu-north-1:000000000000:dlq","maxReceiveCount":"5"}"#;
+        let spaced = r#"{"maxReceiveCount": 5, "deadLetterTargetArn": "arn:aws:sqs:eu-north-1:000000000000:dlq"}"#;
+        let with = |text: &str| {
+            QueueSettings::for_new_queue("q", &BTreeMap::from([("RedrivePolicy".to_string(), text.to_string())]))
+                .unwrap()
+        };
+        assert!(with(compact).agrees_with(&with(spaced), Setting::RedrivePolicy));
+        let other = compact.replace('5', "6");
+        assert!(!with(compact).agrees_with(&with(&other), Setting::RedrivePolicy));
     }
 }

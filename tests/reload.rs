@@ -132,7 +132,7 @@ async fn wait_for_version(client: &aws_sdk_lambda::Client, wanted: i64) -> bool 
 /// The live-edited service: `hello` with a greeting, plus whatever `extra` adds (functions, then resources).
 fn live_service(greeting: &str, extra_functions: &str, resources: &str) -> String {
     format!(
-        "service: live\nprovider:\n  name: aws\n  runtime: provided.al2023\nfunctions:\n  hello:\n    handler: bootstrap\n    package: {{ artifact: target/lambda/live-me/bootstrap.zip }}\n    environment: {{ GREETING: {greeting} }}\n    events:\n      - httpApi: GET /hello\n{extra_functions}{resources}"
+        "service: live\nprovider:\n  name: aws\n  runtime: provided.al2023\n  region: eu-north-1\nfunctions:\n  hello:\n    handler: bootstrap\n    package: {{ artifact: target/lambda/live-me/bootstrap.zip }}\n    environment: {{ GREETING: {greeting} }}\n    events:\n      - httpApi: GET /hello\n{extra_functions}{resources}"
     )
 }
 

@@ -54,7 +54,7 @@ async fn every_listener_is_on_loopback_by_default() {
 }
 
 /// A service of queues only, so the emulator runs as its own process from a temporary project folder.
-const QUEUES_ONLY: &str = "service: guarded\nprovider: { name: aws, runtime: provided.al2023 }\nresources:\n  Resources:\n    Work:\n      Type: AWS::SQS::Queue\n      Properties: { QueueName: work }\n";
+const QUEUES_ONLY: &str = "service: guarded\nprovider: { name: aws, runtime: provided.al2023, region: eu-north-1 }\nresources:\n  Resources:\n    Work:\n      Type: AWS::SQS::Queue\n      Properties: { QueueName: work }\n";
 
 #[tokio::test]
 async fn another_host_is_used_only_when_asked_and_then_the_log_warns() {

@@ -477,6 +477,34 @@ async fn trace_headers_and_request_ids_come_back() {
     assert_eq!(received.messages()[0].attributes().unwrap()[&MessageSystemAttributeName::AwsTraceHeader], trace);
     let err = sqs.get_queue_url().queue_name("missing").send().await.unwrap_err().into_service_error();
     assert!(err.request_id().is_some_and(|id| !id.is_empty()), "x-amzn-RequestId on an error");
+
+    // An `X-Amzn-Trace-Id` header (what X-Ray-instrumented clients send) becomes the AWSTraceHeader too.
+    let header_trace = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1";
+    let sent = reqwest::Client::new()
+        .post(emulator.endpoints().lambda_url())
+        .header("x-amz-target", "AmazonSQS.SendMessage")
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amzn-trace-id", header_trace)
+        .body(serde_json::json!({ "QueueUrl": url, "MessageBody": "from a traced client" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let received = sqs
+        .receive_message()
+        .queue_url(&url)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .visibility_timeout(0)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let traces: Vec<&str> = received
+        .messages()
+        .iter()
+        .filter_map(|m| m.attributes()?.get(&MessageSystemAttributeName::AwsTraceHeader).map(String::as_str))
+        .collect();
+    assert!(traces.contains(&header_trace), "{traces:?}");
 }
 
 #[tokio::test]

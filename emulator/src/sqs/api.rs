@@ -24,6 +24,7 @@ pub async fn handle(sqs: &Sqs, request: hyper::Request<Incoming>) -> Option<Resp
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(String::from);
     let caller = Caller::of_request(request.headers(), query.as_deref(), sqs.home());
+    let trace = request.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(String::from);
     let request_id = uuid::Uuid::new_v4().to_string();
     let body = match read_body(request.into_body(), MAX_REQUEST_BYTES).await {
         Ok(body) => body,
@@ -35,7 +36,7 @@ pub async fn handle(sqs: &Sqs, request: hyper::Request<Incoming>) -> Option<Resp
         }
     };
     if let Some(operation) = target.as_deref().and_then(json_protocol::operation) {
-        let parsed = json_protocol::parse(operation, &body);
+        let parsed = json_protocol::parse(operation, &body).map(|r| r.traced(trace.as_deref()));
         return Some(match execute(sqs, &caller, parsed).await {
             Ok(result) => with_request_id(
                 response(
@@ -51,7 +52,7 @@ pub async fn handle(sqs: &Sqs, request: hyper::Request<Incoming>) -> Option<Resp
     let params = Params::parse(query.as_deref(), &body);
     let action = params.action()?.to_string();
     let path_queue = parse_queue_url(&path).is_some().then_some(path);
-    let parsed = query_protocol::parse(&params, path_queue);
+    let parsed = query_protocol::parse(&params, path_queue).map(|r| r.traced(trace.as_deref()));
     let (status, body) = match execute(sqs, &caller, parsed).await {
         Ok(result) => (StatusCode::OK, query_protocol::response_body(&action, &result, &request_id)),
         Err(err) => (status_of(&err), query_protocol::error_body(&err, &request_id)),

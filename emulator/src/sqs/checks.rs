@@ -56,17 +56,33 @@ fn check_attributes(attributes: &BTreeMap<String, AttributeValue>) -> Result<(),
     }
     for (name, value) in attributes {
         check_attribute_name(name)?;
-        let base = value.data_type.split('.').next().unwrap_or_default();
-        let ok = match base {
-            "String" | "Number" => value.string.is_some(),
-            "Binary" => value.binary.is_some(),
-            _ => false,
-        };
-        if !ok {
-            return Err(SqsError::invalid(format!("The message attribute '{name}' has an invalid message attribute type or value: DataType must be String, Number or Binary (optionally with a custom suffix) with the matching value.")));
-        }
+        check_attribute_value(name, value)?;
     }
     Ok(())
+}
+
+/// A message attribute's type (`String`, `Number` or `Binary`, with an optional `.suffix`) and its value, worded
+/// as SQS words its refusals (messages recorded from SQS).
+fn check_attribute_value(name: &str, value: &AttributeValue) -> Result<(), SqsError> {
+    let base = value.data_type.split('.').next().unwrap_or_default();
+    let empty = |kind: &str| {
+        SqsError::invalid(format!("Message (user) attribute '{name}' must contain a non-empty value of type '{kind}'."))
+    };
+    match base {
+        "String" | "Number" => {
+            let text = value.string.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| empty(base))?;
+            if base == "Number" && text.trim().parse::<f64>().is_err() {
+                return Err(SqsError::invalid(format!(
+                    "Can't cast the value of message (user) attribute '{name}' to a number."
+                )));
+            }
+            Ok(())
+        }
+        "Binary" => value.binary.as_ref().filter(|b| !b.is_empty()).map(|_| ()).ok_or_else(|| empty("Binary")),
+        _ => Err(SqsError::invalid(format!(
+            "The type of message (user) attribute '{name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
+        ))),
+    }
 }
 
 /// A message attribute name: up to 256 of `A-Za-z0-9_-.`, no leading, trailing or doubled period, and not in
@@ -222,6 +238,26 @@ mod tests {
         for bad in ["", ".a", "a.", "a..b", "AWS.x", "amazon.y", "sp ace", &"x".repeat(257)] {
             assert!(check_attribute_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn attribute_values_match_their_types() {
+        let value = |data_type: &str, string: Option<&str>| AttributeValue {
+            data_type: data_type.into(),
+            string: string.map(String::from),
+            binary: None,
+        };
+        assert!(check_attribute_value("a", &value("Number.int", Some("42"))).is_ok());
+        let refused = |v: AttributeValue| check_attribute_value("a", &v).unwrap_err().message;
+        assert_eq!(
+            refused(value("Number", Some("forty"))),
+            "Can't cast the value of message (user) attribute 'a' to a number."
+        );
+        assert_eq!(
+            refused(value("String", Some(""))),
+            "Message (user) attribute 'a' must contain a non-empty value of type 'String'."
+        );
+        assert!(refused(value("Text", Some("x"))).starts_with("The type of message (user) attribute 'a' is invalid."));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::checks::{check_batch, fifo_fields};
 use super::error::{ErrorCode, SqsError};
-use super::message::{NewMessage, Received, Sent};
+use super::message::{AttributeValue, NewMessage, Received, Sent, TRACE_HEADER};
 use super::move_tasks::TaskReport;
 use super::policy::Permission;
 use super::service::Sqs;
@@ -114,6 +114,27 @@ pub enum Request {
     CancelMessageMoveTask {
         handle: String,
     },
+}
+
+impl Request {
+    /// Messages sent with an `X-Amzn-Trace-Id` header carry it as their `AWSTraceHeader` (as on SQS), unless
+    /// they set that system attribute themselves.
+    pub fn traced(mut self, trace_header: Option<&str>) -> Self {
+        let Some(trace) = trace_header else { return self };
+        let messages: Vec<&mut NewMessage> = match &mut self {
+            Request::SendMessage { message, .. } => vec![message],
+            Request::SendMessageBatch { entries, .. } => entries.iter_mut().map(|(_, message)| message).collect(),
+            _ => Vec::new(),
+        };
+        for message in messages {
+            message.system_attributes.entry(TRACE_HEADER.to_string()).or_insert_with(|| AttributeValue {
+                data_type: "String".to_string(),
+                string: Some(trace.to_string()),
+                binary: None,
+            });
+        }
+        self
+    }
 }
 
 /// A batch entry that failed, by its `Id`.

@@ -210,11 +210,24 @@ impl Sqs {
         if url.starts_with("arn:") {
             return self.queue_by_arn(url);
         }
-        match parse_queue_url(url) {
-            Some((account, name)) => {
-                self.queue(&Caller { account: account.to_string(), region: caller.region.clone() }, name)
-            }
-            None => self.queue(caller, url.trim_end_matches('/').rsplit('/').next().unwrap_or_default()),
+        let (account, name) = match parse_queue_url(url) {
+            Some((account, name)) => (account.to_string(), name),
+            None => (caller.account.clone(), url.trim_end_matches('/').rsplit('/').next().unwrap_or_default()),
+        };
+        let place = Caller { account, region: caller.region.clone() };
+        self.queue(&place, name).inspect_err(|_| self.hint_other_region(&place, name))
+    }
+
+    /// A queue asked for in one region but found only in others: say so in the log (the answer stays SQS's).
+    fn hint_other_region(&self, asked: &Caller, name: &str) {
+        let elsewhere: Vec<String> = self
+            .all_queues()
+            .iter()
+            .filter(|q| q.name == name && q.place.account == asked.account)
+            .map(|q| q.place.region.clone())
+            .collect();
+        if !elsewhere.is_empty() {
+            tracing::warn!(target: "sqs", "queue {name} does not exist in {}, the region the request is signed for, but in {}: sign for that region (AWS_REGION or the SDK's region)", asked.region, elsewhere.join(", "));
         }
     }
 

@@ -320,3 +320,120 @@ async fn streamed_responses_from_lambda_runtime_are_served() {
         assert_eq!(response.text().await.unwrap(), "one,two,three", "{path}: the chunks, in order");
     }
 }
+
+#[tokio::test]
+async fn function_urls_get_lambdas_url_event_at_their_printed_url() {
+    let emulator = start(urls_options()).await;
+    let echo = format!("{}/lambda-url/echo/", emulator.endpoints().http_url());
+    let response = reqwest::Client::new()
+        .post(format!("{echo}custom/path?b=2&a=1&a=3"))
+        .header("content-type", "application/json")
+        .header("cookie", "flavour=plain; size=large")
+        .body(r#"{"hello":"url"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("x-amzn-requestid"));
+    let event = json_of(response).await;
+    serde_json::from_value::<ApiGatewayV2httpRequest>(event.clone()).expect("aws_lambda_events reads the URL event");
+    assert_eq!((event["version"].as_str(), event["routeKey"].as_str()), (Some("2.0"), Some("$default")));
+    assert_eq!(event["rawPath"], "/custom/path", "the path inside the URL, from `/`");
+    assert_eq!(event["rawQueryString"], "b=2&a=1&a=3");
+    assert_eq!(event["queryStringParameters"], serde_json::json!({"a": "1,3", "b": "2"}));
+    assert_eq!(event["cookies"], serde_json::json!(["flavour=plain", "size=large"]));
+    assert_eq!(event["headers"]["cookie"], "flavour=plain; size=large", "a URL event keeps the cookie header");
+    assert_eq!(event["headers"]["x-forwarded-proto"], "http");
+    assert!(event["headers"]["x-amzn-trace-id"].as_str().is_some_and(|t| t.starts_with("Root=1-")));
+    assert_eq!((event["body"].as_str(), event["isBase64Encoded"].as_bool()), (Some(r#"{"hello":"url"}"#), Some(false)));
+    let context = &event["requestContext"];
+    assert_eq!(context["accountId"], "anonymous");
+    let url_id = context["apiId"].as_str().unwrap();
+    assert!(url_id.len() == 32 && url_id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{url_id}");
+    assert_eq!(context["domainName"], format!("{url_id}.lambda-url.eu-north-1.on.aws"));
+    assert_eq!(
+        (context["http"]["method"].as_str(), context["http"]["path"].as_str()),
+        (Some("POST"), Some("/custom/path"))
+    );
+    assert!(event.get("pathParameters").is_none() && event.get("stageVariables").is_none());
+
+    let bare = reqwest::get(echo.trim_end_matches('/')).await.unwrap();
+    assert_eq!(json_of(bare).await["rawPath"], "/");
+    let untyped = reqwest::Client::new().post(&echo).body("raw bytes").send().await.unwrap();
+    let event = json_of(untyped).await;
+    assert_eq!(event["isBase64Encoded"], true, "a body without a content type is base64-encoded, as Lambda does");
+    assert_eq!(event["body"], base64::engine::general_purpose::STANDARD.encode("raw bytes"));
+
+    let crash_url = format!("{}/lambda-url/crash/", emulator.endpoints().http_url());
+    let crash = reqwest::Client::new()
+        .post(crash_url)
+        .header("content-type", "application/json")
+        .body(r#"{"mode":"error"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crash.status(), 502);
+    assert_eq!(crash.text().await.unwrap(), "Internal Server Error");
+    let none = reqwest::get(format!("{}/lambda-url/plain/", emulator.endpoints().http_url())).await.unwrap();
+    assert_eq!(none.status(), 403, "a function without `url` has no URL");
+    assert_eq!(none.headers()["x-amzn-errortype"], "AccessDeniedException");
+    assert_eq!(none.text().await.unwrap(), r#"{"Message":null}"#);
+
+    let streamed = reqwest::get(format!("{}/lambda-url/stream/", emulator.endpoints().http_url())).await.unwrap();
+    assert_eq!((streamed.status().as_u16(), streamed.headers()["x-streamed"].to_str().unwrap()), (201, "yes"));
+    assert_eq!(streamed.text().await.unwrap(), "one,two,three");
+
+    let view = ftb_offline::view::resolved_view(&emulator.service(), emulator.endpoints(), [None, None]).unwrap();
+    assert_eq!(view["functions"]["plain"]["environment"]["ECHO_URL"], echo.as_str(), "Fn::GetAtt …Url.FunctionUrl");
+    assert_eq!(view["functions"]["echo"]["url"]["url"], echo.as_str(), "`config` shows each function's URL");
+}
+
+#[tokio::test]
+async fn function_url_cors_is_lambdas_own() {
+    let emulator = start(urls_options()).await;
+    let shared = format!("{}/lambda-url/shared/", emulator.endpoints().http_url());
+    let client = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, &shared)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("http://localhost:4200").await.unwrap();
+    assert_eq!(allowed.status(), 200, "Lambda answers the preflight; the function is not invoked");
+    let headers = allowed.headers();
+    assert_eq!(headers["access-control-allow-origin"], "http://localhost:4200");
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    assert_eq!(headers["access-control-allow-methods"], "*");
+    assert_eq!(headers["access-control-max-age"], "300");
+    assert_eq!(headers["vary"], "Origin");
+    assert!(allowed.text().await.unwrap().is_empty());
+    let refused = preflight("http://evil.example").await.unwrap();
+    assert!(!refused.headers().contains_key("access-control-allow-origin"));
+
+    let actual = client.get(&shared).header("origin", "http://localhost:4200").send().await.unwrap();
+    assert_eq!(actual.headers()["access-control-allow-origin"], "http://localhost:4200");
+    assert_eq!(actual.headers()["access-control-expose-headers"], "x-request-id");
+    assert_eq!(json_of(actual).await["requestContext"]["http"]["method"], "GET", "the function answered");
+
+    // `cors: true`: every origin, echoed; Serverless's default headers.
+    let signed = format!("{}/lambda-url/signed/", emulator.endpoints().http_url());
+    let open = client
+        .request(reqwest::Method::OPTIONS, &signed)
+        .header("origin", "http://anywhere.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.headers()["access-control-allow-origin"], "http://anywhere.example");
+    assert_eq!(
+        open.headers()["access-control-allow-headers"],
+        "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amzn-Trace-Id"
+    );
+    // Without CORS, an OPTIONS request reaches the function.
+    let echo = format!("{}/lambda-url/echo/", emulator.endpoints().http_url());
+    let passed =
+        client.request(reqwest::Method::OPTIONS, &echo).header("origin", "http://a.example").send().await.unwrap();
+    assert_eq!(json_of(passed).await["requestContext"]["http"]["method"], "OPTIONS");
+}

@@ -97,6 +97,7 @@ impl Emulator {
             options.dynamodb_endpoint,
             services.lambda.functions().len()
         );
+        report_function_urls(&service.load_full(), &endpoints);
         Ok(Self {
             service,
             endpoints,
@@ -206,6 +207,19 @@ impl Listeners {
             |listener: &tokio::net::TcpListener| listener.local_addr().expect("a bound listener has an address").port();
         let endpoints = LocalEndpoints::new(&host, port(&http), port(&websocket), port(&lambda));
         Ok((Self { lambda, http, websocket }, endpoints))
+    }
+}
+
+/// Each function URL, and a warning for those whose IAM authorization is not checked here.
+fn report_function_urls(service: &Service, endpoints: &LocalEndpoints) {
+    let urls = apigw::function_urls::FunctionUrls::from_service(service);
+    for (function, url) in urls.listed(endpoints) {
+        tracing::info!("function URL of {function}: {url}");
+    }
+    for function in urls.with_iam() {
+        tracing::warn!(
+            "function {function}: its URL has `authorizer: aws_iam`; requests are not signature-checked locally, so unsigned ones get through (on AWS they get 403)"
+        );
     }
 }
 

@@ -54,6 +54,12 @@ pub fn resolved_view(
                 "reservedConcurrency": function.reserved_concurrency,
                 "environment": intrinsics.environment(function)?,
                 "events": events,
+                "url": function.url.as_ref().map(|url| json!({
+                    "url": endpoints.function_url(&function.key),
+                    "authorizer": if url.aws_iam { "aws_iam (not checked locally)" } else { "none" },
+                    "invokeMode": if url.streaming { "RESPONSE_STREAM" } else { "BUFFERED" },
+                    "cors": url.cors,
+                })),
             }),
         );
     }

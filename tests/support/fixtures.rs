@@ -49,6 +49,11 @@ pub fn http_options() -> EmulatorOptions {
     fixture_file_options("http.yml")
 }
 
+/// Options for an emulator of `tests/fixtures/urls.yml` (function URLs) on free ports.
+pub fn urls_options() -> EmulatorOptions {
+    fixture_file_options("urls.yml")
+}
+
 /// Options for an emulator of `tests/fixtures/ws.yml` whose handler records events in `events_dir`.
 pub fn ws_options(events_dir: &Path) -> EmulatorOptions {
     recording_options("ws.yml", events_dir)

@@ -53,7 +53,7 @@ pub fn preflight(cors: &Cors, origin: Option<&str>, requested_headers: Option<&s
         headers.push(("access-control-allow-origin".to_string(), origin));
     }
     let status = match api {
-        Api::Rest => 200,
+        Api::Rest | Api::FunctionUrl => 200,
         Api::HttpApi => 204,
     };
     Reply { status, headers, body: Bytes::new() }

@@ -102,8 +102,54 @@ pub fn rest_event(request: &IncomingRequest, matched: &Matched, path: &str, api:
     })
 }
 
-/// Payload format 2.0: lower-case headers, repeated values comma-joined, cookies apart, no multi-value maps.
+/// Payload format 2.0 of an HTTP API route.
 pub fn http_api_event(request: &IncomingRequest, matched: &Matched, api: &ApiContext) -> Value {
+    let domain = request.domain_name();
+    let route_key = &matched.route.route_key;
+    let context = V2Context { account_id: ACCOUNT_ID, api_id: api.api_id, domain_name: &domain };
+    let mut event = payload_v2(request, &request.path, route_key, &context);
+    if !matched.path_parameters.is_empty() {
+        event["pathParameters"] = json!(matched.path_parameters);
+    }
+    event
+}
+
+/// Payload format 2.0 as Lambda builds it for a function URL (events recorded from AWS): the route key
+/// `$default`, the path inside the URL, `anonymous` as the account of an unauthenticated caller, the URL's id
+/// and domain; the `cookie` header kept beside `cookies`; the `x-forwarded-*` and `x-amzn-trace-id` headers
+/// Lambda adds; a body without a content type base64-encoded.
+pub fn function_url_event(request: &IncomingRequest, path: &str, url_id: &str, region: &str) -> Value {
+    let domain = crate::aws::names::function_url_domain(url_id, region);
+    let context = V2Context { account_id: "anonymous", api_id: url_id, domain_name: &domain };
+    let mut event = payload_v2(request, path, "$default", &context);
+    let headers = event["headers"].as_object_mut().expect("headers are an object");
+    let mut add = |name: &str, value: String| {
+        headers.entry(name).or_insert(Value::String(value));
+    };
+    if let Some(cookie) = request.header("cookie") {
+        add("cookie", cookie.to_string());
+    }
+    add("x-forwarded-for", request.source_ip.clone());
+    add("x-forwarded-proto", "http".to_string());
+    let port = request.header("host").and_then(|h| h.rsplit_once(':')).map_or("80", |(_, port)| port);
+    add("x-forwarded-port", port.to_string());
+    add("x-amzn-trace-id", crate::lambda::pool::trace_header(&request.request_id));
+    if request.header("content-type").is_none() && !request.body.is_empty() {
+        event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&request.body));
+        event["isBase64Encoded"] = json!(true);
+    }
+    event
+}
+
+/// Who a 2.0 event says received the request.
+struct V2Context<'a> {
+    account_id: &'a str,
+    api_id: &'a str,
+    domain_name: &'a str,
+}
+
+/// Payload format 2.0: lower-case headers, repeated values comma-joined, cookies apart, no multi-value maps.
+fn payload_v2(request: &IncomingRequest, path: &str, route_key: &str, context: &V2Context) -> Value {
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     let mut cookies = Vec::new();
     for (name, value) in &request.headers {
@@ -120,24 +166,24 @@ pub fn http_api_event(request: &IncomingRequest, matched: &Matched, api: &ApiCon
     let (body, encoded) = http_api_body(request);
     let mut event = json!({
         "version": "2.0",
-        "routeKey": matched.route.route_key,
-        "rawPath": request.path,
+        "routeKey": route_key,
+        "rawPath": path,
         "rawQueryString": request.query,
         "headers": headers,
         "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": api.api_id,
-            "domainName": request.domain_name(),
-            "domainPrefix": domain_prefix(&request.domain_name()),
+            "accountId": context.account_id,
+            "apiId": context.api_id,
+            "domainName": context.domain_name,
+            "domainPrefix": domain_prefix(context.domain_name),
             "http": {
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "protocol": request.protocol,
                 "sourceIp": request.source_ip,
                 "userAgent": request.header("user-agent").unwrap_or_default(),
             },
             "requestId": request.request_id,
-            "routeKey": matched.route.route_key,
+            "routeKey": route_key,
             "stage": "$default",
             "time": request_time(request),
             "timeEpoch": request.time.timestamp_millis(),
@@ -150,9 +196,6 @@ pub fn http_api_event(request: &IncomingRequest, matched: &Matched, api: &ApiCon
     }
     if !query.is_empty() {
         fields.insert("queryStringParameters".into(), json!(query));
-    }
-    if !matched.path_parameters.is_empty() {
-        fields.insert("pathParameters".into(), json!(matched.path_parameters));
     }
     if let Some(body) = body {
         fields.insert("body".into(), Value::String(body));

@@ -3,6 +3,7 @@
 
 use super::cors;
 use super::events::{self, ApiContext, IncomingRequest};
+use super::function_urls::{self, Addressed, FunctionUrls};
 use super::http_routes::HttpRoutes;
 use super::response::{self, GatewayError, Reply};
 use super::routes::{Api, Matched};
@@ -30,6 +31,7 @@ pub struct HttpGateway {
 enum Target<'a> {
     Rest(Matched<'a>, String),
     HttpApi(Matched<'a>),
+    FunctionUrl(Addressed<'a>),
     Preflight { cors: Cors, api: Api },
     NoRoute(Api),
 }
@@ -69,7 +71,11 @@ impl Exchange<'_> {
         let path = parts.uri.path().to_string();
         let request_id = uuid::Uuid::new_v4().to_string();
         let rest_path = self.routes.rest_path(&path);
-        let api_addressed = if rest_path.is_some() { Api::Rest } else { Api::HttpApi };
+        let api_addressed = match &rest_path {
+            _ if FunctionUrls::claims(&path) => Api::FunctionUrl,
+            Some(_) => Api::Rest,
+            None => Api::HttpApi,
+        };
         let body = match read_body(body, limits::MAX_PAYLOAD_BYTES).await {
             Ok(body) => body,
             Err(unread) => {
@@ -94,6 +100,9 @@ impl Exchange<'_> {
         };
         let origin = incoming.header("origin").map(String::from);
         let (function, reply) = match self.route(&incoming, rest_path.as_deref()) {
+            Target::Preflight { cors, api: Api::FunctionUrl } => {
+                (None, function_urls::preflight(&cors, origin.as_deref()))
+            }
             Target::Preflight { cors, api } => (
                 None,
                 cors::preflight(&cors, origin.as_deref(), incoming.header("access-control-request-headers"), api),
@@ -109,6 +118,16 @@ impl Exchange<'_> {
                 let event = events::rest_event(&incoming, &matched, &route_path, &api);
                 let function = matched.route.function.clone();
                 let reply = self.invoke(&function, event, routes.rest_timeout, Api::Rest).await;
+                (Some(function), reply)
+            }
+            Target::FunctionUrl(addressed) => {
+                let url = addressed.url;
+                let event = events::function_url_event(&incoming, &addressed.path, &url.url_id, &self.routes.region);
+                let function = addressed.function.to_string();
+                let mut reply = self.invoke(&function, event, url.timeout, Api::FunctionUrl).await;
+                if let Some(cors) = &url.config.cors {
+                    function_urls::decorate(&mut reply, cors, origin.as_deref());
+                }
                 (Some(function), reply)
             }
             Target::HttpApi(matched) => {
@@ -128,6 +147,18 @@ impl Exchange<'_> {
 
     fn route(&self, request: &IncomingRequest, rest_path: Option<&str>) -> Target<'_> {
         let method = request.method.as_str();
+        if FunctionUrls::claims(&request.path) {
+            let Some(addressed) = self.routes.function_urls.addressed(&request.path) else {
+                return Target::NoRoute(Api::FunctionUrl);
+            };
+            return match &addressed.url.config.cors {
+                // Lambda answers the preflight of a URL with CORS itself; without CORS it reaches the function.
+                Some(cors) if method == "OPTIONS" && request.header("access-control-request-method").is_some() => {
+                    Target::Preflight { cors: cors.clone(), api: Api::FunctionUrl }
+                }
+                _ => Target::FunctionUrl(addressed),
+            };
+        }
         let table = &self.routes.table;
         if let Some(rest_path) = rest_path {
             if let Some(matched) = table.match_rest(method, rest_path) {
@@ -187,7 +218,7 @@ impl Exchange<'_> {
         };
         let mapped = match api {
             Api::Rest => response::rest_response(&result),
-            Api::HttpApi => response::http_api_response(&result),
+            Api::HttpApi | Api::FunctionUrl => response::http_api_response(&result),
         };
         mapped.unwrap_or_else(|error| {
             match &result {
@@ -230,7 +261,7 @@ impl Exchange<'_> {
             builder = builder.header(name, value);
         }
         let request_id_header = match api {
-            Api::Rest => "x-amzn-requestid",
+            Api::Rest | Api::FunctionUrl => "x-amzn-requestid",
             Api::HttpApi => "apigw-requestid",
         };
         builder = builder.header(request_id_header, request_id);
@@ -246,5 +277,6 @@ fn error_reply(api: Api, error: GatewayError) -> Reply {
     match api {
         Api::Rest => Reply::rest_error(error),
         Api::HttpApi => Reply::http_api_error(error),
+        Api::FunctionUrl => Reply::function_url_error(error),
     }
 }

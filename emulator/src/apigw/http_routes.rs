@@ -1,6 +1,8 @@
 //! The HTTP APIs' part of the plan, built from `serverless.yml` and checked before it is applied: the route
-//! table, the REST API's stage prefix and binary media types, the HTTP API's CORS, and the integration timeouts.
+//! table, the REST API's stage prefix and binary media types, the HTTP API's CORS, the function URLs, and the
+//! integration timeouts.
 
+use super::function_urls::FunctionUrls;
 use super::routes::RouteTable;
 use crate::aws::apigw as limits;
 use crate::config::{Cors, Service};
@@ -19,6 +21,9 @@ pub struct HttpRoutes {
     pub rest_timeout: Duration,
     /// HTTP API integration timeout per function key.
     http_api_timeouts: HashMap<String, Duration>,
+    pub function_urls: FunctionUrls,
+    /// The region function URL events name.
+    pub region: String,
 }
 
 impl HttpRoutes {
@@ -49,6 +54,8 @@ impl HttpRoutes {
                 .unwrap_or_default(),
             rest_timeout: integration_timeout.unwrap_or(limits::REST_INTEGRATION_TIMEOUT),
             http_api_timeouts,
+            function_urls: FunctionUrls::from_service(service),
+            region: service.region.clone(),
         })
     }
 

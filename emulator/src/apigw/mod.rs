@@ -5,7 +5,8 @@
 //! - [`events`]: the Lambda events API Gateway builds (pure).
 //! - [`response`]: Lambda results → HTTP responses, and the gateway's own errors (pure).
 //! - [`cors`]: preflight answers and allow headers.
-//! - [`http_routes`]: the HTTP APIs' part of the plan (routes, stage, CORS, timeouts).
+//! - [`function_urls`]: Lambda function URLs, served on the same port under `/lambda-url/<function>/`.
+//! - [`http_routes`]: the HTTP APIs' part of the plan (routes, stage, CORS, function URLs, timeouts).
 //! - [`http`]: the server that puts them together.
 //! - [`websocket`]: the WebSocket API and its `@connections` management API.
 //!
@@ -14,6 +15,7 @@
 
 pub mod cors;
 pub mod events;
+pub mod function_urls;
 pub mod http;
 pub mod http_routes;
 pub mod response;

@@ -53,6 +53,20 @@ impl Reply {
         }
     }
 
+    /// A function URL's own errors, Lambda's (recorded from AWS): a failed or timed-out function is a 502
+    /// `Internal Server Error`; a URL that does not exist is refused as AWS refuses it.
+    pub fn function_url_error(error: GatewayError) -> Self {
+        match error {
+            GatewayError::Integration | GatewayError::Timeout => Self::json(502, "Internal Server Error", None),
+            GatewayError::NoRoute => Self::json(403, r#"{"Message":null}"#, Some("AccessDeniedException")),
+            GatewayError::TooLarge => Self::json(
+                413,
+                r#"{"Message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}"#,
+                None,
+            ),
+        }
+    }
+
     /// HTTP API error responses.
     pub fn http_api_error(error: GatewayError) -> Self {
         match error {

@@ -12,6 +12,8 @@ pub enum Api {
     Rest,
     /// HTTP API, payload format 2.0.
     HttpApi,
+    /// A Lambda function URL: payload format 2.0, Lambda's own errors and CORS.
+    FunctionUrl,
 }
 
 impl Api {
@@ -20,6 +22,7 @@ impl Api {
         match self {
             Api::Rest => "Lambda proxy (payload 1.0)",
             Api::HttpApi => "HTTP API (payload 2.0)",
+            Api::FunctionUrl => "function URL (payload 2.0)",
         }
     }
 }
@@ -118,8 +121,8 @@ impl Route {
         let method = if method == "*" { "ANY".to_string() } else { method.to_string() };
         let segments = (path != "*").then(|| parse_segments(path));
         let route_key = match api {
-            Api::HttpApi if path == "*" => "$default".to_string(),
-            Api::HttpApi => format!("{} {path}", if method == "ANY" { "ANY" } else { &method }),
+            Api::HttpApi | Api::FunctionUrl if path == "*" => "$default".to_string(),
+            Api::HttpApi | Api::FunctionUrl => format!("{} {path}", if method == "ANY" { "ANY" } else { &method }),
             Api::Rest => format!("{method} {path}"),
         };
         Self { api, method, resource: path.to_string(), route_key, function: function.to_string(), cors, segments }

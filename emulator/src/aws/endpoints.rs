@@ -18,6 +18,10 @@ pub const HTTP_API: GeneratedApi = GeneratedApi { logical_id: "HttpApi", local_i
 pub const WEBSOCKET_API: GeneratedApi = GeneratedApi { logical_id: "WebsocketsApi", local_id: "localws" };
 pub const GENERATED_APIS: [GeneratedApi; 3] = [REST_API, HTTP_API, WEBSOCKET_API];
 
+/// Where function URLs are served on the HTTP port: `/lambda-url/<function>/`, the path cargo lambda watch gives
+/// them.
+pub const FUNCTION_URL_PREFIX: &str = "/lambda-url/";
+
 /// Where the emulator listens; URLs handed to handlers point here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalEndpoints {
@@ -44,6 +48,12 @@ impl LocalEndpoints {
 
     pub fn http_url(&self) -> String {
         format!("http://{}:{}", self.host, self.http_port)
+    }
+
+    /// A function's URL: on the HTTP port under [`FUNCTION_URL_PREFIX`] and the function's key (on AWS, a
+    /// host of its own).
+    pub fn function_url(&self, function_key: &str) -> String {
+        format!("{}{FUNCTION_URL_PREFIX}{function_key}/", self.http_url())
     }
 
     pub fn websocket_url(&self) -> String {

@@ -14,6 +14,18 @@ pub fn account_root_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:root")
 }
 
+/// A function URL's id (`<url-id>` in `https://<url-id>.lambda-url.<region>.on.aws`): 32 lower-case
+/// characters, as AWS's are; locally the MD5 of the function's name, so it stays the same across starts.
+pub fn function_url_id(function_name: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(function_name.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The domain a function URL has on AWS, which its events carry.
+pub fn function_url_domain(url_id: &str, region: &str) -> String {
+    format!("{url_id}.lambda-url.{region}.on.aws")
+}
+
 /// The CloudWatch Logs group Lambda writes a function's log to.
 pub fn log_group(function_name: &str) -> String {
     format!("/aws/lambda/{function_name}")

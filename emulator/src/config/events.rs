@@ -2,7 +2,10 @@
 //! [`Event`]s, with CORS settings. Errors name the key path; the loader adds file and line.
 
 use super::error::ConfigError;
-use super::model::{Cors, Event, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_REST_CORS_HEADERS};
+use super::model::{
+    Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_FUNCTION_URL_CORS_HEADERS,
+    DEFAULT_REST_CORS_HEADERS,
+};
 use super::variables::kind_of;
 use serde_json::Value;
 
@@ -220,6 +223,38 @@ fn parse_rest_cors(value: &Value, path: &str) -> Result<Option<Cors>, ConfigErro
 }
 
 impl Cors {
+    /// A function URL's `cors`, as Serverless v3 compiles it (`compileFunctionUrl`): `true` or an object whose
+    /// missing origins, headers and methods take the defaults (every origin, [`DEFAULT_FUNCTION_URL_CORS_HEADERS`],
+    /// every method); credentials, exposed headers and max age only when given.
+    pub fn from_function_url(value: &Value, path: &str) -> Result<Option<Cors>, ConfigError> {
+        let map = match value {
+            Value::Bool(false) | Value::Null => return Ok(None),
+            Value::Bool(true) => None,
+            Value::Object(map) => Some(map),
+            other => {
+                return Err(ConfigError::at_path(
+                    path,
+                    format!("expected true, false or an object (allowedOrigins, allowedHeaders, allowedMethods, allowCredentials, exposedResponseHeaders, maxAge), found {}", kind_of(other)),
+                ))
+            }
+        };
+        let list = |key: &str, default: &[&str]| -> Result<Vec<String>, ConfigError> {
+            match map.and_then(|m| m.get(key)) {
+                None => Ok(default.iter().map(|s| s.to_string()).collect()),
+                some => string_list(some, &format!("{path}.{key}")),
+            }
+        };
+        Ok(Some(Cors {
+            origins: list("allowedOrigins", &["*"])?,
+            headers: list("allowedHeaders", DEFAULT_FUNCTION_URL_CORS_HEADERS)?,
+            methods: list("allowedMethods", &["*"])?,
+            allow_credentials: map.and_then(|m| m.get("allowCredentials")).and_then(Value::as_bool).unwrap_or(false),
+            exposed_headers: list("exposedResponseHeaders", &[])?,
+            max_age: map.and_then(|m| m.get("maxAge")).and_then(Value::as_u64),
+            cache_control: None,
+        }))
+    }
+
     /// `provider.httpApi.cors`: `true` allows every origin with Serverless's default headers.
     pub fn from_http_api(value: &Value, path: &str) -> Result<Option<Cors>, ConfigError> {
         let mut cors = match value {
@@ -247,6 +282,47 @@ impl Cors {
         }
         Ok(Some(cors))
     }
+}
+
+/// A function's `url:`: `true`, or `{authorizer: aws_iam, cors: true | {allowedOrigins, …}, invokeMode}`.
+/// `false` (or nothing) means no URL.
+pub fn parse_function_url(value: &Value, path: &str) -> Result<Option<FunctionUrl>, ConfigError> {
+    let map = match value {
+        Value::Bool(false) | Value::Null => return Ok(None),
+        Value::Bool(true) => return Ok(Some(FunctionUrl { cors: None, aws_iam: false, streaming: false })),
+        Value::Object(map) => map,
+        other => {
+            return Err(ConfigError::at_path(
+                path,
+                format!("expected true or an object (authorizer, cors, invokeMode), found {}", kind_of(other)),
+            ))
+        }
+    };
+    let aws_iam = match map.get("authorizer") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) if s == "aws_iam" => true,
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                &format!("{path}.authorizer"),
+                format!("expected `aws_iam` (the only function URL authorizer), found {other}"),
+            ))
+        }
+    };
+    let streaming = match map.get("invokeMode").and_then(Value::as_str) {
+        None | Some("BUFFERED") => false,
+        Some("RESPONSE_STREAM") => true,
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                &format!("{path}.invokeMode"),
+                format!("expected BUFFERED or RESPONSE_STREAM, found `{other}`"),
+            ))
+        }
+    };
+    let cors = match map.get("cors") {
+        None => None,
+        Some(cors) => Cors::from_function_url(cors, &format!("{path}.cors"))?,
+    };
+    Ok(Some(FunctionUrl { cors, aws_iam, streaming }))
 }
 
 fn split_route(text: &str, path: &str) -> Result<(String, String), ConfigError> {

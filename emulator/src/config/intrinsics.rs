@@ -191,6 +191,16 @@ impl<'a> Intrinsics<'a> {
                 _ => Err(unknown()),
             };
         }
+        // Serverless names a function's URL `<Key>LambdaFunctionUrl`; locally it is served on the HTTP port.
+        if let Some(base) = logical.strip_suffix("Url") {
+            if let Some(function) = self.function_by_logical_id(base).filter(|f| f.url.is_some()) {
+                return match attribute.as_str() {
+                    "FunctionUrl" => Ok(Value::String(self.endpoints.function_url(&function.key))),
+                    "FunctionArn" => Ok(Value::String(names::lambda_arn(region, &function.name))),
+                    _ => Err(unknown()),
+                };
+            }
+        }
         let Some(resource) = self.service.resources.resources.get(&logical) else {
             return Err(ConfigError::at_path(
                 path,

@@ -284,6 +284,7 @@ struct RawFunction {
     package: Option<RawPackage>,
     #[serde(default)]
     layers: Vec<Value>,
+    url: Option<Value>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -335,6 +336,10 @@ fn build_function(
         events,
         artifact: raw.package.and_then(|p| p.artifact),
         layers: raw.layers,
+        url: match &raw.url {
+            Some(url) => events::parse_function_url(url, &format!("{path}.url"))?,
+            None => None,
+        },
     })
 }
 

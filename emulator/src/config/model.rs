@@ -136,6 +136,20 @@ pub struct Function {
     pub artifact: Option<String>,
     /// `layers:` as written: `{Ref: <Name>LambdaLayer}` for a layer of this file, or an ARN.
     pub layers: Vec<Value>,
+    /// `url:`: the function's URL, served on the HTTP port.
+    pub url: Option<FunctionUrl>,
+}
+
+/// A function URL (`url: true`, or `url: {authorizer, cors, invokeMode}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionUrl {
+    /// CORS that Lambda itself answers for the URL (preflights, allow headers on responses).
+    pub cors: Option<Cors>,
+    /// `authorizer: aws_iam`: requests must be SigV4-signed on AWS; the signature is not checked locally.
+    pub aws_iam: bool,
+    /// `invokeMode: RESPONSE_STREAM`.
+    pub streaming: bool,
 }
 
 impl Function {
@@ -249,6 +263,10 @@ pub const DEFAULT_REST_CORS_HEADERS: &[&str] = &[
     "X-Amz-User-Agent",
     "X-Amzn-Trace-Id",
 ];
+
+/// Serverless v3's headers for a function URL's `cors: true` (`compileFunctionUrl`'s `defaultCors`).
+pub const DEFAULT_FUNCTION_URL_CORS_HEADERS: &[&str] =
+    &["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token", "X-Amzn-Trace-Id"];
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]

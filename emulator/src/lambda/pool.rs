@@ -284,7 +284,7 @@ fn exited(request_id: &str, how: &str) -> FunctionResult {
 }
 
 /// An X-Ray trace header for one invocation: `Root=1-<epoch hex>-<24 hex>;Sampled=0`.
-fn trace_header(request_id: &str) -> String {
+pub fn trace_header(request_id: &str) -> String {
     let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let random: String = request_id.chars().filter(|c| c.is_ascii_hexdigit()).take(24).collect();
     format!("Root=1-{epoch:08x}-{random:0<24};Parent={};Sampled=0", &random[..16.min(random.len())])

@@ -142,19 +142,30 @@ async fn a_process_that_dies_mid_invocation_fails_it_with_runtime_exit_error_and
 }
 
 #[tokio::test]
-async fn an_init_failure_reports_runtime_init_error() {
+async fn an_init_crash_is_a_runtime_exit_error_after_lambdas_second_init() {
     let emulator = start_fixtures().await;
     let client = lambda_client(&emulator);
     let output = client.invoke().function_name("initFail").log_type(LogType::Tail).send().await.unwrap();
     assert_eq!(output.function_error(), Some("Unhandled"));
     let body: Value = serde_json::from_slice(output.payload().unwrap().as_ref()).unwrap();
-    assert_eq!(body["errorType"], "Runtime.InitError");
-    assert!(body["errorMessage"].as_str().unwrap().contains("exit status 1"), "{body}");
-    let log = base64::engine::general_purpose::STANDARD.decode(output.log_result().unwrap()).unwrap();
+    assert_eq!(body["errorType"], "Runtime.ExitError", "a process that ends during init, as Lambda reports it");
+    let message = body["errorMessage"].as_str().unwrap();
     assert!(
-        String::from_utf8_lossy(&log).contains("REQUIRED_SETTING is not set"),
-        "the handler's own init output is in the log"
+        message.starts_with("RequestId: ") && message.ends_with("Error: Runtime exited with error: exit status 1"),
+        "{message}"
     );
+    let log = base64::engine::general_purpose::STANDARD.decode(output.log_result().unwrap()).unwrap();
+    let log = String::from_utf8_lossy(&log);
+    assert!(log.starts_with("INIT_START Runtime Version: provided:al2023.local\t"), "{log}");
+    assert_eq!(log.matches("fixture init: REQUIRED_SETTING is not set").count(), 2, "init runs twice, as on Lambda: {log}");
+    assert!(
+        log.contains("INIT_REPORT Init Duration: ")
+            && log.contains("\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"),
+        "{log}"
+    );
+    assert!(log.contains("\tPhase: invoke\tStatus: error\tError Type: Runtime.ExitError"), "{log}");
+    let report = log.lines().find(|l| l.starts_with("REPORT ")).unwrap();
+    assert!(!report.contains("Max Memory Used: - MB"), "every REPORT has its memory figure: {report}");
 }
 
 #[tokio::test]

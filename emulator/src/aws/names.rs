@@ -26,6 +26,11 @@ pub fn function_url_domain(url_id: &str, region: &str) -> String {
     format!("{url_id}.lambda-url.{region}.on.aws")
 }
 
+/// The runtime version ARN `INIT_START` names; local runtimes are versioned `local`.
+pub fn runtime_version_arn(region: &str) -> String {
+    format!("arn:aws:lambda:{region}::runtime:local")
+}
+
 /// The CloudWatch Logs group Lambda writes a function's log to.
 pub fn log_group(function_name: &str) -> String {
     format!("/aws/lambda/{function_name}")

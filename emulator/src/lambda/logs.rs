@@ -31,6 +31,12 @@ impl InvocationLog {
         Self { function: function.to_string(), request_id: request_id.to_string(), text: String::new() }
     }
 
+    /// A platform line of the init phase before this invocation's START (`INIT_START`), where Lambda's log has it.
+    pub fn before_start(&mut self, line: String) {
+        tracing::info!(target: "lambda", "{} {line}", self.function);
+        self.text.insert_str(0, &format!("{line}\n"));
+    }
+
     /// A line the handler printed.
     pub fn output(&mut self, line: &str) {
         tracing::info!(target: "lambda", "{} {} {line}", self.function, self.request_id);

@@ -65,29 +65,50 @@ impl FunctionPool {
         }
         let warm = self.checkout(code.generation);
         let was_warm = warm.is_some();
+        let mut log = log;
         let mut worker = match warm {
             Some(worker) => worker,
-            None => match self.spawn(&code).await {
-                Ok(worker) => worker,
+            None => match self.cold_start(&code).await {
+                Ok(worker) => {
+                    log.before_start(init_start(&self.spec));
+                    worker
+                }
                 Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
             },
         };
         let mut started = Instant::now();
+        let mut init_failed_again = false;
         let (mut result, mut aftermath) = self.run(&worker, &request_id, &request, log).await;
         if was_warm && matches!(aftermath, Aftermath::Vanished) {
             // The warm process ended between invocations (a runtime that reports a fatal error, then exits): the
             // invocation never reached it, so it runs on a fresh process, as Lambda starts a new environment.
             let log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
-            worker = match self.spawn(&code).await {
+            worker = match self.cold_start(&code).await {
                 Ok(worker) => worker,
                 Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
             };
             started = Instant::now();
             (result, aftermath) = self.run(&worker, &request_id, &request, log).await;
+        } else if !was_warm && !worker.link.is_initialized() {
+            // Init failed. Lambda reports it (INIT_REPORT) and tries init once more within the invocation, whose
+            // error is then the second attempt's.
+            let mut log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
+            log.line(init_report(&worker, &result, "init"));
+            worker.kill();
+            worker = match self.cold_start(&code).await {
+                Ok(worker) => worker,
+                Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
+            };
+            started = Instant::now();
+            (result, aftermath) = self.run(&worker, &request_id, &request, log).await;
+            init_failed_again = !worker.link.is_initialized();
         }
         // Let the output readers pass on lines the handler printed just before it answered.
         tokio::task::yield_now().await;
         let mut log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
+        if init_failed_again {
+            log.line(init_report(&worker, &result, "invoke"));
+        }
         if let FunctionResult::Error { payload, .. } = &result {
             log.line(String::from_utf8_lossy(payload).into_owned());
         }
@@ -184,10 +205,8 @@ impl FunctionPool {
     fn early_end(&self, request_id: &str, completion: Option<Completion>) -> FunctionResult {
         match completion {
             Some(Completion::InitError { error_type, payload }) => FunctionResult::Error { error_type, payload },
-            Some(Completion::Exited(how)) => FunctionResult::error(
-                limits::ERROR_INIT,
-                &format!("RequestId: {request_id} Error: Runtime exited during init with error: {how}"),
-            ),
+            // A process that ends during init is a Runtime.ExitError, as Lambda reports it.
+            Some(Completion::Exited(how)) => exited(request_id, &how),
             _ => FunctionResult::error(
                 limits::ERROR_INIT,
                 &format!("RequestId: {request_id} Error: Runtime failed to start"),
@@ -206,7 +225,8 @@ impl FunctionPool {
         None
     }
 
-    async fn spawn(&self, code: &Code) -> std::io::Result<Arc<Worker>> {
+    /// Starts a new execution environment: its init phase begins.
+    async fn cold_start(&self, code: &Code) -> std::io::Result<Arc<Worker>> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let worker = Worker::spawn(&self.spec, &code.launch, code.generation, id, &self.runtime).await?;
         tracing::debug!(target: "lambda", function = %self.spec.key, worker = %worker.link.id, "cold start");
@@ -281,6 +301,27 @@ fn exited(request_id: &str, how: &str) -> FunctionResult {
         limits::ERROR_EXIT,
         &format!("RequestId: {request_id} Error: Runtime exited with error: {how}"),
     )
+}
+
+/// `INIT_START`, as Lambda logs the start of an init phase. Local runtimes have no runtime version of AWS's, so the
+/// version reads `local`.
+fn init_start(spec: &FunctionSpec) -> String {
+    let runtime = spec.runtime.replacen('.', ":", 1);
+    let arn = crate::aws::names::runtime_version_arn(&spec.region);
+    format!("INIT_START Runtime Version: {runtime}.local\tRuntime Version ARN: {arn}")
+}
+
+/// `INIT_REPORT` for a failed init phase (`phase`: `init`, or `invoke` for the attempt within the invocation), as
+/// Lambda logs it: its duration, and the error type or `timeout`.
+fn init_report(worker: &Worker, result: &FunctionResult, phase: &str) -> String {
+    let took = worker.started.elapsed();
+    let ms = took.as_secs_f64() * 1000.0;
+    let status = match result {
+        _ if took >= limits::INIT_TIMEOUT => "Status: timeout".to_string(),
+        FunctionResult::Error { error_type, .. } => format!("Status: error\tError Type: {error_type}"),
+        _ => "Status: error".to_string(),
+    };
+    format!("INIT_REPORT Init Duration: {ms:.2} ms\tPhase: {phase}\t{status}")
 }
 
 /// An X-Ray trace header for one invocation: `Root=1-<epoch hex>-<24 hex>;Sampled=0`.

@@ -112,12 +112,17 @@ impl Worker {
 
     /// Peak resident memory of the process so far, in MB (`VmHWM`), as REPORT's Max Memory Used. Read from /proc
     /// at most every `PEAK_MEMORY_REFRESH`: under load the reading was a tenth of the emulator's time per invocation.
+    /// A process that has ended keeps its last reading (taken when it was handed the invocation at the latest), so
+    /// every REPORT has a figure.
     pub fn max_memory_mb(&self) -> Option<u64> {
         let mut reading = self.peak_memory.lock().unwrap();
         match *reading {
             Some((taken, mb)) if taken.elapsed() < PEAK_MEMORY_REFRESH => Some(mb),
-            _ => {
-                let mb = crate::procfs::status_kib(self.pid?, "VmHWM")?.div_ceil(1024);
+            last => {
+                let Some(mb) = self.pid.and_then(|pid| crate::procfs::status_kib(pid, "VmHWM")) else {
+                    return last.map(|(_, mb)| mb);
+                };
+                let mb = mb.div_ceil(1024).max(last.map_or(0, |(_, mb)| mb));
                 *reading = Some((Instant::now(), mb));
                 Some(mb)
             }
@@ -126,6 +131,8 @@ impl Worker {
 
     /// Hands an invocation to the process. The returned receiver tells how it ended.
     pub async fn deliver(&self, delivery: Delivery, log: InvocationLog) -> Option<oneshot::Receiver<Completion>> {
+        // A reading now stands for the REPORT if the process dies before the invocation ends.
+        let _ = self.max_memory_mb();
         let (done, done_rx) = oneshot::channel();
         self.link.begin(InFlight { request_id: delivery.request_id.clone(), done }, log);
         self.deliver.send(delivery).await.ok()?;

@@ -437,3 +437,32 @@ async fn function_url_cors_is_lambdas_own() {
         client.request(reqwest::Method::OPTIONS, &echo).header("origin", "http://a.example").send().await.unwrap();
     assert_eq!(json_of(passed).await["requestContext"]["http"]["method"], "OPTIONS");
 }
+
+/// Reads a streamed body chunk by chunk: each chunk's text and how long after the headers it arrived.
+async fn timed_chunks(mut response: reqwest::Response) -> (Vec<(String, Duration)>, Option<reqwest::Error>) {
+    let headers_at = std::time::Instant::now();
+    let mut chunks = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => chunks.push((String::from_utf8_lossy(&chunk).into_owned(), headers_at.elapsed())),
+            Ok(None) => return (chunks, None),
+            Err(err) => return (chunks, Some(err)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_streaming_function_url_sends_each_chunk_as_it_is_written() {
+    let emulator = start(urls_options()).await;
+    let stream = format!("{}/lambda-url/stream/", emulator.endpoints().http_url());
+    let response = reqwest::get(format!("{stream}?delayMs=600")).await.unwrap();
+    assert_eq!((response.status().as_u16(), response.headers()["x-streamed"].to_str().unwrap()), (201, "yes"));
+    let (chunks, error) = timed_chunks(response).await;
+    assert!(error.is_none(), "{error:?}");
+    let text: String = chunks.iter().map(|(text, _)| text.as_str()).collect();
+    assert_eq!(text, "one,two,three");
+    let arrival = |part: &str| chunks.iter().find(|(text, _)| text.contains(part)).map(|(_, at)| *at).unwrap();
+    assert!(arrival("one,") < Duration::from_millis(300), "the first chunk came at once: {chunks:?}");
+    assert!(arrival("two,") >= Duration::from_millis(500), "the second came when written, 0.6 s later: {chunks:?}");
+    assert!(arrival("three") >= Duration::from_millis(1100), "{chunks:?}");
+}

@@ -461,3 +461,48 @@ async fn the_watcher_follows_new_folders_and_installed_packages() {
     }
     emulator.stop().await;
 }
+
+#[tokio::test]
+async fn a_node_stream_that_fails_midway_ends_as_lambda_ends_it() {
+    use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
+    let emulator = start_runtimes().await;
+    let client = lambda_client(&emulator);
+    // InvokeWithResponseStream: what was written, then InvokeComplete with the error the runtime reported (in
+    // the trailers of its response).
+    let output = client
+        .invoke_with_response_stream()
+        .function_name("streaming")
+        .payload(aws_sdk_lambda::primitives::Blob::new(json!({"fail": true}).to_string()))
+        .send()
+        .await
+        .unwrap();
+    let mut events = output.event_stream;
+    let (mut body, mut complete) = (Vec::new(), None);
+    while let Some(event) = events.recv().await.unwrap() {
+        match event {
+            Event::PayloadChunk(chunk) => body.extend_from_slice(chunk.payload().unwrap().as_ref()),
+            Event::InvokeComplete(done) => complete = Some(done),
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&body), "streamed ");
+    let complete = complete.expect("InvokeComplete ends the stream");
+    assert_eq!(complete.error_code(), Some("Error"), "{complete:?}");
+    assert!(complete.error_details().is_some_and(|d| d.contains("stream failure on purpose")), "{complete:?}");
+
+    // Through its function URL: the body so far, then the connection is cut, so the client sees the failure.
+    let url = format!("{}/lambda-url/streaming/?fail=true", emulator.endpoints().http_url());
+    let mut response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut received = Vec::new();
+    let ended = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => break Ok(()),
+            Err(err) => break Err(err),
+        }
+    };
+    assert_eq!(String::from_utf8_lossy(&received), "streamed ");
+    assert!(ended.is_err(), "cut off, not ended as if complete");
+    emulator.stop().await;
+}

@@ -13,7 +13,25 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-pub type Body = Full<Bytes>;
+/// A response body: whole ([`full`]), or streamed as it is produced ([`streamed`]). An error ends a streamed body
+/// early: the connection is cut, so the client sees an incomplete response, not a complete wrong one.
+pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// A whole response body.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+}
+
+/// A body sent as its chunks arrive (`first` goes before them); an `Err` cuts it off.
+pub fn streamed(
+    first: Bytes,
+    chunks: impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+) -> Body {
+    use futures_util::StreamExt;
+    let first = futures_util::stream::iter((!first.is_empty()).then_some(Ok(first)));
+    let frames = first.chain(chunks).map(|chunk| chunk.map(hyper::body::Frame::data));
+    BodyExt::boxed_unsync(http_body_util::StreamBody::new(frames))
+}
 
 /// A client must send a request's headers within this time, or its connection is closed (slow clients cannot
 /// hold connections open). It also closes a keep-alive connection idle for that long, as servers commonly do.
@@ -111,7 +129,7 @@ pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) 
     Response::builder()
         .status(status)
         .header(hyper::header::CONTENT_TYPE, content_type)
-        .body(Full::new(body.into()))
+        .body(full(body))
         .expect("static parts are valid")
 }
 

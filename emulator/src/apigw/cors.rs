@@ -56,7 +56,7 @@ pub fn preflight(cors: &Cors, origin: Option<&str>, requested_headers: Option<&s
         Api::Rest | Api::FunctionUrl => 200,
         Api::HttpApi => 204,
     };
-    Reply { status, headers, body: Bytes::new() }
+    Reply { status, headers, body: Bytes::new(), rest: None }
 }
 
 /// HTTP API: adds the allow headers to an actual response for an allowed origin.

@@ -99,7 +99,7 @@ pub fn preflight(cors: &Cors, origin: Option<&str>) -> Reply {
             headers.push(("access-control-max-age".to_string(), max_age.to_string()));
         }
     }
-    Reply { status: 200, headers, body: Bytes::new() }
+    Reply { status: 200, headers, body: Bytes::new(), rest: None }
 }
 
 /// Lambda's CORS headers on a function's response, for an allowed origin. They are added beside any the function

@@ -11,9 +11,9 @@ use crate::aws::apigw as limits;
 use crate::aws::endpoints::{HTTP_API, REST_API};
 use crate::config::Cors;
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
-use crate::server::{read_body, Body, BodyError};
+use crate::server::{self, read_body, Body, BodyError};
 use arc_swap::ArcSwap;
-use http_body_util::Full;
+use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::net::SocketAddr;
@@ -202,23 +202,35 @@ impl Exchange<'_> {
         Some(cors)
     }
 
+    /// Invokes the function and maps its result. HTTP APIs and function URLs pass a streamed response on as it
+    /// arrives; the REST API reads it whole first.
     async fn invoke(&self, function: &str, event: serde_json::Value, timeout: Duration, api: Api) -> Reply {
         let payload = serde_json::to_vec(&event).expect("events serialise");
         let lambda = self.lambda.clone();
         let key = function.to_string();
         // The invocation runs on; if the gateway stops waiting, the function still finishes (or times out) on its own.
-        let invocation = tokio::spawn(async move { lambda.invoke(&key, InvokeRequest::new(payload)).await });
-        let result = match tokio::time::timeout(timeout, invocation).await {
+        let invocation = tokio::spawn(async move {
+            let request = InvokeRequest::new(payload);
+            match api {
+                Api::Rest => lambda.invoke(&key, request).await,
+                Api::HttpApi | Api::FunctionUrl => lambda.invoke_streaming(&key, request).await,
+            }
+        });
+        let deadline = tokio::time::Instant::now() + timeout;
+        let result = match tokio::time::timeout_at(deadline, invocation).await {
             Ok(Ok(Some(response))) => response.result,
             Ok(_) => return error_reply(api, GatewayError::Integration),
-            Err(_) => {
-                tracing::warn!(target: "http", "{function} did not answer within the integration timeout ({:.1} s)", timeout.as_secs_f64());
-                return error_reply(api, GatewayError::Timeout);
-            }
+            Err(_) => return self.timed_out(function, timeout, api),
         };
-        let mapped = match api {
-            Api::Rest => response::rest_response(&result),
-            Api::HttpApi | Api::FunctionUrl => response::http_api_response(&result),
+        let mapped = match (api, result.clone()) {
+            (Api::Rest, _) => response::rest_response(&result),
+            (_, FunctionResult::Streaming(stream)) => {
+                match tokio::time::timeout_at(deadline, response::streaming_reply(stream)).await {
+                    Ok(mapped) => mapped,
+                    Err(_) => return self.timed_out(function, timeout, api),
+                }
+            }
+            (Api::HttpApi | Api::FunctionUrl, _) => response::http_api_response(&result),
         };
         mapped.unwrap_or_else(|error| {
             match &result {
@@ -231,10 +243,18 @@ impl Exchange<'_> {
                     api.payload_format(),
                     String::from_utf8_lossy(&payload[..payload.len().min(300)])
                 ),
+                FunctionResult::Streaming(_) => {
+                    tracing::warn!(target: "http", "{function}'s response stream failed before its status and headers")
+                }
                 FunctionResult::Streamed(_) => {}
             }
             error_reply(api, error)
         })
+    }
+
+    fn timed_out(&self, function: &str, timeout: Duration, api: Api) -> Reply {
+        tracing::warn!(target: "http", "{function} did not answer within the integration timeout ({:.1} s)", timeout.as_secs_f64());
+        error_reply(api, GatewayError::Timeout)
     }
 
     /// Logs the request's line and writes its response; `api` is the API the request was addressed to.
@@ -265,11 +285,35 @@ impl Exchange<'_> {
             Api::HttpApi => "apigw-requestid",
         };
         builder = builder.header(request_id_header, request_id);
-        builder.body(Full::new(reply.body)).unwrap_or_else(|_| {
+        let body = match reply.rest.as_ref().and_then(|rest| rest.take()) {
+            Some(rest) => server::streamed(reply.body, live_chunks(rest)),
+            None => server::full(reply.body),
+        };
+        builder.body(body).unwrap_or_else(|_| {
             let fallback = error_reply(api, GatewayError::Integration);
-            Response::builder().status(fallback.status).body(Full::new(fallback.body)).expect("static parts are valid")
+            Response::builder()
+                .status(fallback.status)
+                .body(server::full(fallback.body))
+                .expect("static parts are valid")
         })
     }
+}
+
+/// The chunks of a streamed body as they arrive. An error the function reports mid-stream cuts the response off,
+/// as Lambda ends such a stream: the client sees an incomplete body, not a complete one.
+fn live_chunks(
+    chunks: tokio::sync::mpsc::Receiver<crate::lambda::result::Chunk>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    futures_util::stream::unfold(Some(chunks), |state| async move {
+        let mut chunks = state?;
+        match chunks.recv().await? {
+            Ok(bytes) => Some((Ok(bytes), Some(chunks))),
+            Err((error_type, _)) => {
+                let failure = std::io::Error::other(format!("the function's response stream failed: {error_type}"));
+                Some((Err(failure), None))
+            }
+        }
+    })
 }
 
 /// The gateway's own error, in the shape of the API the request was for.

@@ -1,7 +1,8 @@
 //! A Lambda result → the HTTP response API Gateway sends: the proxy response of payload 1.0 (strict: anything
 //! else is a 502), payload 2.0's structured or simplified form, and the gateway's own error responses.
 
-use crate::lambda::{FunctionResult, StreamedResponse};
+use crate::lambda::result::PRELUDE_END;
+use crate::lambda::{FunctionResult, ResponseStream, StreamedResponse};
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::Value;
@@ -13,6 +14,8 @@ pub struct Reply {
     /// In order; repeated names are repeated headers (`set-cookie`).
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// The rest of a body the function is still streaming, sent after `body` as it arrives.
+    pub rest: Option<ResponseStream>,
 }
 
 /// Why the gateway answers with an error of its own.
@@ -34,7 +37,7 @@ impl Reply {
         if let Some(kind) = error_type {
             headers.push(("x-amzn-errortype".to_string(), kind.to_string()));
         }
-        Self { status, headers, body: Bytes::from(body.to_string()) }
+        Self { status, headers, body: Bytes::from(body.to_string()), rest: None }
     }
 
     /// REST API gateway responses (default gateway response bodies, `{"message":$context.error.messageString}`).
@@ -84,6 +87,8 @@ pub fn rest_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
         FunctionResult::Success(payload) => payload,
         FunctionResult::Streamed(streamed) => return Ok(with_default_content_type(streamed_reply(streamed))),
         FunctionResult::Error { .. } => return Err(GatewayError::Integration),
+        // Read whole before it comes here: REST APIs buffer a streamed response.
+        FunctionResult::Streaming(_) => return Err(GatewayError::Integration),
     };
     let Ok(Value::Object(response)) = serde_json::from_slice::<Value>(payload) else {
         return Err(GatewayError::Integration);
@@ -103,12 +108,43 @@ fn with_default_content_type(mut reply: Reply) -> Reply {
     reply
 }
 
+/// A response the function is still streaming, for an HTTP API or a function URL: the status and headers of its
+/// prelude as soon as the prelude has arrived (up to the eight NUL bytes), then the body as it is written. A
+/// stream without the HTTP integration content type is the body of a 200. An error before the prelude ends is
+/// the integration's failure.
+pub async fn streaming_reply(stream: ResponseStream) -> Result<Reply, GatewayError> {
+    let mut chunks = stream.take().ok_or(GatewayError::Integration)?;
+    if !stream.is_http() {
+        let headers = vec![("content-type".to_string(), stream.content_type.clone())];
+        let rest = Some(ResponseStream::from_receiver(&stream.content_type, chunks));
+        return Ok(Reply { status: 200, headers, body: Bytes::new(), rest });
+    }
+    let mut head = Vec::new();
+    let at = loop {
+        match chunks.recv().await {
+            Some(Ok(bytes)) => {
+                head.extend_from_slice(&bytes);
+                if let Some(at) = head.windows(PRELUDE_END.len()).position(|w| w == PRELUDE_END) {
+                    break at;
+                }
+            }
+            Some(Err(_)) => return Err(GatewayError::Integration),
+            None => return Ok(streamed_reply(&StreamedResponse::parse(Bytes::from(head)))),
+        }
+    };
+    let prelude = serde_json::from_slice::<Value>(&head[..at]).unwrap_or(Value::Null);
+    let started = Bytes::copy_from_slice(&head[at + PRELUDE_END.len()..]);
+    let mut reply = streamed_reply(&StreamedResponse::from_prelude(&prelude, started));
+    reply.rest = Some(ResponseStream::from_receiver(&stream.content_type, chunks));
+    Ok(reply)
+}
+
 /// A streamed response as it is sent: its prelude's status and headers, each cookie as a `set-cookie`.
 fn streamed_reply(streamed: &StreamedResponse) -> Reply {
     let mut headers: Vec<(String, String)> =
         streamed.headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect();
     headers.extend(streamed.cookies.iter().map(|cookie| ("set-cookie".to_string(), cookie.clone())));
-    Reply { status: streamed.status, headers, body: streamed.body.clone() }
+    Reply { status: streamed.status, headers, body: streamed.body.clone(), rest: None }
 }
 
 /// Payload 2.0: a response with `statusCode` is used as it is; any other valid JSON becomes a 200 JSON response.
@@ -117,6 +153,8 @@ pub fn http_api_response(result: &FunctionResult) -> Result<Reply, GatewayError>
         FunctionResult::Success(payload) => payload,
         FunctionResult::Streamed(streamed) => return Ok(streamed_reply(streamed)),
         FunctionResult::Error { .. } => return Err(GatewayError::Integration),
+        // Passed on live by `streaming_reply` instead.
+        FunctionResult::Streaming(_) => return Err(GatewayError::Integration),
     };
     let Ok(value) = serde_json::from_slice::<Value>(payload) else { return Err(GatewayError::Integration) };
     match &value {
@@ -130,6 +168,7 @@ pub fn http_api_response(result: &FunctionResult) -> Result<Reply, GatewayError>
                 status: 200,
                 headers: vec![("content-type".into(), "application/json".into())],
                 body: Bytes::from(body),
+                rest: None,
             })
         }
     }
@@ -184,7 +223,7 @@ fn structured(response: &serde_json::Map<String, Value>) -> Result<Reply, Gatewa
     } else {
         Bytes::from(text)
     };
-    Ok(Reply { status, headers, body })
+    Ok(Reply { status, headers, body, rest: None })
 }
 
 fn object(value: Option<&Value>) -> Result<Option<&serde_json::Map<String, Value>>, GatewayError> {

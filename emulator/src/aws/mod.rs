@@ -44,6 +44,10 @@ pub mod lambda {
     pub const ERROR_INIT: &str = "Runtime.InitError";
     pub const ERROR_INVALID_ENTRYPOINT: &str = "Runtime.InvalidEntrypoint";
     pub const ERROR_RESPONSE_TOO_LARGE: &str = "Function.ResponseSizeTooLarge";
+    /// A response mode header other than `streaming` (the Runtime API, `invocationresponse.go`).
+    pub const ERROR_INVALID_RESPONSE_MODE: &str = "Runtime.InvalidResponseModeHeader";
+    /// A streamed response may be up to 200 MB (Lambda developer guide, "Response streaming"; 20 MB until 2025).
+    pub const MAX_STREAMED_RESPONSE_BYTES: usize = 200 * 1024 * 1024;
 
     /// Invoke API error types (API_Invoke "Errors"), sent in `x-amzn-ErrorType`.
     pub const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";

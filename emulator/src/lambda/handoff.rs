@@ -4,7 +4,7 @@
 //! reports their end. Neither side imports the other.
 
 use super::logs::InvocationLog;
-use super::result::StreamedResponse;
+use super::result::{ResponseStream, StreamedResponse};
 use bytes::Bytes;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
@@ -25,7 +25,9 @@ pub struct Delivery {
 #[derive(Debug)]
 pub enum Completion {
     Response(Bytes),
-    /// A streamed HTTP response (`lambda_http` / `lambda_runtime` response streaming).
+    /// A streamed response, handed on as it arrives.
+    Streaming(ResponseStream),
+    /// A streamed HTTP response that arrived whole (its content type, without the streaming mode header).
     Streamed(StreamedResponse),
     /// `POST /invocation/{id}/error` (or a response Lambda refuses): the payload is the error document.
     Error {

@@ -1,7 +1,8 @@
 //! The Lambda Invoke API (2015-03-31) wire protocol, for stock SDKs and the AWS CLI:
 //! `POST /2015-03-31/functions/{name}/invocations` with `X-Amz-Invocation-Type` (RequestResponse, Event,
-//! DryRun), `X-Amz-Log-Type: Tail`, `X-Amz-Client-Context`, and AWS-shaped errors (`x-amzn-ErrorType`).
-//! Parsing and response shaping live here; running the function is [`super::Lambda::invoke`].
+//! DryRun), `X-Amz-Log-Type: Tail`, `X-Amz-Client-Context`, and AWS-shaped errors (`x-amzn-ErrorType`); and the
+//! same request to InvokeWithResponseStream, answered by [`super::stream_api`]. Parsing and response shaping live
+//! here; running the function is [`super::Lambda::invoke`].
 
 use super::logs::tail_base64;
 use super::{FunctionResult, InvokeRequest, Lambda};
@@ -9,7 +10,6 @@ use crate::aws::lambda as aws;
 use crate::server::{read_body, Body, BodyError};
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::json;
@@ -18,9 +18,10 @@ use std::sync::Arc;
 /// `X-Amz-Client-Context` may hold at most 3583 bytes of base64 (Invoke API, ClientContext).
 const MAX_CLIENT_CONTEXT_BYTES: usize = 3583;
 
-/// Whether a request on the Lambda port is for this API.
+/// Whether a request on the Lambda port is for this API (Invoke, or InvokeWithResponseStream).
 pub fn matches(request: &Request<Incoming>) -> bool {
-    request.uri().path().starts_with("/2015-03-31/functions")
+    let path = request.uri().path();
+    path.starts_with("/2015-03-31/functions") || path.starts_with("/2021-11-15/functions")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +34,10 @@ enum InvocationType {
 pub async fn handle(lambda: Arc<Lambda>, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path().to_string();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let ["2015-03-31", "functions", name, "invocations"] = segments.as_slice() else {
-        return error(StatusCode::NOT_FOUND, aws::UNKNOWN_OPERATION, &format!("ftb-offline does not emulate {} {path}; it serves Invoke (POST /2015-03-31/functions/{{name}}/invocations)", request.method()));
+    let (name, streaming) = match segments.as_slice() {
+        ["2015-03-31", "functions", name, "invocations"] => (*name, false),
+        ["2021-11-15", "functions", name, "response-streaming-invocations"] => (*name, true),
+        _ => return error(StatusCode::NOT_FOUND, aws::UNKNOWN_OPERATION, &format!("ftb-offline does not emulate {} {path}; it serves Invoke (POST /2015-03-31/functions/{{name}}/invocations) and InvokeWithResponseStream (POST /2021-11-15/functions/{{name}}/response-streaming-invocations)", request.method())),
     };
     if request.method() != hyper::Method::POST {
         return error(StatusCode::METHOD_NOT_ALLOWED, aws::UNKNOWN_OPERATION, "Invoke takes POST");
@@ -51,10 +54,11 @@ pub async fn handle(lambda: Arc<Lambda>, request: Request<Incoming>) -> Response
     let headers = request.headers();
     let invocation_type = match header(headers, "x-amz-invocation-type").as_deref() {
         None | Some("RequestResponse") => InvocationType::RequestResponse,
-        Some("Event") => InvocationType::Event,
+        Some("Event") if !streaming => InvocationType::Event,
         Some("DryRun") => InvocationType::DryRun,
         Some(other) => {
-            return error(StatusCode::BAD_REQUEST, aws::INVALID_PARAMETER_VALUE, &format!("1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"))
+            let allowed = if streaming { "[RequestResponse, DryRun]" } else { "[Event, RequestResponse, DryRun]" };
+            return error(StatusCode::BAD_REQUEST, aws::INVALID_PARAMETER_VALUE, &format!("1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: {allowed}"));
         }
     };
     let tail = header(headers, "x-amz-log-type").as_deref() == Some("Tail");
@@ -97,6 +101,11 @@ pub async fn handle(lambda: Arc<Lambda>, request: Request<Incoming>) -> Response
             Some(request_id) => with_request_id(StatusCode::ACCEPTED, &request_id, Bytes::new()),
             None => error(StatusCode::NOT_FOUND, aws::RESOURCE_NOT_FOUND, &format!("Function not found: {name}")),
         },
+        InvocationType::RequestResponse if streaming => {
+            super::stream_api::respond(&lambda, &key, invoke, tail).await.unwrap_or_else(|| {
+                error(StatusCode::NOT_FOUND, aws::RESOURCE_NOT_FOUND, &format!("Function not found: {name}"))
+            })
+        }
         InvocationType::RequestResponse => {
             let Some(response) = lambda.invoke(&key, invoke).await else {
                 return error(StatusCode::NOT_FOUND, aws::RESOURCE_NOT_FOUND, &format!("Function not found: {name}"));
@@ -105,6 +114,8 @@ pub async fn handle(lambda: Arc<Lambda>, request: Request<Incoming>) -> Response
                 FunctionResult::Success(body) => (body, None),
                 // The streamed body as the function wrote it after its prelude.
                 FunctionResult::Streamed(streamed) => (streamed.body, None),
+                // Never here: `invoke` reads a stream whole.
+                FunctionResult::Streaming(_) => (Bytes::new(), None),
                 FunctionResult::Error { payload, .. } => (payload, Some("Unhandled")),
             };
             let mut reply = with_request_id(StatusCode::OK, &response.request_id, body);
@@ -141,7 +152,7 @@ fn with_request_id(status: StatusCode, request_id: &str, body: Bytes) -> Respons
         .status(status)
         .header("content-type", "application/json")
         .header("x-amzn-requestid", request_id)
-        .body(Full::new(body))
+        .body(crate::server::full(body))
         .expect("static parts are valid")
 }
 

@@ -19,12 +19,13 @@ pub mod result;
 pub mod runtime_api;
 pub mod runtimes;
 pub mod spec;
+pub mod stream_api;
 pub mod worker;
 
 use bytes::Bytes;
 use indexmap::IndexMap;
 use pool::FunctionPool;
-pub use result::{FunctionResult, StreamedResponse};
+pub use result::{FunctionResult, ResponseStream, StreamedResponse};
 use spec::FunctionSpec;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -116,8 +117,17 @@ impl Lambda {
         self.pools.read().unwrap().values().map(|pool| pool.spec.clone()).collect()
     }
 
-    /// Invokes a function and waits for its result. `None` when no function has that name.
+    /// Invokes a function and waits for its whole result (a streamed response read to its end). `None` when no
+    /// function has that name.
     pub async fn invoke(&self, name: &str, request: InvokeRequest) -> Option<InvokeResponse> {
+        let mut response = self.invoke_streaming(name, request).await?;
+        response.result = response.result.whole().await;
+        Some(response)
+    }
+
+    /// Invokes a function; a streamed response comes back as [`FunctionResult::Streaming`] as soon as the
+    /// function starts it, for callers that pass it on as it arrives. `None` when no function has that name.
+    pub async fn invoke_streaming(&self, name: &str, request: InvokeRequest) -> Option<InvokeResponse> {
         let pool = self.find(name)?;
         Some(pool.invoke(request).await)
     }

@@ -181,6 +181,8 @@ impl FunctionPool {
             completion = &mut done => match completion {
                 Ok(Completion::Response(body)) => (FunctionResult::Success(body), Aftermath::Reuse),
                 Ok(Completion::Streamed(streamed)) => (FunctionResult::Streamed(streamed), Aftermath::Reuse),
+                // The stream goes on as the process writes it; the process asks for its next work when done.
+                Ok(Completion::Streaming(stream)) => (FunctionResult::Streaming(stream), Aftermath::Reuse),
                 Ok(Completion::Error { error_type, payload }) => (FunctionResult::Error { error_type, payload }, Aftermath::Reuse),
                 Ok(Completion::InitError { error_type, payload }) => (FunctionResult::Error { error_type, payload }, Aftermath::Discard),
                 Ok(Completion::Exited(how)) => (exited(request_id, &how), Aftermath::Discard),

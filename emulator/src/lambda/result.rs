@@ -1,14 +1,20 @@
-//! What an invocation returns: a payload, a streamed HTTP response, or an error document ([`FunctionResult`]).
-//! Lambda's error document (`{"errorType", "errorMessage"}`) is built here and nowhere else.
+//! What an invocation returns: a payload, a stream still arriving, a streamed HTTP response read whole, or an
+//! error document ([`FunctionResult`]). Lambda's error document (`{"errorType", "errorMessage"}`) is built here
+//! and nowhere else.
 
 use bytes::Bytes;
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
 
 /// What the function returned.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FunctionResult {
     Success(Bytes),
-    /// A streamed HTTP response (`application/vnd.awslambda.http-integration-response`), for the HTTP gateways.
+    /// A response the function is still streaming (`Lambda-Runtime-Function-Response-Mode: streaming`): only
+    /// [`super::Lambda::invoke_streaming`] returns it; [`ResponseStream::collect`] reads it whole.
+    Streaming(ResponseStream),
+    /// A streamed HTTP response (`application/vnd.awslambda.http-integration-response`) read whole.
     Streamed(StreamedResponse),
     /// An error document (`{"errorType", "errorMessage", …}`) from the handler or from Lambda itself.
     Error {
@@ -23,6 +29,88 @@ impl FunctionResult {
         Self::Error { error_type: error_type.to_string(), payload: error_document(error_type, message) }
     }
 }
+
+/// A streamed response as its chunks arrive from the runtime, with how it ended: an `Err` is the error the
+/// runtime reported mid-stream (in the `Lambda-Runtime-Function-Error-*` trailers). One reader takes the chunks;
+/// clones share them.
+#[derive(Clone)]
+pub struct ResponseStream {
+    /// The content type the runtime declared: [`HTTP_INTEGRATION_RESPONSE`] for an HTTP response with a prelude.
+    pub content_type: String,
+    chunks: Arc<Mutex<Option<mpsc::Receiver<Chunk>>>>,
+}
+
+/// A piece of a streamed response, or the error that ended it (its type and error document).
+pub type Chunk = Result<Bytes, (String, Bytes)>;
+
+impl ResponseStream {
+    /// A stream and the sender the Runtime API feeds it with. A small buffer: a client that reads slowly slows
+    /// the function's writes down, as a stream does.
+    pub fn channel(content_type: &str) -> (mpsc::Sender<Chunk>, Self) {
+        let (sender, receiver) = mpsc::channel(16);
+        (sender, Self { content_type: content_type.to_string(), chunks: Arc::new(Mutex::new(Some(receiver))) })
+    }
+
+    /// A stream of chunks taken from another (what is left of it after its beginning was read).
+    pub fn from_receiver(content_type: &str, chunks: mpsc::Receiver<Chunk>) -> Self {
+        Self { content_type: content_type.to_string(), chunks: Arc::new(Mutex::new(Some(chunks))) }
+    }
+
+    /// The chunks, for the one reader; `None` once taken.
+    pub fn take(&self) -> Option<mpsc::Receiver<Chunk>> {
+        self.chunks.lock().unwrap().take()
+    }
+
+    pub fn is_http(&self) -> bool {
+        self.content_type == HTTP_INTEGRATION_RESPONSE
+    }
+
+    /// The whole stream as a result read whole: an HTTP response, the bytes, or the error that ended it.
+    pub async fn collect(self) -> FunctionResult {
+        let Some(mut chunks) = self.take() else {
+            return FunctionResult::error("Runtime.StreamTaken", "the response stream was already read");
+        };
+        let mut body = Vec::new();
+        while let Some(chunk) = chunks.recv().await {
+            match chunk {
+                Ok(bytes) => body.extend_from_slice(&bytes),
+                Err((error_type, payload)) => return FunctionResult::Error { error_type, payload },
+            }
+        }
+        let body = Bytes::from(body);
+        if self.is_http() {
+            FunctionResult::Streamed(StreamedResponse::parse(body))
+        } else {
+            FunctionResult::Success(body)
+        }
+    }
+}
+
+impl std::fmt::Debug for ResponseStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ResponseStream({})", self.content_type)
+    }
+}
+
+impl PartialEq for ResponseStream {
+    /// The same stream.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chunks, &other.chunks)
+    }
+}
+
+impl FunctionResult {
+    /// The result read whole: a stream is collected, anything else is as it is.
+    pub async fn whole(self) -> FunctionResult {
+        match self {
+            FunctionResult::Streaming(stream) => stream.collect().await,
+            other => other,
+        }
+    }
+}
+
+/// Where the prelude of a streamed HTTP response ends: eight NUL bytes.
+pub const PRELUDE_END: [u8; 8] = [0u8; 8];
 
 /// Lambda's error document: `{"errorType": …, "errorMessage": …}`.
 pub fn error_document(error_type: &str, message: &str) -> Bytes {
@@ -46,11 +134,16 @@ impl StreamedResponse {
     /// Splits a streamed response at the eight NUL bytes after its prelude. Without a prelude, the whole stream
     /// is the body of a 200.
     pub fn parse(stream: Bytes) -> Self {
-        let split = stream.windows(8).position(|w| w == [0u8; 8]);
+        let split = stream.windows(8).position(|w| w == PRELUDE_END);
         let (prelude, body) = match split {
             Some(at) => (serde_json::from_slice::<Value>(&stream[..at]).unwrap_or(Value::Null), stream.slice(at + 8..)),
             None => (Value::Null, stream),
         };
+        Self::from_prelude(&prelude, body)
+    }
+
+    /// The status, headers and cookies a prelude declares, with `body`.
+    pub fn from_prelude(prelude: &Value, body: Bytes) -> Self {
         let status = prelude.get("statusCode").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok());
         let mut headers = Vec::new();
         if let Some(Value::Object(map)) = prelude.get("headers") {

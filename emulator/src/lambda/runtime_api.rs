@@ -6,11 +6,14 @@
 //! AWS (runtimes parse it in different ways; none of them accept more). The listener knows its process.
 
 use super::handoff::{Completion, WorkerLink};
-use super::result::{error_document, StreamedResponse, HTTP_INTEGRATION_RESPONSE};
-use crate::aws::lambda::{ERROR_RESPONSE_TOO_LARGE, MAX_SYNC_PAYLOAD_BYTES};
+use super::result::{error_document, ResponseStream, StreamedResponse, HTTP_INTEGRATION_RESPONSE};
+use crate::aws::lambda::{
+    ERROR_EXIT, ERROR_INVALID_RESPONSE_MODE, ERROR_RESPONSE_TOO_LARGE, MAX_STREAMED_RESPONSE_BYTES,
+    MAX_SYNC_PAYLOAD_BYTES,
+};
 use crate::server::{self, json, read_body, Body, BodyError, ShutdownTrigger};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json as j, Value};
@@ -93,7 +96,7 @@ impl RuntimeApi {
         if let Some(identity) = &delivery.cognito_identity {
             builder = builder.header("lambda-runtime-cognito-identity", identity);
         }
-        builder.body(Full::new(delivery.payload)).unwrap_or_else(|_| {
+        builder.body(server::full(delivery.payload)).unwrap_or_else(|_| {
             runtime_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InvalidHeader",
@@ -103,13 +106,27 @@ impl RuntimeApi {
     }
 }
 
-/// `POST invocation/{id}/response`, buffered or streamed (`Lambda-Runtime-Function-Response-Mode: streaming`,
-/// where a failure arrives in the trailers `Lambda-Runtime-Function-Error-Type` / `-Body`).
+/// `POST invocation/{id}/response`, buffered or streamed (`Lambda-Runtime-Function-Response-Mode: streaming`).
 async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming>) -> Response<Body> {
-    let content_type =
-        request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let collected = match http_body_util::Limited::new(request.into_body(), MAX_SYNC_PAYLOAD_BYTES).collect().await {
-        Ok(collected) => collected,
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+    let content_type = header("content-type").unwrap_or_default();
+    match header("lambda-runtime-function-response-mode").as_deref() {
+        Some("streaming") => streamed_response(link, request_id, &content_type, request.into_body()).await,
+        // Lambda refuses any other mode (the Runtime API's `Runtime.InvalidResponseModeHeader`).
+        Some(other) => {
+            let message = format!("Invalid Lambda-Runtime-Function-Response-Mode: {other} (expected streaming)");
+            let payload = error_document(ERROR_INVALID_RESPONSE_MODE, &message);
+            link.complete(request_id, Completion::Error { error_type: ERROR_INVALID_RESPONSE_MODE.into(), payload });
+            runtime_error(StatusCode::BAD_REQUEST, ERROR_INVALID_RESPONSE_MODE, &message)
+        }
+        None => buffered_response(link, request_id, &content_type, request.into_body()).await,
+    }
+}
+
+/// A whole response: the invocation ends when it has arrived.
+async fn buffered_response(link: &WorkerLink, request_id: &str, content_type: &str, body: Incoming) -> Response<Body> {
+    let body = match http_body_util::Limited::new(body, MAX_SYNC_PAYLOAD_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
         Err(_) => {
             let message = format!(
                 "Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD_BYTES} bytes)."
@@ -119,25 +136,70 @@ async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming
             return runtime_error(StatusCode::PAYLOAD_TOO_LARGE, ERROR_RESPONSE_TOO_LARGE, &message);
         }
     };
-    let trailers = collected.trailers().cloned();
-    let body = collected.to_bytes();
-    let completion = match trailers.as_ref().and_then(|t| t.get("lambda-runtime-function-error-type")) {
-        Some(error_type) => {
-            let error_type = error_type.to_str().unwrap_or("Unhandled").to_string();
-            let detail = trailers
-                .as_ref()
-                .and_then(|t| t.get("lambda-runtime-function-error-body"))
-                .and_then(|v| v.to_str().ok());
-            let payload = detail
-                .and_then(|b64| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok())
-                .map(Bytes::from)
-                .unwrap_or_else(|| error_document(&error_type, "the streamed response failed"));
-            Completion::Error { error_type, payload }
-        }
-        None if content_type == HTTP_INTEGRATION_RESPONSE => Completion::Streamed(StreamedResponse::parse(body)),
-        None => Completion::Response(body),
+    let completion = if content_type == HTTP_INTEGRATION_RESPONSE {
+        Completion::Streamed(StreamedResponse::parse(body))
+    } else {
+        Completion::Response(body)
     };
     accepted(link.complete(request_id, completion))
+}
+
+/// A streamed response: the invocation's result is the stream itself, handed on at once, and each chunk follows
+/// as the runtime writes it. An error the runtime reports in the trailers ends the stream with that error.
+async fn streamed_response(
+    link: &WorkerLink,
+    request_id: &str,
+    content_type: &str,
+    mut body: Incoming,
+) -> Response<Body> {
+    let (chunks, stream) = ResponseStream::channel(content_type);
+    if !link.complete(request_id, Completion::Streaming(stream)) {
+        return accepted(false);
+    }
+    let mut sent = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            let _ = chunks.send(Err(stream_error(ERROR_EXIT, "the runtime's response stream broke off"))).await;
+            break;
+        };
+        let frame = match frame.into_data() {
+            Ok(data) => {
+                sent += data.len();
+                if sent > MAX_STREAMED_RESPONSE_BYTES {
+                    let message = format!("Response payload size exceeded maximum allowed payload size ({MAX_STREAMED_RESPONSE_BYTES} bytes).");
+                    let _ = chunks.send(Err(stream_error(ERROR_RESPONSE_TOO_LARGE, &message))).await;
+                    return runtime_error(StatusCode::PAYLOAD_TOO_LARGE, ERROR_RESPONSE_TOO_LARGE, &message);
+                }
+                // A reader that went away stops nothing: the runtime finishes writing, as on Lambda.
+                let _ = chunks.send(Ok(data)).await;
+                continue;
+            }
+            Err(frame) => frame,
+        };
+        if let Ok(trailers) = frame.into_trailers() {
+            if let Some(error) = trailer_error(&trailers) {
+                let _ = chunks.send(Err(error)).await;
+            }
+        }
+    }
+    accepted(true)
+}
+
+/// The error a runtime reports at the end of a stream, in `Lambda-Runtime-Function-Error-Type` and `-Body`
+/// (base64 of the error document).
+fn trailer_error(trailers: &hyper::HeaderMap) -> Option<(String, Bytes)> {
+    let error_type = trailers.get("lambda-runtime-function-error-type")?.to_str().unwrap_or("Unhandled").to_string();
+    let payload = trailers
+        .get("lambda-runtime-function-error-body")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|b64| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).ok())
+        .map(Bytes::from)
+        .unwrap_or_else(|| error_document(&error_type, "the streamed response failed"));
+    Some((error_type, payload))
+}
+
+fn stream_error(error_type: &str, message: &str) -> (String, Bytes) {
+    (error_type.to_string(), error_document(error_type, message))
 }
 
 /// The error type and document a runtime posts to `/error` or `/init/error`.

@@ -128,7 +128,9 @@ async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, mut stop: Shutdown)
         };
         let failed = match &response.result {
             FunctionResult::Success(payload) if mapping.report_batch_item_failures => failed_items(payload, &batch),
-            FunctionResult::Success(_) | FunctionResult::Streamed(_) => Some(HashSet::new()),
+            FunctionResult::Success(_) | FunctionResult::Streamed(_) | FunctionResult::Streaming(_) => {
+                Some(HashSet::new())
+            }
             FunctionResult::Error { .. } => None,
         };
         match failed {

@@ -6,7 +6,6 @@ use super::connections::Connections;
 use crate::aws::websocket as limits;
 use crate::server::{read_body, Body, BodyError};
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
@@ -63,7 +62,7 @@ fn reply(status: StatusCode, body: Bytes) -> Response<Body> {
         .status(status)
         .header("content-type", "application/json")
         .header("x-amzn-requestid", uuid::Uuid::new_v4().to_string())
-        .body(Full::new(body))
+        .body(crate::server::full(body))
         .expect("static parts are valid")
 }
 

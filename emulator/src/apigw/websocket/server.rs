@@ -16,7 +16,6 @@ use crate::server::Body;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -166,7 +165,7 @@ impl WebSocketGateway {
         for (name, value) in accept_headers {
             builder = builder.header(name, value);
         }
-        builder.body(Full::new(Bytes::new())).expect("static parts are valid")
+        builder.body(crate::server::full(Bytes::new())).expect("static parts are valid")
     }
 
     /// The life of one connection, until it ends one way or another; then `$disconnect`.
@@ -308,7 +307,7 @@ fn refuse(status: u16, body: String) -> Response<Body> {
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN))
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
+        .body(crate::server::full(Bytes::from(body)))
         .expect("static parts are valid")
 }
 

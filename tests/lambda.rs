@@ -463,3 +463,37 @@ async fn invoke_with_response_stream_passes_payload_chunks_as_the_function_write
     }
     assert_eq!(chunks, 1);
 }
+
+#[tokio::test]
+async fn an_internal_extension_gets_each_invoke_and_one_lambda_refuses_fails_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = fixture_options();
+    options.load.params.insert("eventsDir".into(), dir.path().display().to_string());
+    let emulator = start(options).await;
+    let client = lambda_client(&emulator);
+    let mut handled = Vec::new();
+    for _ in 0..2 {
+        let (body, error) = invoke_json(&client, "extended", json!({})).await;
+        assert_eq!(error, None, "{body}");
+        handled.push(body["handled"].as_str().unwrap().to_string());
+    }
+    let recorded = eventually(Duration::from_secs(5), || {
+        std::fs::read_to_string(dir.path().join("extension.jsonl")).unwrap_or_default().lines().count() == 2
+    });
+    assert!(recorded.await, "the extension got both INVOKE events");
+    let lines = std::fs::read_to_string(dir.path().join("extension.jsonl")).unwrap();
+    let events: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ids: Vec<&str> = events.iter().map(|e| e["requestId"].as_str().unwrap()).collect();
+    assert_eq!(ids, handled.iter().map(String::as_str).collect::<Vec<_>>(), "INVOKE carries each request id");
+    assert!(events[0]["invokedFunctionArn"].as_str().unwrap().ends_with(":function:ftb-fixtures-dev-extended"));
+    assert!(
+        events[0]["deadlineMs"].as_u64().unwrap() > 0 && events[0]["trace"].as_str().unwrap().starts_with("Root=1-")
+    );
+
+    let output = client.invoke().function_name("badExtension").log_type(LogType::Tail).send().await.unwrap();
+    assert_eq!(output.function_error(), Some("Unhandled"), "an extension Lambda refuses fails init");
+    let log = base64::engine::general_purpose::STANDARD.decode(output.log_result().unwrap()).unwrap();
+    let log = String::from_utf8_lossy(&log);
+    assert!(log.contains("unable to register the extension: 403 Forbidden"), "the refusal reached the extension: {log}");
+    assert!(log.contains("INIT_REPORT"), "{log}");
+}

@@ -3,6 +3,7 @@
 //! ([`WorkerLink`]). The pool and the worker put invocations in; the Runtime API server takes them out and
 //! reports their end. Neither side imports the other.
 
+use super::extensions::Extensions;
 use super::logs::InvocationLog;
 use super::result::{ResponseStream, StreamedResponse};
 use bytes::Bytes;
@@ -52,7 +53,12 @@ pub struct InFlight {
 /// What the Runtime API server shares with one process.
 pub struct WorkerLink {
     pub id: String,
+    /// The function's key (`submitTask`), as log lines name it.
     pub function: String,
+    /// The deployed name, as the Extensions API reports it.
+    pub function_name: String,
+    /// The process's extensions (Extensions API).
+    pub extensions: Extensions,
     deliveries: tokio::sync::Mutex<mpsc::Receiver<Delivery>>,
     in_flight: Mutex<Option<InFlight>>,
     log: Mutex<Option<InvocationLog>>,
@@ -61,10 +67,12 @@ pub struct WorkerLink {
 }
 
 impl WorkerLink {
-    pub fn new(id: String, function: String, deliveries: mpsc::Receiver<Delivery>) -> Self {
+    pub fn new(id: String, function: String, function_name: String, deliveries: mpsc::Receiver<Delivery>) -> Self {
         Self {
             id,
             function,
+            function_name,
+            extensions: Extensions::default(),
             deliveries: tokio::sync::Mutex::new(deliveries),
             in_flight: Mutex::new(None),
             log: Mutex::new(None),
@@ -72,10 +80,14 @@ impl WorkerLink {
         }
     }
 
-    /// The next invocation for this process; `None` once the worker is gone.
+    /// The next invocation for this process; `None` once the worker is gone. It is handed over once every
+    /// extension is ready, as Lambda does; the runtime's first call ends init, and extension registration.
     pub async fn next_delivery(&self) -> Option<Delivery> {
         let _ = self.ready_at.set(Instant::now());
-        self.deliveries.lock().await.recv().await
+        self.extensions.close_registration();
+        let delivery = self.deliveries.lock().await.recv().await?;
+        self.extensions.all_ready().await;
+        Some(delivery)
     }
 
     /// Records the invocation being handed over and the log its output lines go to.

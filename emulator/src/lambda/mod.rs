@@ -6,11 +6,15 @@
 //! - [`pool`], [`worker`]: processes per function, as Lambda's execution environments.
 //! - [`handoff`]: what the pool hands a process and how the Runtime API reports the end (no import circle).
 //! - [`runtime_api`]: the 2018-06-01 Runtime API the processes poll.
+//! - [`extensions`], [`extensions_api`]: internal extensions and the 2020-01-01 Extensions API beside it.
 //! - [`result`]: what an invocation returns, and Lambda's error document.
 //! - [`invoke_api`]: the 2015-03-31 Invoke API on the Lambda port, for SDKs and the AWS CLI.
+//! - [`stream_api`]: InvokeWithResponseStream's event stream.
 //! - [`logs`]: START / END / REPORT lines and the log tail.
 
 pub mod client;
+pub mod extensions;
+pub mod extensions_api;
 pub mod handoff;
 pub mod invoke_api;
 pub mod logs;

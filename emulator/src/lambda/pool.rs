@@ -45,7 +45,7 @@ enum Aftermath {
 
 impl FunctionPool {
     pub fn new(spec: FunctionSpec, idle_timeout: Duration) -> Arc<Self> {
-        let runtime = RuntimeApi::new(spec.arn.clone(), spec.timeout);
+        let runtime = RuntimeApi::new(spec.arn.clone(), spec.timeout, spec.handler.clone());
         let slots = Arc::new(Semaphore::new(spec.max_concurrency.max(1)));
         let code =
             Mutex::new(Code { launch: spec.launch.clone(), generation: 0, unavailable: spec.unavailable.clone() });
@@ -222,7 +222,7 @@ impl FunctionPool {
             if worker.is_alive() && worker.generation == generation {
                 return Some(worker);
             }
-            worker.kill();
+            worker.stop();
         }
         None
     }
@@ -248,7 +248,7 @@ impl FunctionPool {
             code.generation
         };
         self.idle.lock().unwrap().retain(|worker| {
-            worker.kill();
+            worker.stop();
             false
         });
         tracing::debug!(target: "lambda", function = %self.spec.key, generation, "reloaded");
@@ -291,7 +291,7 @@ async fn reap_idle(pool: std::sync::Weak<FunctionPool>) {
             let keep = worker.is_alive() && worker.idle_for() < pool.idle_timeout;
             if !keep {
                 tracing::debug!(target: "lambda", function = %pool.spec.key, worker = %worker.link.id, "stopping idle process");
-                worker.kill();
+                worker.stop();
             }
             keep
         });

@@ -1,6 +1,7 @@
 //! The Lambda Runtime API (2018-06-01) that handler processes poll, exactly as `lambda_runtime` expects it:
 //! `GET invocation/next` (long poll), `POST invocation/{id}/response`, `POST invocation/{id}/error`,
-//! `POST init/error`, with Lambda's headers.
+//! `POST init/error`, with Lambda's headers; and, on the same listener, the Extensions API
+//! ([`super::extensions_api`]).
 //!
 //! Each process gets its own loopback listener, and `AWS_LAMBDA_RUNTIME_API` is a bare `127.0.0.1:PORT` as on
 //! AWS (runtimes parse it in different ways; none of them accept more). The listener knows its process.
@@ -24,13 +25,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct RuntimeApi {
     /// For `Lambda-Runtime-Invoked-Function-Arn`.
     arn: String,
+    /// The function's handler, as the Extensions API reports it.
+    handler: String,
     /// For `Lambda-Runtime-Deadline-Ms`; `None` with `noTimeout`.
     timeout: Option<std::time::Duration>,
 }
 
 impl RuntimeApi {
-    pub fn new(arn: String, timeout: Option<std::time::Duration>) -> Arc<Self> {
-        Arc::new(Self { arn, timeout })
+    pub fn new(arn: String, timeout: Option<std::time::Duration>, handler: String) -> Arc<Self> {
+        Arc::new(Self { arn, handler, timeout })
     }
 
     /// Serves the Runtime API for one process until the returned trigger fires or is dropped. Returns the
@@ -47,6 +50,14 @@ impl RuntimeApi {
     async fn handle(self: Arc<Self>, link: Arc<WorkerLink>, request: Request<Incoming>) -> Response<Body> {
         let path = request.uri().path().to_string();
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        if let ["2020-01-01", "extension", rest @ ..] = segments.as_slice() {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            if let Some(answer) = super::extensions_api::handle(&link, &self.handler, request, &rest).await {
+                return answer;
+            }
+            return runtime_error(StatusCode::NOT_FOUND, "UnknownPath", &format!("no Extensions API route {path}"));
+        }
         match (request.method(), segments.as_slice()) {
             (&Method::GET, ["2018-06-01", "runtime", "invocation", "next"]) => self.next(&link).await,
             (&Method::POST, ["2018-06-01", "runtime", "invocation", id, "response"]) => {
@@ -83,6 +94,13 @@ impl RuntimeApi {
         let deadline = SystemTime::now() + self.timeout.unwrap_or(std::time::Duration::from_secs(365 * 24 * 3600));
         let deadline_ms = deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         let _ = delivery.picked_up.send(deadline);
+        link.extensions.invoke(&j!({
+            "eventType": "INVOKE",
+            "deadlineMs": deadline_ms,
+            "requestId": delivery.request_id,
+            "invokedFunctionArn": self.arn,
+            "tracing": { "type": "X-Amzn-Trace-Id", "value": delivery.trace_id },
+        }));
         let mut builder = Response::builder()
             .status(StatusCode::OK)
             .header("content-type", "application/json")

@@ -15,6 +15,17 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
+/// The shutdown phase Lambda gives a runtime whose environment has only internal extensions (Lambda
+/// execution environment lifecycle, "Shutdown phase").
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// How a process is ended.
+enum Ending {
+    Kill,
+    /// SIGTERM, then SIGKILL after the grace period.
+    Terminate(Duration),
+}
+
 /// How long a reading of a process's peak memory stands for REPORT lines (invocations further apart read afresh).
 const PEAK_MEMORY_REFRESH: Duration = Duration::from_millis(100);
 
@@ -22,7 +33,7 @@ const PEAK_MEMORY_REFRESH: Duration = Duration::from_millis(100);
 pub struct Worker {
     pub link: Arc<WorkerLink>,
     deliver: mpsc::Sender<Delivery>,
-    kill: Mutex<Option<oneshot::Sender<()>>>,
+    kill: Mutex<Option<oneshot::Sender<Ending>>>,
     alive: Arc<AtomicBool>,
     pid: Option<u32>,
     pub started: Instant,
@@ -48,7 +59,7 @@ impl Worker {
         runtime: &Arc<RuntimeApi>,
     ) -> std::io::Result<Self> {
         let (deliver, deliveries) = mpsc::channel(1);
-        let link = Arc::new(WorkerLink::new(worker_id.clone(), spec.key.clone(), deliveries));
+        let link = Arc::new(WorkerLink::new(worker_id.clone(), spec.key.clone(), spec.name.clone(), deliveries));
         let (runtime_api, runtime_api_listener) = runtime.attach(link.clone()).await?;
         let mut command = Command::new(&launch.program);
         command
@@ -86,10 +97,24 @@ impl Worker {
         self.alive.load(Ordering::SeqCst)
     }
 
-    /// Stops the process (SIGKILL), as Lambda does on a timeout or when reclaiming an environment.
+    /// Stops the process at once (SIGKILL), as Lambda does on a timeout or a failure.
     pub fn kill(&self) {
+        self.end(Ending::Kill);
+    }
+
+    /// Shuts the environment down as Lambda does when it reclaims an idle one: with extensions registered, the
+    /// runtime gets SIGTERM and 500 ms (internal extensions only) to finish, then SIGKILL; without, SIGKILL.
+    pub fn stop(&self) {
+        if self.link.extensions.is_empty() {
+            self.kill();
+        } else {
+            self.end(Ending::Terminate(SHUTDOWN_GRACE));
+        }
+    }
+
+    fn end(&self, ending: Ending) {
         if let Some(kill) = self.kill.lock().unwrap().take() {
-            let _ = kill.send(());
+            let _ = kill.send(ending);
         }
     }
 
@@ -167,10 +192,19 @@ fn spawn_reader(stream: Option<impl AsyncRead + Unpin + Send + 'static>, link: A
 }
 
 /// Waits for the process to end (or kills it when asked), then fails whatever it was doing.
-async fn watch_exit(mut child: Child, kill: oneshot::Receiver<()>, link: Arc<WorkerLink>, alive: Arc<AtomicBool>) {
+async fn watch_exit(mut child: Child, kill: oneshot::Receiver<Ending>, link: Arc<WorkerLink>, alive: Arc<AtomicBool>) {
     let status = tokio::select! {
         status = child.wait() => status,
-        _ = kill => {
+        ending = kill => {
+            if let (Ok(Ending::Terminate(grace)), Some(pid)) = (ending, child.id()) {
+                // SAFETY: kill(2) with the pid of our own child, which has not been reaped yet.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+                if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
+                    alive.store(false, Ordering::SeqCst);
+                    link.complete_any(Completion::Exited(status.map(exit_text).unwrap_or_default()));
+                    return;
+                }
+            }
             let _ = child.start_kill();
             child.wait().await
         }

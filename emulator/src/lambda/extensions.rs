@@ -1,0 +1,175 @@
+//! Extensions of one execution environment, as the Extensions API (2020-01-01) keeps them: internal extensions
+//! (threads or tasks of the handler process) register during init, then each takes its events with `next`. Lambda
+//! hands an invocation to the runtime only once every extension is ready (has called `next` since its last
+//! event), sends `INVOKE` to those subscribed, and closes registration when init ends. The wire format is
+//! [`super::extensions_api`]'s.
+//!
+//! Internal extensions cannot subscribe to `SHUTDOWN` (Lambda refuses it); external ones, separate executables of
+//! a layer's `extensions/` folder, are not run here.
+
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, Notify};
+
+/// At most 10 extensions per function (Lambda quotas, "Extensions").
+pub const MAX_EXTENSIONS: usize = 10;
+
+/// Why a registration or call was refused: an Extensions API error type and message (answered with 403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(error_type: &'static str, message: impl Into<String>) -> Self {
+        Self { error_type, message: message.into() }
+    }
+}
+
+/// One registered extension.
+#[derive(Debug)]
+pub struct Extension {
+    pub id: String,
+    pub name: String,
+    subscribed_to_invoke: bool,
+    events: tokio::sync::Mutex<mpsc::UnboundedReceiver<Value>>,
+    sender: mpsc::UnboundedSender<Value>,
+    /// Waiting in `next` with its previous event done.
+    ready: AtomicBool,
+}
+
+/// The extensions of one process.
+#[derive(Default)]
+pub struct Extensions {
+    registered: Mutex<Vec<Arc<Extension>>>,
+    /// Registration closes when init ends (the runtime's first `next`).
+    closed: AtomicBool,
+    became_ready: Notify,
+}
+
+impl Extensions {
+    /// `POST /extension/register` of an internal extension named `name` for `events`.
+    pub fn register(&self, name: &str, events: &[String]) -> Result<Arc<Extension>, Refusal> {
+        if name.is_empty() {
+            return Err(Refusal::new("Extension.InvalidExtensionName", "Empty extension name"));
+        }
+        let mut subscribed_to_invoke = false;
+        for event in events {
+            match event.as_str() {
+                "INVOKE" => subscribed_to_invoke = true,
+                "SHUTDOWN" => {
+                    return Err(Refusal::new(
+                        "Extension.InvalidEventType",
+                        "SHUTDOWN: ShutdownEventNotSupportedForInternalExtension",
+                    ))
+                }
+                other => {
+                    return Err(Refusal::new("Extension.InvalidEventType", format!("{other}: ErrorInvalidEventType")))
+                }
+            }
+        }
+        let mut registered = self.registered.lock().unwrap();
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Refusal::new("Extension.RegistrationClosed", "Extension registration closed already"));
+        }
+        if registered.iter().any(|e| e.name == name) {
+            return Err(Refusal::new("Extension.InvalidExtensionState", "Extension with this name already registered"));
+        }
+        if registered.len() >= MAX_EXTENSIONS {
+            return Err(Refusal::new(
+                "Extension.TooManyExtensions",
+                format!("Extension limit ({MAX_EXTENSIONS}) reached"),
+            ));
+        }
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let extension = Arc::new(Extension {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: name.to_string(),
+            subscribed_to_invoke,
+            events: tokio::sync::Mutex::new(receiver),
+            sender,
+            ready: AtomicBool::new(false),
+        });
+        registered.push(extension.clone());
+        Ok(extension)
+    }
+
+    pub fn find(&self, id: &str) -> Option<Arc<Extension>> {
+        self.registered.lock().unwrap().iter().find(|e| e.id == id).cloned()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.registered.lock().unwrap().iter().map(|e| e.name.clone()).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.registered.lock().unwrap().is_empty()
+    }
+
+    /// Init is over: no more registrations.
+    pub fn close_registration(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// `GET /extension/event/next`: the extension is ready; waits for its next event. `None` when the process
+    /// is going away.
+    pub async fn next(&self, extension: &Extension) -> Option<Value> {
+        let mut events = extension.events.lock().await;
+        extension.ready.store(true, Ordering::SeqCst);
+        self.became_ready.notify_waiters();
+        events.recv().await
+    }
+
+    /// Waits until every extension is ready.
+    pub async fn all_ready(&self) {
+        loop {
+            let notified = self.became_ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.registered.lock().unwrap().iter().all(|e| e.ready.load(Ordering::SeqCst)) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Sends an `INVOKE` event to the extensions subscribed to it; they are busy until their next `next`.
+    pub fn invoke(&self, event: &Value) {
+        for extension in self.registered.lock().unwrap().iter().filter(|e| e.subscribed_to_invoke) {
+            extension.ready.store(false, Ordering::SeqCst);
+            let _ = extension.sender.send(event.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_invocation_waits_for_every_extension_to_be_ready_again() {
+        let extensions = Arc::new(Extensions::default());
+        let flusher = extensions.register("flusher", &["INVOKE".to_string()]).unwrap();
+        let idle = extensions.register("idle", &[]).unwrap();
+        assert_eq!(
+            extensions.register("late", &["SHUTDOWN".to_string()]).unwrap_err().message,
+            "SHUTDOWN: ShutdownEventNotSupportedForInternalExtension"
+        );
+        assert_eq!(extensions.register("idle", &[]).unwrap_err().error_type, "Extension.InvalidExtensionState");
+        let waiting = tokio::spawn({
+            let extensions = extensions.clone();
+            async move { extensions.all_ready().await }
+        });
+        let (e1, e2) = (extensions.clone(), extensions.clone());
+        let flusher_next = tokio::spawn(async move { e1.next(&flusher).await });
+        tokio::spawn(async move { e2.next(&idle).await });
+        tokio::time::timeout(std::time::Duration::from_secs(1), waiting).await.unwrap().unwrap();
+        extensions.invoke(&serde_json::json!({"eventType": "INVOKE"}));
+        let event = tokio::time::timeout(std::time::Duration::from_secs(1), flusher_next).await.unwrap().unwrap();
+        assert_eq!(event.unwrap()["eventType"], "INVOKE");
+        extensions.close_registration();
+        assert_eq!(extensions.register("after", &[]).unwrap_err().error_type, "Extension.RegistrationClosed");
+    }
+}

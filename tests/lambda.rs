@@ -494,6 +494,9 @@ async fn an_internal_extension_gets_each_invoke_and_one_lambda_refuses_fails_ini
     assert_eq!(output.function_error(), Some("Unhandled"), "an extension Lambda refuses fails init");
     let log = base64::engine::general_purpose::STANDARD.decode(output.log_result().unwrap()).unwrap();
     let log = String::from_utf8_lossy(&log);
-    assert!(log.contains("unable to register the extension: 403 Forbidden"), "the refusal reached the extension: {log}");
+    assert!(
+        log.contains("unable to register the extension: 403 Forbidden"),
+        "the refusal reached the extension: {log}"
+    );
     assert!(log.contains("INIT_REPORT"), "{log}");
 }

@@ -8,7 +8,7 @@ use super::runtimes::Launch;
 use super::spec::FunctionSpec;
 use crate::server::ShutdownTrigger;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -44,6 +44,8 @@ pub struct Worker {
     pub generation: u64,
     /// The last reading of the process's peak memory (MB) and when it was taken.
     peak_memory: Mutex<Option<(Instant, u64)>>,
+    /// Its peak memory (KiB) as it exited; 0 while it runs.
+    exit_peak_kib: Arc<AtomicU64>,
     /// Keeps this process's Runtime API listener open; dropping it closes the listener.
     _runtime_api: ShutdownTrigger,
 }
@@ -77,7 +79,8 @@ impl Worker {
         spawn_reader(child.stderr.take(), link.clone());
         let alive = Arc::new(AtomicBool::new(true));
         let (kill, kill_rx) = oneshot::channel();
-        tokio::spawn(watch_exit(child, kill_rx, link.clone(), alive.clone()));
+        let exit_peak_kib = Arc::new(AtomicU64::new(0));
+        tokio::spawn(watch_exit(child, kill_rx, link.clone(), alive.clone(), exit_peak_kib.clone()));
         Ok(Self {
             link,
             deliver,
@@ -89,6 +92,7 @@ impl Worker {
             init_reported: AtomicBool::new(false),
             generation,
             peak_memory: Mutex::new(None),
+            exit_peak_kib,
             _runtime_api: runtime_api_listener,
         })
     }
@@ -137,15 +141,15 @@ impl Worker {
 
     /// Peak resident memory of the process so far, in MB (`VmHWM`), as REPORT's Max Memory Used. Read from /proc
     /// at most every `PEAK_MEMORY_REFRESH`: under load the reading was a tenth of the emulator's time per invocation.
-    /// A process that has ended keeps its last reading (taken when it was handed the invocation at the latest), so
-    /// every REPORT has a figure.
+    /// A process that has ended gives its peak at exit (or its last reading), so every REPORT has a figure.
     pub fn max_memory_mb(&self) -> Option<u64> {
         let mut reading = self.peak_memory.lock().unwrap();
         match *reading {
             Some((taken, mb)) if taken.elapsed() < PEAK_MEMORY_REFRESH => Some(mb),
             last => {
                 let Some(mb) = self.pid.and_then(|pid| crate::procfs::status_kib(pid, "VmHWM")) else {
-                    return last.map(|(_, mb)| mb);
+                    let at_exit = self.exit_peak_kib.load(Ordering::SeqCst).div_ceil(1024);
+                    return Some(at_exit.max(last.map_or(0, |(_, mb)| mb))).filter(|mb| *mb > 0);
                 };
                 let mb = mb.div_ceil(1024).max(last.map_or(0, |(_, mb)| mb));
                 *reading = Some((Instant::now(), mb));
@@ -192,29 +196,77 @@ fn spawn_reader(stream: Option<impl AsyncRead + Unpin + Send + 'static>, link: A
 }
 
 /// Waits for the process to end (or kills it when asked), then fails whatever it was doing.
-async fn watch_exit(mut child: Child, kill: oneshot::Receiver<Ending>, link: Arc<WorkerLink>, alive: Arc<AtomicBool>) {
-    let status = tokio::select! {
-        status = child.wait() => status,
+/// Waits for the process to end (or ends it when asked), then fails whatever it was doing. Its peak memory is
+/// taken at its exit, before it is reaped, for the REPORT of an invocation it did not live through.
+async fn watch_exit(
+    mut child: Child,
+    kill: oneshot::Receiver<Ending>,
+    link: Arc<WorkerLink>,
+    alive: Arc<AtomicBool>,
+    exit_peak_kib: Arc<AtomicU64>,
+) {
+    let pid = child.id();
+    let exited = tokio::task::spawn_blocking(move || pid.and_then(peak_memory_at_exit));
+    tokio::pin!(exited);
+    let peak = tokio::select! {
+        peak = &mut exited => peak,
         ending = kill => {
-            if let (Ok(Ending::Terminate(grace)), Some(pid)) = (ending, child.id()) {
-                // SAFETY: kill(2) with the pid of our own child, which has not been reaped yet.
+            let grace = match ending {
+                Ok(Ending::Terminate(grace)) => grace,
+                _ => Duration::ZERO,
+            };
+            if let (false, Some(pid)) = (grace.is_zero(), pid) {
+                // SAFETY: kill(2) with the pid of our own child, which has not been reaped yet (reaping waits
+                // for `exited`).
                 unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
-                if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
-                    alive.store(false, Ordering::SeqCst);
-                    link.complete_any(Completion::Exited(status.map(exit_text).unwrap_or_default()));
-                    return;
+            }
+            match tokio::time::timeout(grace, &mut exited).await {
+                Ok(peak) => peak,
+                Err(_) => {
+                    let _ = child.start_kill();
+                    exited.await
                 }
             }
-            let _ = child.start_kill();
-            child.wait().await
         }
     };
+    if let Ok(Some(kib)) = peak {
+        exit_peak_kib.store(kib, Ordering::SeqCst);
+    }
+    let status = child.wait().await;
     alive.store(false, Ordering::SeqCst);
     let text = match status {
         Ok(status) => exit_text(status),
         Err(err) => format!("wait failed: {err}"),
     };
     link.complete_any(Completion::Exited(text));
+}
+
+/// Blocks until process `pid` (a child of ours) has exited, without reaping it, and returns its peak resident
+/// memory in KiB (`ru_maxrss`); `None` if it cannot be waited for.
+fn peak_memory_at_exit(pid: u32) -> Option<u64> {
+    loop {
+        // SAFETY: zeroed plain C structs, written by the kernel.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: Linux's raw waitid(2), whose fifth argument is a `struct rusage *`; both pointers are to the
+        // locals above. WNOWAIT leaves the child a zombie for tokio to reap.
+        let waited = unsafe {
+            libc::syscall(
+                libc::SYS_waitid,
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info as *mut libc::siginfo_t,
+                libc::WEXITED | libc::WNOWAIT,
+                &mut usage as *mut libc::rusage,
+            )
+        };
+        if waited == 0 {
+            return Some(usage.ru_maxrss.max(0) as u64);
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return None;
+        }
+    }
 }
 
 /// Lambda's wording for how a process ended: `exit status 1`, `signal: killed`.

@@ -500,3 +500,39 @@ async fn an_internal_extension_gets_each_invoke_and_one_lambda_refuses_fails_ini
     );
     assert!(log.contains("INIT_REPORT"), "{log}");
 }
+
+#[tokio::test]
+async fn trigger_fires_a_schedule_now_with_the_event_eventbridge_sends() {
+    let emulator = start_fixtures().await;
+    let port = emulator.endpoints().lambda_port.to_string();
+    let config = fixtures_config();
+    // The emulator runs on this test's runtime: the command is awaited, not waited for.
+    let trigger = |extra: &[&str]| {
+        let mut command = tokio::process::Command::new(ftb_offline_binary());
+        command.args(["trigger", "sweeper", "--config"]).arg(&config).args(["--lambda-port", &port]).args(extra);
+        command.kill_on_drop(true);
+        async move { command.output().await.unwrap() }
+    };
+    let output = trigger(&[]).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let answered: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let event = &answered["event"];
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    assert_eq!((event["source"].as_str(), event["version"].as_str()), (Some("aws.events"), Some("0")));
+    assert_eq!(event["account"], "000000000000");
+    assert_eq!(event["region"], "eu-north-1");
+    assert_eq!(
+        event["resources"],
+        json!(["arn:aws:events:eu-north-1:000000000000:rule/ftb-fixtures-dev-SweeperEventsRuleSchedule1"])
+    );
+    let time = event["time"].as_str().unwrap();
+    assert!(time.ends_with('Z') && !time.contains('.'), "UTC to the second: {time}");
+    assert_eq!(event["detail"], json!({}));
+
+    let second = trigger(&["--event", "1"]).await;
+    let answered: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(answered["event"], json!({"sweep": "stuck", "olderThanMinutes": 15}), "the rule's input, whole");
+    let missing = trigger(&["--event", "2"]).await;
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("has 2 schedule(s): --event takes 0 to 1"));
+}

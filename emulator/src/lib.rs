@@ -6,6 +6,7 @@
 //! - [`lambda`]: handler processes, the Runtime API, the Invoke API; every invocation goes through it.
 //! - [`apigw`]: API Gateway: the HTTP APIs (REST and HTTP API) and the WebSocket API.
 //! - [`sqs`]: queues, the SQS API and event source mappings.
+//! - [`schedule`]: `schedule` events: EventBridge rules that invoke functions on a rate or cron.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
 //! - [`guard`]: refuses what a web page could send to the local AWS APIs (foreign `Host`, `Origin`).
@@ -30,6 +31,7 @@ pub mod live;
 pub mod options;
 pub mod plan;
 pub mod procfs;
+pub mod schedule;
 pub mod server;
 pub mod sqs;
 pub mod view;

@@ -22,6 +22,7 @@ use crate::guard::Guard;
 use crate::lambda::{FunctionChanges, Lambda, PoolSettings};
 use crate::options::EmulatorOptions;
 use crate::plan::{self, Plan};
+use crate::schedule::{Clock, Schedules};
 use crate::server::Shutdown;
 use crate::sqs;
 use crate::sqs::mapping::{MappingChanges, Mappings};
@@ -77,6 +78,8 @@ pub struct ConfigChanges {
     pub binaries_built: Vec<String>,
     /// Every route, when the edit changed them.
     pub routes: Vec<String>,
+    /// Every schedule rule with its next run, when the edit changed them.
+    pub schedules: Vec<String>,
 }
 
 impl std::fmt::Display for ConfigChanges {
@@ -98,6 +101,9 @@ impl std::fmt::Display for ConfigChanges {
             .collect();
         if !self.routes.is_empty() {
             said.push(format!("routes now:\n  {}", self.routes.join("\n  ")));
+        }
+        if !self.schedules.is_empty() {
+            said.push(format!("schedules now:\n  {}", self.schedules.join("\n  ")));
         }
         if said.is_empty() {
             write!(f, "no function, queue or route changed")
@@ -129,6 +135,9 @@ pub struct Live {
     /// deleted by an edit).
     queues: BTreeSet<String>,
     mappings: Mappings,
+    schedules: Schedules,
+    /// The schedule rules of the last plan applied.
+    rules: Vec<crate::schedule::Rule>,
     /// The route lines of the last plan applied.
     routes: Vec<String>,
     /// The functions' code: runtimes, units, builds.
@@ -148,6 +157,7 @@ impl Live {
         let (plan, _) = checked_plan(&mut code, service, &endpoints, &options).await?;
         let services = empty_services(&plan.service, &endpoints, &options)?;
         let mappings = Mappings::start(services.sqs.clone(), services.lambda.clone(), Vec::new(), shutdown);
+        let schedules = Schedules::new(&services.lambda, Clock::system());
         let mut live = Self {
             service: Arc::new(ArcSwap::from_pointee(plan.service.clone())),
             options,
@@ -155,6 +165,8 @@ impl Live {
             services,
             queues: BTreeSet::new(),
             mappings,
+            schedules,
+            rules: Vec::new(),
             routes: Vec::new(),
             code,
             reloads: Arc::new(Reloads::default()),
@@ -259,7 +271,7 @@ impl Live {
     /// Makes the running services what `plan` says: functions, queues, mappings and routes. (Tables are created
     /// by `start:with-db` before start-up and by [`Self::reload_config`] after an edit.)
     pub async fn apply(&mut self, plan: Plan) -> Result<ConfigChanges, Error> {
-        let Plan { service, functions, http, websocket } = plan;
+        let Plan { service, functions, http, websocket, schedules } = plan;
         let services = self.services.clone();
         let mut changes = ConfigChanges { functions: services.lambda.apply(functions), ..ConfigChanges::default() };
         let intrinsics = Intrinsics::new(&service, &self.endpoints);
@@ -284,6 +296,13 @@ impl Live {
         }
         services.http.apply(http);
         services.websocket.apply(websocket);
+        if schedules != self.rules {
+            changes.schedules = self.schedules.apply(schedules.clone());
+            for line in &changes.schedules {
+                tracing::info!(target: "schedule", "{line}");
+            }
+            self.rules = schedules;
+        }
         self.service.store(Arc::new(service));
         Ok(changes)
     }

@@ -71,6 +71,9 @@ enum Command {
     StopDb(StopDbArgs),
     /// Invoke a function through a running emulator's Lambda API.
     Invoke(InvokeArgs),
+    /// Fire a function's schedule now, through a running emulator: the event its `schedule` sends (the Scheduled
+    /// Event, or the rule's input), so nobody waits for a rate(1 day).
+    Trigger(TriggerArgs),
     /// Print the fully resolved service: functions with their environment and events, resources.
     Config(ConfigArgs),
 }
@@ -161,6 +164,18 @@ struct InvokeArgs {
 }
 
 #[derive(Args)]
+struct TriggerArgs {
+    /// Function key.
+    function: String,
+    /// Which of the function's schedules (counting each rate of a list), from 0.
+    #[arg(long, default_value_t = 0)]
+    event: usize,
+    /// Print the invocation's log (the last 4 KB) to stderr.
+    #[arg(long)]
+    log: bool,
+}
+
+#[derive(Args)]
 struct ConfigArgs {
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
     format: Format,
@@ -216,6 +231,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::StartWithDb(args) => start_with_db(&common, args).await,
         Command::StopDb(args) => stop_db(&common, args).await,
         Command::Invoke(args) => invoke(&common, args).await,
+        Command::Trigger(args) => trigger(&common, args).await,
         Command::Config(args) => print_config(&common, args),
     }
 }
@@ -337,6 +353,30 @@ fn print_config(common: &Common, args: ConfigArgs) -> Result<(), String> {
         Format::Yaml => print!("{}", ftb_offline::view::to_yaml(&view)),
     }
     Ok(())
+}
+
+/// `trigger`: the schedule's event now, invoked through the running emulator (which waits for the result, so it
+/// can be shown; EventBridge itself invokes asynchronously).
+async fn trigger(common: &Common, args: TriggerArgs) -> Result<(), String> {
+    let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
+    let rules = ftb_offline::schedule::rules(&service).map_err(|e| service.locate(e).to_string())?;
+    let of_function: Vec<_> = rules.iter().filter(|rule| rule.function == args.function).collect();
+    let Some(rule) = of_function.get(args.event) else {
+        return Err(match of_function.len() {
+            0 => format!("function {} has no schedule event", args.function),
+            n => format!("function {} has {n} schedule(s): --event takes 0 to {}", args.function, n - 1),
+        });
+    };
+    eprintln!("firing {} ({}) → {}", rule.name, rule.text, rule.function);
+    let payload = rule.payload(chrono::Utc::now()).to_vec();
+    let invoke = InvokeArgs {
+        function: args.function,
+        data: Some(String::from_utf8_lossy(&payload).into_owned()),
+        path: None,
+        invocation_type: "RequestResponse".into(),
+        log: args.log,
+    };
+    self::invoke(common, invoke).await
 }
 
 async fn invoke(common: &Common, args: InvokeArgs) -> Result<(), String> {

@@ -1,5 +1,6 @@
 //! One checked plan from `serverless.yml`: every function as a spec ready to run, the HTTP and WebSocket route
-//! tables with CORS, and the queues and event source mappings, all resolved and checked before anything runs.
+//! tables with CORS, the queues and event source mappings, and the schedule rules, all resolved and checked
+//! before anything runs.
 //! Start-up applies a plan to empty state and a live edit applies the next plan over the running one, both
 //! through [`crate::live::Live::apply`]; nothing is assembled twice.
 
@@ -21,6 +22,7 @@ pub struct Plan {
     pub functions: Vec<FunctionSpec>,
     pub http: HttpRoutes,
     pub websocket: WsRoutes,
+    pub schedules: Vec<crate::schedule::Rule>,
 }
 
 impl Plan {
@@ -37,7 +39,8 @@ impl Plan {
         let http = HttpRoutes::from_service(&service, options.integration_timeout)?;
         let websocket = WsRoutes::from_service(&service);
         check_queues_and_mappings(&service, endpoints, &functions)?;
-        Ok(Self { service, functions, http, websocket })
+        let schedules = crate::schedule::rules(&service).map_err(|e| service.locate(e))?;
+        Ok(Self { service, functions, http, websocket, schedules })
     }
 }
 

@@ -381,10 +381,31 @@ fn http_api_shorthands_and_catch_all_routes() {
 
 #[test]
 fn unsupported_events_are_kept_not_dropped() {
-    let text =
-        format!("{BASE}functions:\n  cron:\n    handler: bootstrap\n    events:\n      - schedule: rate(1 minute)\n");
+    let text = format!("{BASE}functions:\n  topic:\n    handler: bootstrap\n    events:\n      - sns: alerts\n");
     let service = load(&text).unwrap();
-    assert!(matches!(&service.functions["cron"].events[0], Event::Unsupported { kind, .. } if kind == "schedule"));
+    assert!(matches!(&service.functions["topic"].events[0], Event::Unsupported { kind, .. } if kind == "sns"));
+}
+
+#[test]
+fn schedule_events_are_typed_and_checked_with_their_location() {
+    let text = format!(
+        "{BASE}functions:\n  sweep:\n    handler: bootstrap\n    events:\n      - schedule: rate(1 minute)\n      - schedule:\n          rate: [cron(0 12 * * ? *), rate(2 hours)]\n          enabled: false\n          input: {{\"sweep\": true}}\n"
+    );
+    let service = load(&text).unwrap();
+    let rules = ftb_offline::schedule::rules(&service).unwrap();
+    let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names.len(), 3);
+    assert!(
+        names[0].ends_with("-SweepEventsRuleSchedule1") && names[2].ends_with("-SweepEventsRuleSchedule3"),
+        "{names:?}"
+    );
+    assert!(!rules[1].enabled);
+    let bad =
+        format!("{BASE}functions:\n  sweep:\n    handler: bootstrap\n    events:\n      - schedule: rate(1 minutes)\n");
+    let service = load(&bad).unwrap();
+    let error = service.locate(ftb_offline::schedule::rules(&service).unwrap_err()).to_string();
+    assert!(error.contains(":6:") || error.contains("functions.sweep.events.0.schedule"), "{error}");
+    assert!(error.contains("expected minute, hour or day after 1"), "{error}");
 }
 
 #[test]

@@ -26,6 +26,16 @@ pub fn function_url_domain(url_id: &str, region: &str) -> String {
     format!("{url_id}.lambda-url.{region}.on.aws")
 }
 
+/// An EventBridge rule (a `schedule` event's rule).
+pub fn event_rule_arn(region: &str, rule: &str) -> String {
+    format!("arn:aws:events:{region}:{ACCOUNT_ID}:rule/{rule}")
+}
+
+/// An EventBridge Scheduler schedule of the default group.
+pub fn scheduler_schedule_arn(region: &str, schedule: &str) -> String {
+    format!("arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{schedule}")
+}
+
 /// The runtime version ARN `INIT_START` names; local runtimes are versioned `local`.
 pub fn runtime_version_arn(region: &str) -> String {
     format!("arn:aws:lambda:{region}::runtime:local")

@@ -3,15 +3,14 @@
 
 use super::error::ConfigError;
 use super::model::{
-    Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_FUNCTION_URL_CORS_HEADERS,
-    DEFAULT_REST_CORS_HEADERS,
+    Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, ScheduleEvent, SqsEvent, WebsocketEvent,
+    DEFAULT_FUNCTION_URL_CORS_HEADERS, DEFAULT_REST_CORS_HEADERS,
 };
 use super::variables::kind_of;
 use serde_json::Value;
 
 /// Event kinds Serverless knows that ftb-offline does not emulate yet: kept and reported, never dropped.
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "schedule",
     "s3",
     "sns",
     "stream",
@@ -53,6 +52,7 @@ pub fn parse_event(value: &Value, path: &str) -> Result<Event, ConfigError> {
         "httpApi" => parse_http_api(definition, &path).map(Event::HttpApi),
         "websocket" => parse_websocket(definition, &path).map(Event::Websocket),
         "sqs" => parse_sqs(definition, &path).map(Event::Sqs),
+        "schedule" => parse_schedule(definition, &path).map(Event::Schedule),
         other if KNOWN_UNSUPPORTED.contains(&other) => {
             Ok(Event::Unsupported { kind: other.to_string(), definition: definition.clone() })
         }
@@ -172,6 +172,74 @@ fn parse_sqs(value: &Value, path: &str) -> Result<SqsEvent, ConfigError> {
         enabled: map.and_then(|m| m.get("enabled")).and_then(Value::as_bool).unwrap_or(true),
         maximum_concurrency: map.and_then(|m| m.get("maximumConcurrency")).and_then(Value::as_u64).map(|n| n as u32),
     })
+}
+
+/// `schedule: rate(5 minutes)`, or `{rate: <expression or list>, enabled, input, inputPath, inputTransformer,
+/// name, description, method: eventBus | scheduler, timezone}`, as Serverless v3 takes it.
+fn parse_schedule(value: &Value, path: &str) -> Result<ScheduleEvent, ConfigError> {
+    let expressions_of = |value: &Value, at: &str| -> Result<Vec<String>, ConfigError> {
+        match value {
+            Value::String(text) => Ok(vec![text.clone()]),
+            Value::Array(_) => string_list(Some(value), at),
+            other => Err(ConfigError::at_path(
+                at,
+                format!("expected rate(…) or cron(…), or a list of them, found {}", kind_of(other)),
+            )),
+        }
+    };
+    let map = match value {
+        Value::Object(map) => map,
+        other => {
+            return Ok(ScheduleEvent {
+                expressions: expressions_of(other, path)?,
+                enabled: true,
+                input: None,
+                input_path: None,
+                input_transformer: None,
+                name: None,
+                scheduler: false,
+                timezone: None,
+            })
+        }
+    };
+    let text = |key: &str| optional_str(map.get(key), &format!("{path}.{key}")).map(|s| s.map(String::from));
+    let rate =
+        map.get("rate").ok_or_else(|| ConfigError::at_path(&format!("{path}.rate"), "expected rate(…) or cron(…)"))?;
+    let scheduler = match text("method")?.as_deref() {
+        None | Some("eventBus") => false,
+        Some("scheduler") => true,
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                &format!("{path}.method"),
+                format!("expected eventBus or scheduler, found `{other}`"),
+            ))
+        }
+    };
+    let event = ScheduleEvent {
+        expressions: expressions_of(rate, &format!("{path}.rate"))?,
+        enabled: map.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+        input: map.get("input").cloned(),
+        input_path: text("inputPath")?,
+        input_transformer: map.get("inputTransformer").cloned(),
+        name: text("name")?,
+        scheduler,
+        timezone: text("timezone")?,
+    };
+    // Serverless v3's own checks (compile/events/schedule.js).
+    let shapes = [event.input.is_some(), event.input_path.is_some(), event.input_transformer.is_some()];
+    if shapes.iter().filter(|given| **given).count() > 1 {
+        return Err(ConfigError::at_path(path, "give only one of input, inputPath and inputTransformer"));
+    }
+    if scheduler && (event.input_path.is_some() || event.input_transformer.is_some()) {
+        return Err(ConfigError::at_path(path, "method: scheduler takes input, not inputPath or inputTransformer"));
+    }
+    if event.timezone.is_some() && !scheduler {
+        return Err(ConfigError::at_path(&format!("{path}.timezone"), "timezone needs method: scheduler"));
+    }
+    if event.name.is_some() && event.expressions.len() > 1 {
+        return Err(ConfigError::at_path(&format!("{path}.name"), "a name cannot be given to several rates"));
+    }
+    Ok(event)
 }
 
 /// `cors: true` or the object form on an `http` event. `false` means no CORS.
@@ -365,6 +433,13 @@ fn required_str<'v>(value: Option<&'v Value>, path: &str) -> Result<&'v str, Con
         Some(Value::String(s)) => Ok(s),
         Some(other) => Err(ConfigError::at_path(path, format!("expected a string, found {}", kind_of(other)))),
         None => Err(ConfigError::at_path(path, "this key is required")),
+    }
+}
+
+fn optional_str<'v>(value: Option<&'v Value>, path: &str) -> Result<Option<&'v str>, ConfigError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        some => required_str(some, path).map(Some),
     }
 }
 

@@ -444,7 +444,7 @@ impl<'a> Intrinsics<'a> {
     }
 }
 
-fn normalized_name(key: &str) -> String {
+pub fn normalized_name(key: &str) -> String {
     let replaced = key.replace('-', "Dash").replace('_', "Underscore");
     let mut chars = replaced.chars();
     chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()

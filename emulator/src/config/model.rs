@@ -195,6 +195,7 @@ pub enum Event {
     HttpApi(HttpApiEvent),
     Websocket(WebsocketEvent),
     Sqs(SqsEvent),
+    Schedule(ScheduleEvent),
     /// Kept so that `config` can show it and start-up can report it; not emulated.
     Unsupported {
         kind: String,
@@ -226,6 +227,24 @@ pub struct HttpApiEvent {
 pub struct WebsocketEvent {
     pub route: String,
     pub route_response_selection_expression: Option<String>,
+}
+
+/// A `schedule` event: one EventBridge rule (or Scheduler schedule) per expression. The expressions and paths are
+/// checked by the schedule module's plan, where the located error is built.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleEvent {
+    /// `rate(…)` or `cron(…)`, as written.
+    pub expressions: Vec<String>,
+    pub enabled: bool,
+    pub input: Option<Value>,
+    pub input_path: Option<String>,
+    /// `{inputPathsMap, inputTemplate}`.
+    pub input_transformer: Option<Value>,
+    pub name: Option<String>,
+    /// `method: scheduler` (EventBridge Scheduler) rather than a rule on the default event bus.
+    pub scheduler: bool,
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -417,3 +417,54 @@ async fn an_existing_table_with_another_schema_is_kept_and_reported() {
     assert!(differences.iter().any(|d| d.contains("global secondary index byStatus is missing")), "{differences:?}");
     assert_eq!(report.kept, vec![format!("{}-dev-events", service.name)]);
 }
+
+#[tokio::test]
+async fn seed_data_is_put_by_key_from_plain_and_dynamodb_json_and_a_bad_file_is_named() {
+    let service = TestService::new("seed");
+    let tasks = format!("{}-tasks-dev", service.name);
+    let seed = format!(
+        "custom:\n  dynamodb:\n    seed:\n      demo:\n        sources:\n          - table: {tasks}\n            sources: [./seed/tasks.json]\n            rawsources: [./seed/raw.json]\n      broken:\n        sources:\n          - table: {tasks}\n            sources: [./seed/broken.json]\n"
+    );
+    let yaml = std::fs::read_to_string(service.path().join("serverless.yml")).unwrap();
+    std::fs::write(service.path().join("serverless.yml"), format!("{yaml}{seed}")).unwrap();
+    std::fs::create_dir(service.path().join("seed")).unwrap();
+    let plain = r#"[{"taskId": "seed-1", "status": "PENDING", "createdAt": 1, "answer": {"text": "hi"}},
+                    {"taskId": "seed-2", "status": "SUCCESS", "createdAt": 2}]"#;
+    std::fs::write(service.path().join("seed/tasks.json"), plain).unwrap();
+    let raw =
+        r#"{"taskId": {"S": "seed-3"}, "status": {"S": "ERROR"}, "createdAt": {"N": "3"}, "tags": {"SS": ["a", "b"]}}"#;
+    std::fs::write(service.path().join("seed/raw.json"), raw).unwrap();
+    std::fs::write(service.path().join("seed/broken.json"), "[{\"taskId\": ").unwrap();
+
+    let (process, endpoint) = service.start_with_db(&["--seed", "demo"], &[]);
+    for id in ["seed-1", "seed-2", "seed-3"] {
+        assert!(task_exists(&endpoint, &tasks, id).await, "{id} seeded at start");
+    }
+    let item = dynamodb_client(&endpoint)
+        .get_item()
+        .table_name(&tasks)
+        .key("taskId", AttributeValue::S("seed-1".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(item["createdAt"], AttributeValue::N("1".into()), "plain JSON numbers become N");
+    assert!(matches!(&item["answer"], AttributeValue::M(map) if map["text"] == AttributeValue::S("hi".into())));
+
+    let seed_again = |categories: &[&str]| {
+        let mut args = vec!["seed", "--dynamodb-endpoint", endpoint.as_str()];
+        args.extend_from_slice(categories);
+        run_cli(service.path(), &args, &[])
+    };
+    let (status, _) = seed_again(&["demo"]);
+    assert!(status.success());
+    let count = dynamodb_client(&endpoint).scan().table_name(&tasks).send().await.unwrap().count();
+    assert_eq!(count, 3, "seeding twice puts the same items by key");
+    let (status, output) = seed_again(&["broken"]);
+    assert!(!status.success());
+    assert!(output.contains("seed/broken.json") && output.contains("not JSON"), "{output}");
+    let (status, output) = seed_again(&["nope"]);
+    assert!(!status.success() && output.contains("missing category in seed configuration: nope"), "{output}");
+    process.interrupt();
+}

@@ -76,6 +76,9 @@ enum Command {
     Trigger(TriggerArgs),
     /// Print the fully resolved service: functions with their environment and events, resources.
     Config(ConfigArgs),
+    /// Put the items of custom.dynamodb.seed (these categories, or all) into the tables of a running DynamoDB
+    /// Local. Items are put by key: seeding twice leaves the same data.
+    Seed(SeedArgs),
 }
 
 #[derive(Args)]
@@ -119,6 +122,10 @@ struct StartWithDbArgs {
     start: StartArgs,
     #[command(flatten)]
     db: DbArgs,
+    /// Seed these categories of custom.dynamodb.seed (comma-separated; `--seed` alone: every one) once the
+    /// tables exist. Also custom.dynamodb.start.seed: true.
+    #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "CATEGORIES")]
+    seed: Option<String>,
 }
 
 #[derive(Args)]
@@ -161,6 +168,15 @@ struct InvokeArgs {
     /// Print the invocation's log (the last 4 KB) to stderr.
     #[arg(long)]
     log: bool,
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    /// Categories of custom.dynamodb.seed (default: every one).
+    categories: Vec<String>,
+    /// Where DynamoDB Local answers.
+    #[arg(long, default_value = ftb_offline::DEFAULT_DYNAMODB_ENDPOINT)]
+    dynamodb_endpoint: String,
 }
 
 #[derive(Args)]
@@ -232,6 +248,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::StopDb(args) => stop_db(&common, args).await,
         Command::Invoke(args) => invoke(&common, args).await,
         Command::Trigger(args) => trigger(&common, args).await,
+        Command::Seed(args) => seed(&common, args).await,
         Command::Config(args) => print_config(&common, args),
     }
 }
@@ -253,7 +270,29 @@ async fn start_with_db(common: &Common, args: StartWithDbArgs) -> Result<(), Str
     if service.dynamodb.migrate {
         dynamodb::tables::ensure_tables(&service, &database.endpoint()).await.map_err(|e| e.to_string())?;
     }
+    let categories = match (&args.seed, service.dynamodb.seed) {
+        (Some(list), _) => Some(list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect()),
+        (None, true) => Some(Vec::new()),
+        (None, false) => None,
+    };
+    if let Some(categories) = categories {
+        seed_tables(&service, &categories, &database.endpoint()).await?;
+    }
     start(common, args.start, Some((database, service.dynamodb.migrate))).await
+}
+
+/// Seeds `categories` (all when empty) of the service into DynamoDB at `endpoint`.
+async fn seed_tables(service: &config::Service, categories: &[String], endpoint: &str) -> Result<(), String> {
+    let sources = dynamodb::seed::sources(service, categories).map_err(|e| service.locate(e).to_string())?;
+    let report = dynamodb::seed::seed(&sources, endpoint, &service.region).await?;
+    let total: usize = report.items.iter().map(|(_, n)| n).sum();
+    tracing::info!("seeded {total} items into {} tables", report.items.len());
+    Ok(())
+}
+
+async fn seed(common: &Common, args: SeedArgs) -> Result<(), String> {
+    let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
+    seed_tables(&service, &args.categories, &args.dynamodb_endpoint).await
 }
 
 fn db_settings(service: &config::Service, args: &DbArgs, persist: bool) -> DatabaseSettings {

@@ -352,8 +352,8 @@ impl Default for OfflineSettings {
     }
 }
 
-/// `custom.dynamodb.start`, with serverless-dynamodb-local's key names. Its other keys (heapMax, seed…) are
-/// accepted and ignored.
+/// `custom.dynamodb.start`, with serverless-dynamodb-local's key names. Its other keys (heapMax…) are accepted
+/// and ignored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DynamoDbLocalSettings {
@@ -370,6 +370,9 @@ pub struct DynamoDbLocalSettings {
     /// Create the tables from `resources` (serverless-dynamodb-local's `migrate`); on unless set to false.
     #[serde(deserialize_with = "lenient_bool")]
     pub migrate: bool,
+    /// Seed every category of `custom.dynamodb.seed` once the tables exist.
+    #[serde(deserialize_with = "lenient_bool")]
+    pub seed: bool,
 }
 
 /// Amazon's DynamoDB Local image.
@@ -383,6 +386,7 @@ impl Default for DynamoDbLocalSettings {
             docker_image: DEFAULT_DYNAMODB_IMAGE.to_string(),
             no_start: false,
             migrate: true,
+            seed: false,
         }
     }
 }

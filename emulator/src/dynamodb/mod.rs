@@ -9,6 +9,7 @@ mod fetch;
 pub mod jar;
 mod pull;
 pub mod ready;
+pub mod seed;
 pub mod tables;
 
 pub use error::DatabaseError;

@@ -98,6 +98,9 @@ async fn http_api_events_have_payload_2_0_as_aws_sends_it() {
     assert!(event["headers"].get("cookie").is_none(), "cookies move out of the headers");
     assert_eq!(event["headers"]["x-custom"], "one");
     assert_eq!(event["pathParameters"]["id"], "7");
+    let spaced = json_of(reqwest::get(url(&emulator, "/v2/items/a%20b")).await.unwrap()).await;
+    assert_eq!(spaced["rawPath"], "/v2/items/a b", "HTTP APIs hand the path over decoded");
+    assert_eq!(spaced["requestContext"]["http"]["path"], "/v2/items/a b");
     assert_eq!(event["requestContext"]["stage"], "$default");
     assert_eq!(event["requestContext"]["http"]["method"], "GET");
     assert_eq!(event["requestContext"]["http"]["sourceIp"], "127.0.0.1");

@@ -102,12 +102,16 @@ pub fn rest_event(request: &IncomingRequest, matched: &Matched, path: &str, api:
     })
 }
 
-/// Payload format 2.0 of an HTTP API route.
+/// Payload format 2.0 of an HTTP API route. Unlike REST APIs and function URLs, HTTP APIs hand over the path
+/// percent-decoded (`rawPath` and `http.path`), cut at a decoded `?` (captured from API Gateway; see
+/// hotsock/voker#8 and middleapi/standard-server#93).
 pub fn http_api_event(request: &IncomingRequest, matched: &Matched, api: &ApiContext) -> Value {
     let domain = request.domain_name();
     let route_key = &matched.route.route_key;
     let context = V2Context { account_id: ACCOUNT_ID, api_id: api.api_id, domain_name: &domain };
-    let mut event = payload_v2(request, &request.path, route_key, &context);
+    let decoded = decode(&request.path);
+    let path = decoded.split('?').next().unwrap_or_default();
+    let mut event = payload_v2(request, path, route_key, &context);
     if !matched.path_parameters.is_empty() {
         event["pathParameters"] = json!(matched.path_parameters);
     }

@@ -468,3 +468,79 @@ async fn seed_data_is_put_by_key_from_plain_and_dynamodb_json_and_a_bad_file_is_
     assert!(!status.success() && output.contains("missing category in seed configuration: nope"), "{output}");
     process.interrupt();
 }
+
+#[tokio::test]
+async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_retries_a_failed_batch() {
+    let events = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("tests/fixtures");
+    let stage = format!("s{}", std::process::id());
+    let params = format!("eventsDir={}", events.path().display());
+    let mut args = vec!["start:with-db", "--config", "streams.yml", "--no-build", "--no-watch", "--stage", &stage];
+    args.extend(FREE_PORTS);
+    args.extend_from_slice(&["--db-port", "0", "--param", &params]);
+    let _database = StopDbOnDrop { dir: fixtures.clone(), config: "streams.yml", stage: stage.clone() };
+    let mut process = CliProcess::spawn(&fixtures, &args, &[]);
+    let endpoint = process.wait_until_ready(READY).address("DynamoDB at ");
+    let table = format!("ftb-streams-items-{stage}");
+    let client = dynamodb_client(&endpoint);
+    let item = |id: &str, n: &str| {
+        client
+            .put_item()
+            .table_name(&table)
+            .item("id", AttributeValue::S(id.into()))
+            .item("n", AttributeValue::N(n.into()))
+    };
+    item("a", "1").send().await.unwrap();
+    item("a", "2").send().await.unwrap();
+    client.delete_item().table_name(&table).key("id", AttributeValue::S("a".into())).send().await.unwrap();
+    item("retry-me", "1").send().await.unwrap();
+    let read = || {
+        std::fs::read_to_string(events.path().join("stream.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while read().iter().filter(|l| l["record"]["dynamodb"]["Keys"]["id"]["S"] == "retry-me").count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the stream records arrived: {:#?}", read());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let seen = read();
+    // A failed batch is delivered again whole, so a record may arrive twice: order by first arrival.
+    let mut sequences = std::collections::HashSet::new();
+    let of_a: Vec<&serde_json::Value> = seen
+        .iter()
+        .map(|l| &l["record"])
+        .filter(|r| r["dynamodb"]["Keys"]["id"]["S"] == "a")
+        .filter(|r| sequences.insert(r["dynamodb"]["SequenceNumber"].as_str().unwrap().to_string()))
+        .collect();
+    let names: Vec<&str> = of_a.iter().map(|r| r["eventName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["INSERT", "MODIFY", "REMOVE"], "in order");
+    assert_eq!(of_a[1]["dynamodb"]["OldImage"]["n"]["N"], "1");
+    assert_eq!(of_a[1]["dynamodb"]["NewImage"]["n"]["N"], "2");
+    assert_eq!(of_a[2]["dynamodb"]["OldImage"]["n"]["N"], "2");
+    let record = of_a[0];
+    assert_eq!(
+        (record["eventSource"].as_str(), record["awsRegion"].as_str()),
+        (Some("aws:dynamodb"), Some("eu-north-1"))
+    );
+    let source = record["eventSourceARN"].as_str().unwrap();
+    assert!(source.contains(&format!(":table/{table}/stream/")), "Lambda's eventSourceARN, filled in: {source}");
+    let retried: Vec<_> = seen.iter().filter(|l| l["record"]["dynamodb"]["Keys"]["id"]["S"] == "retry-me").collect();
+    assert_eq!(retried.len(), 2, "a failed batch is delivered again");
+    process.interrupt();
+}
+
+/// Stops the database a test started for a fixture service and stage, pass or fail.
+struct StopDbOnDrop {
+    dir: PathBuf,
+    config: &'static str,
+    stage: String,
+}
+
+impl Drop for StopDbOnDrop {
+    fn drop(&mut self) {
+        let _ = run_cli(&self.dir, &["stop:db", "--purge", "--config", self.config, "--stage", &self.stage], &[]);
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`apigw`]: API Gateway: the HTTP APIs (REST and HTTP API) and the WebSocket API.
 //! - [`sqs`]: queues, the SQS API and event source mappings.
 //! - [`schedule`]: `schedule` events: EventBridge rules that invoke functions on a rate or cron.
+//! - [`streams`]: `stream` events: DynamoDB Streams event source mappings on DynamoDB Local.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
 //! - [`guard`]: refuses what a web page could send to the local AWS APIs (foreign `Host`, `Origin`).
@@ -34,6 +35,7 @@ pub mod procfs;
 pub mod schedule;
 pub mod server;
 pub mod sqs;
+pub mod streams;
 pub mod view;
 pub mod watch;
 

@@ -27,6 +27,7 @@ use crate::server::Shutdown;
 use crate::sqs;
 use crate::sqs::mapping::{MappingChanges, Mappings};
 use crate::sqs::Sqs;
+use crate::streams::StreamMappings;
 use arc_swap::ArcSwap;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -80,6 +81,8 @@ pub struct ConfigChanges {
     pub routes: Vec<String>,
     /// Every schedule rule with its next run, when the edit changed them.
     pub schedules: Vec<String>,
+    /// Stream mappings started and stopped.
+    pub streams: Vec<String>,
 }
 
 impl std::fmt::Display for ConfigChanges {
@@ -93,6 +96,7 @@ impl std::fmt::Display for ConfigChanges {
             ("queues deleted", &self.queues_deleted),
             ("mappings started", &self.mappings.started),
             ("mappings stopped", &self.mappings.stopped),
+            ("stream mappings", &self.streams),
         ];
         let mut said: Vec<String> = parts
             .iter()
@@ -136,6 +140,7 @@ pub struct Live {
     queues: BTreeSet<String>,
     mappings: Mappings,
     schedules: Schedules,
+    streams: StreamMappings,
     /// The schedule rules of the last plan applied.
     rules: Vec<crate::schedule::Rule>,
     /// The route lines of the last plan applied.
@@ -158,6 +163,7 @@ impl Live {
         let services = empty_services(&plan.service, &endpoints, &options)?;
         let mappings = Mappings::start(services.sqs.clone(), services.lambda.clone(), Vec::new(), shutdown);
         let schedules = Schedules::new(&services.lambda, Clock::system());
+        let streams = StreamMappings::new(&services.lambda, &options.dynamodb_endpoint);
         let mut live = Self {
             service: Arc::new(ArcSwap::from_pointee(plan.service.clone())),
             options,
@@ -166,6 +172,7 @@ impl Live {
             queues: BTreeSet::new(),
             mappings,
             schedules,
+            streams,
             rules: Vec::new(),
             routes: Vec::new(),
             code,
@@ -283,6 +290,11 @@ impl Live {
         let mappings = sqs::resources::mappings(&service, &intrinsics, &services.sqs, concurrency)
             .map_err(|e| service.locate(e))?;
         changes.mappings = self.mappings.apply(mappings);
+        let stream_mappings = crate::streams::mappings(&service, &intrinsics).map_err(|e| service.locate(e))?;
+        for line in self.streams.apply(stream_mappings) {
+            tracing::info!(target: "streams", "{line}");
+            changes.streams.push(line);
+        }
         for name in &changes.queues_deleted {
             if let Ok(queue) = services.sqs.app_queue(name) {
                 services.sqs.delete_queue(&queue);

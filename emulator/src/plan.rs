@@ -74,5 +74,6 @@ fn check_queues_and_mappings(
     sqs::resources::define_queues(service, &intrinsics, &scratch).map_err(|e| service.locate(e))?;
     let concurrency = |function: &str| functions.iter().find(|s| s.key == function).map_or(1, |s| s.max_concurrency);
     sqs::resources::mappings(service, &intrinsics, &scratch, concurrency).map_err(|e| service.locate(e))?;
+    crate::streams::mappings(service, &intrinsics).map_err(|e| service.locate(e))?;
     Ok(())
 }

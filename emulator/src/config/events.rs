@@ -3,7 +3,7 @@
 
 use super::error::ConfigError;
 use super::model::{
-    Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, ScheduleEvent, SqsEvent, WebsocketEvent,
+    Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, ScheduleEvent, SqsEvent, StreamEvent, WebsocketEvent,
     DEFAULT_FUNCTION_URL_CORS_HEADERS, DEFAULT_REST_CORS_HEADERS,
 };
 use super::variables::kind_of;
@@ -13,7 +13,6 @@ use serde_json::Value;
 const KNOWN_UNSUPPORTED: &[&str] = &[
     "s3",
     "sns",
-    "stream",
     "alb",
     "alexaSkill",
     "alexaSmartHome",
@@ -53,6 +52,10 @@ pub fn parse_event(value: &Value, path: &str) -> Result<Event, ConfigError> {
         "websocket" => parse_websocket(definition, &path).map(Event::Websocket),
         "sqs" => parse_sqs(definition, &path).map(Event::Sqs),
         "schedule" => parse_schedule(definition, &path).map(Event::Schedule),
+        "stream" => match parse_stream(definition, &path)? {
+            Some(stream) => Ok(Event::Stream(stream)),
+            None => Ok(Event::Unsupported { kind: "stream (kinesis)".to_string(), definition: definition.clone() }),
+        },
         other if KNOWN_UNSUPPORTED.contains(&other) => {
             Ok(Event::Unsupported { kind: other.to_string(), definition: definition.clone() })
         }
@@ -172,6 +175,73 @@ fn parse_sqs(value: &Value, path: &str) -> Result<SqsEvent, ConfigError> {
         enabled: map.and_then(|m| m.get("enabled")).and_then(Value::as_bool).unwrap_or(true),
         maximum_concurrency: map.and_then(|m| m.get("maximumConcurrency")).and_then(Value::as_u64).map(|n| n as u32),
     })
+}
+
+/// `stream: <arn>` or `{type: dynamodb, arn, batchSize, startingPosition, enabled, maximumRetryAttempts,
+/// functionResponseType, …}`, as Serverless v3 takes it. `None` for a Kinesis stream, which is not emulated.
+fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEvent>, ConfigError> {
+    let (arn, map) = match value {
+        Value::String(_) => (value.clone(), None),
+        Value::Object(map) => {
+            let arn = map.get("arn").cloned().ok_or_else(|| {
+                ConfigError::at_path(
+                    &format!("{path}.arn"),
+                    "expected the stream's ARN (such as !GetAtt TasksTable.StreamArn)",
+                )
+            })?;
+            (arn, Some(map))
+        }
+        other => {
+            return Err(ConfigError::at_path(
+                path,
+                format!("expected a stream ARN or an object, found {}", kind_of(other)),
+            ))
+        }
+    };
+    let kind = map
+        .and_then(|m| m.get("type"))
+        .and_then(Value::as_str)
+        .map(String::from)
+        .or_else(|| arn.as_str().and_then(|a| a.split(':').nth(2)).map(String::from));
+    match kind.as_deref() {
+        Some("dynamodb") => {}
+        Some("kinesis") => return Ok(None),
+        _ => return Err(ConfigError::at_path(path, "expected `type: dynamodb` (needed when the ARN is an intrinsic)")),
+    }
+    let number = |key: &str, default: i64| -> Result<i64, ConfigError> {
+        match map.and_then(|m| m.get(key)) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v.as_i64().ok_or_else(|| {
+                ConfigError::at_path(&format!("{path}.{key}"), format!("expected a whole number, found {v}"))
+            }),
+        }
+    };
+    let from_latest = match map.and_then(|m| m.get("startingPosition")).and_then(Value::as_str) {
+        None | Some("TRIM_HORIZON") => false,
+        Some("LATEST") => true,
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                &format!("{path}.startingPosition"),
+                format!("expected TRIM_HORIZON or LATEST, found `{other}`"),
+            ))
+        }
+    };
+    let batch_size = number("batchSize", 10)?;
+    if !(1..=10_000).contains(&batch_size) {
+        return Err(ConfigError::at_path(
+            &format!("{path}.batchSize"),
+            format!("expected 1 to 10000, found {batch_size}"),
+        ));
+    }
+    Ok(Some(StreamEvent {
+        arn,
+        batch_size: batch_size as u32,
+        from_latest,
+        enabled: map.and_then(|m| m.get("enabled")).and_then(Value::as_bool).unwrap_or(true),
+        maximum_retry_attempts: number("maximumRetryAttempts", -1)?,
+        report_batch_item_failures: map.and_then(|m| m.get("functionResponseType")).and_then(Value::as_str)
+            == Some("ReportBatchItemFailures"),
+    }))
 }
 
 /// `schedule: rate(5 minutes)`, or `{rate: <expression or list>, enabled, input, inputPath, inputTransformer,

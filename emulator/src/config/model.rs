@@ -196,6 +196,8 @@ pub enum Event {
     Websocket(WebsocketEvent),
     Sqs(SqsEvent),
     Schedule(ScheduleEvent),
+    /// A DynamoDB stream (`stream` events of type dynamodb).
+    Stream(StreamEvent),
     /// Kept so that `config` can show it and start-up can report it; not emulated.
     Unsupported {
         kind: String,
@@ -227,6 +229,22 @@ pub struct HttpApiEvent {
 pub struct WebsocketEvent {
     pub route: String,
     pub route_response_selection_expression: Option<String>,
+}
+
+/// A `stream` event of a DynamoDB table: an event source mapping on its stream, with Serverless v3's defaults.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamEvent {
+    /// The stream ARN, intrinsics unresolved (`!GetAtt Table.StreamArn`).
+    pub arn: Value,
+    /// Serverless's default: 10.
+    pub batch_size: u32,
+    /// `TRIM_HORIZON` (Serverless's default) reads the stream from its start, `LATEST` from the mapping's start.
+    pub from_latest: bool,
+    pub enabled: bool,
+    /// -1 (the default) retries a failed batch until it succeeds.
+    pub maximum_retry_attempts: i64,
+    pub report_batch_item_failures: bool,
 }
 
 /// A `schedule` event: one EventBridge rule (or Scheduler schedule) per expression. The expressions and paths are

@@ -494,13 +494,7 @@ async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_ret
     item("a", "2").send().await.unwrap();
     client.delete_item().table_name(&table).key("id", AttributeValue::S("a".into())).send().await.unwrap();
     item("retry-me", "1").send().await.unwrap();
-    let read = || {
-        std::fs::read_to_string(events.path().join("stream.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .collect::<Vec<_>>()
-    };
+    let read = || ftb_offline_tests::recorded_lines(events.path(), "stream.jsonl");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while read().iter().filter(|l| l["record"]["dynamodb"]["Keys"]["id"]["S"] == "retry-me").count() < 2 {
         assert!(std::time::Instant::now() < deadline, "the stream records arrived: {:#?}", read());

@@ -71,13 +71,12 @@ pub fn queues_options() -> EmulatorOptions {
     options
 }
 
-/// The JSON lines a recording fixture handler wrote to `events_dir/<file>` so far.
-fn recorded_lines(events_dir: &Path, file: &str) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(events_dir.join(file))
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("one JSON value per line"))
-        .collect()
+/// The JSON lines a recording fixture handler wrote to `events_dir/<file>` so far: complete lines only, since the
+/// handler may be writing the next one.
+pub fn recorded_lines(events_dir: &Path, file: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(events_dir.join(file)).unwrap_or_default();
+    let complete = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+    complete.lines().map(|line| serde_json::from_str(line).expect("one JSON value per line")).collect()
 }
 
 /// The events the WebSocket fixture recorded so far.

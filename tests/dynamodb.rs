@@ -523,6 +523,13 @@ async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_ret
     assert!(source.contains(&format!(":table/{table}/stream/")), "Lambda's eventSourceARN, filled in: {source}");
     let retried: Vec<_> = seen.iter().filter(|l| l["record"]["dynamodb"]["Keys"]["id"]["S"] == "retry-me").collect();
     assert_eq!(retried.len(), 2, "a failed batch is delivered again");
+    let inserts = || ftb_offline_tests::recorded_lines(events.path(), "inserts.jsonl");
+    while inserts().len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "the filtered mapping delivered: {:#?}", inserts());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let names: Vec<String> = inserts().iter().map(|l| l["record"]["eventName"].as_str().unwrap().to_string()).collect();
+    assert!(names.iter().all(|n| n == "INSERT"), "filterPatterns let only INSERTs through: {names:?}");
     process.interrupt();
 }
 

@@ -241,6 +241,20 @@ fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEvent>, Config
         maximum_retry_attempts: number("maximumRetryAttempts", -1)?,
         report_batch_item_failures: map.and_then(|m| m.get("functionResponseType")).and_then(Value::as_str)
             == Some("ReportBatchItemFailures"),
+        bisect_batch_on_function_error: map
+            .and_then(|m| m.get("bisectBatchOnFunctionError"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        filter_patterns: match map.and_then(|m| m.get("filterPatterns")) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(patterns)) => patterns.clone(),
+            Some(other) => {
+                return Err(ConfigError::at_path(
+                    &format!("{path}.filterPatterns"),
+                    format!("expected a list of patterns, found {}", kind_of(other)),
+                ))
+            }
+        },
     }))
 }
 

@@ -245,6 +245,10 @@ pub struct StreamEvent {
     /// -1 (the default) retries a failed batch until it succeeds.
     pub maximum_retry_attempts: i64,
     pub report_batch_item_failures: bool,
+    /// Split a failing batch in two and deliver each half (the splits are not retries).
+    pub bisect_batch_on_function_error: bool,
+    /// `filterPatterns`: records no pattern matches are skipped.
+    pub filter_patterns: Vec<Value>,
 }
 
 /// A `schedule` event: one EventBridge rule (or Scheduler schedule) per expression. The expressions and paths are

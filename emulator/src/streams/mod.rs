@@ -8,8 +8,10 @@
 //! written for AWS resolves locally.
 //!
 //! - [`client`]: the Streams API of DynamoDB Local, in plain JSON.
+//! - [`filter`]: `filterPatterns`, as Lambda filters records.
 
 pub mod client;
+pub mod filter;
 
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Event, Service};
@@ -31,6 +33,8 @@ pub struct StreamMapping {
     pub from_latest: bool,
     pub maximum_retry_attempts: i64,
     pub report_batch_item_failures: bool,
+    pub bisect: bool,
+    pub filter_patterns: Vec<Value>,
     pub region: String,
 }
 
@@ -65,6 +69,8 @@ pub fn mappings(service: &Service, intrinsics: &Intrinsics) -> Result<Vec<Stream
                 from_latest: stream.from_latest,
                 maximum_retry_attempts: stream.maximum_retry_attempts,
                 report_batch_item_failures: stream.report_batch_item_failures,
+                bisect: stream.bisect_batch_on_function_error,
+                filter_patterns: stream.filter_patterns.clone(),
                 region: service.region.clone(),
             });
         }
@@ -219,7 +225,12 @@ async fn read_shard(
         };
         if let Some(last) = records.last().and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()) {
             let last = last.to_string();
-            deliver(mapping, lambda, records).await;
+            // Records no filter pattern matches are skipped; the shard moves on past them.
+            let passing: Vec<Value> =
+                records.into_iter().filter(|r| filter::passes(&mapping.filter_patterns, r)).collect();
+            if !passing.is_empty() {
+                deliver(mapping, lambda, passing).await;
+            }
             checkpoint = Some(last);
         } else {
             tokio::time::sleep(POLL_INTERVAL).await;
@@ -232,9 +243,10 @@ async fn read_shard(
 }
 
 /// Invokes the function with one batch until it succeeds (or the retries run out). With ReportBatchItemFailures,
-/// a batch resumes from the lowest sequence number the function reports.
+/// a batch resumes from the lowest sequence number the function reports; with bisectBatchOnFunctionError, a
+/// failing batch is split in two and each half delivered (the splits are not retries).
 async fn deliver(mapping: &StreamMapping, lambda: &Weak<Lambda>, records: Vec<Value>) {
-    let mut batch: Vec<Value> = records
+    let batch: Vec<Value> = records
         .into_iter()
         .map(|mut record| {
             record["eventSourceARN"] = json!(mapping.arn);
@@ -242,6 +254,10 @@ async fn deliver(mapping: &StreamMapping, lambda: &Weak<Lambda>, records: Vec<Va
             record
         })
         .collect();
+    deliver_batch(mapping, lambda, batch).await;
+}
+
+async fn deliver_batch(mapping: &StreamMapping, lambda: &Weak<Lambda>, mut batch: Vec<Value>) {
     let mut attempts: i64 = 0;
     while !batch.is_empty() {
         let Some(lambda) = lambda.upgrade() else { return };
@@ -257,6 +273,12 @@ async fn deliver(mapping: &StreamMapping, lambda: &Weak<Lambda>, records: Vec<Va
         };
         let Some(index) = resume_at else { return };
         batch.drain(..index);
+        if mapping.bisect && index == 0 && batch.len() > 1 {
+            let second = batch.split_off(batch.len() / 2);
+            Box::pin(deliver_batch(mapping, &Arc::downgrade(&lambda), batch)).await;
+            Box::pin(deliver_batch(mapping, &Arc::downgrade(&lambda), second)).await;
+            return;
+        }
         attempts += 1;
         if mapping.maximum_retry_attempts >= 0 && attempts > mapping.maximum_retry_attempts {
             tracing::warn!(target: "streams", "{}: {} records dropped after {attempts} attempts", mapping.describe(), batch.len());

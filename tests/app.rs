@@ -116,3 +116,16 @@ async fn headless_chromium_submits_a_task_in_the_dashboard_and_sees_it_turn_succ
     let listed = app.tasks().await;
     assert!(listed.iter().any(|t| t["taskId"] == seen["taskId"] && t["status"] == "success"), "{listed:?}");
 }
+
+#[tokio::test]
+async fn seeding_puts_the_dashboards_demo_rows_from_serverless_yml() {
+    let app = App::start_with(&stage("e2eseed"), &[], &["--seed"]);
+    let tasks: Value = reqwest::get(app.tasks_url()).await.unwrap().json().await.unwrap();
+    let ids: Vec<&str> = tasks.as_array().unwrap().iter().filter_map(|t| t["taskId"].as_str()).collect();
+    assert_eq!(
+        ids,
+        ["demo-3", "demo-2", "demo-1"],
+        "custom.dynamodb.seed's rows, newest first as GET /tasks lists them"
+    );
+    assert_eq!(tasks[0]["status"], "error");
+}

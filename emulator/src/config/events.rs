@@ -3,9 +3,10 @@
 
 use super::error::ConfigError;
 use super::model::{
-    Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, ScheduleEvent, SqsEvent, StreamEvent, WebsocketEvent,
-    DEFAULT_FUNCTION_URL_CORS_HEADERS, DEFAULT_REST_CORS_HEADERS,
+    Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_FUNCTION_URL_CORS_HEADERS,
+    DEFAULT_REST_CORS_HEADERS,
 };
+use super::triggers;
 use super::variables::kind_of;
 use serde_json::Value;
 
@@ -51,8 +52,8 @@ pub fn parse_event(value: &Value, path: &str) -> Result<Event, ConfigError> {
         "httpApi" => parse_http_api(definition, &path).map(Event::HttpApi),
         "websocket" => parse_websocket(definition, &path).map(Event::Websocket),
         "sqs" => parse_sqs(definition, &path).map(Event::Sqs),
-        "schedule" => parse_schedule(definition, &path).map(Event::Schedule),
-        "stream" => match parse_stream(definition, &path)? {
+        "schedule" => triggers::parse_schedule(definition, &path).map(Event::Schedule),
+        "stream" => match triggers::parse_stream(definition, &path)? {
             Some(stream) => Ok(Event::Stream(stream)),
             None => Ok(Event::Unsupported { kind: "stream (kinesis)".to_string(), definition: definition.clone() }),
         },
@@ -175,155 +176,6 @@ fn parse_sqs(value: &Value, path: &str) -> Result<SqsEvent, ConfigError> {
         enabled: map.and_then(|m| m.get("enabled")).and_then(Value::as_bool).unwrap_or(true),
         maximum_concurrency: map.and_then(|m| m.get("maximumConcurrency")).and_then(Value::as_u64).map(|n| n as u32),
     })
-}
-
-/// `stream: <arn>` or `{type: dynamodb, arn, batchSize, startingPosition, enabled, maximumRetryAttempts,
-/// functionResponseType, …}`, as Serverless v3 takes it. `None` for a Kinesis stream, which is not emulated.
-fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEvent>, ConfigError> {
-    let (arn, map) = match value {
-        Value::String(_) => (value.clone(), None),
-        Value::Object(map) => {
-            let arn = map.get("arn").cloned().ok_or_else(|| {
-                ConfigError::at_path(
-                    &format!("{path}.arn"),
-                    "expected the stream's ARN (such as !GetAtt TasksTable.StreamArn)",
-                )
-            })?;
-            (arn, Some(map))
-        }
-        other => {
-            return Err(ConfigError::at_path(
-                path,
-                format!("expected a stream ARN or an object, found {}", kind_of(other)),
-            ))
-        }
-    };
-    let kind = map
-        .and_then(|m| m.get("type"))
-        .and_then(Value::as_str)
-        .map(String::from)
-        .or_else(|| arn.as_str().and_then(|a| a.split(':').nth(2)).map(String::from));
-    match kind.as_deref() {
-        Some("dynamodb") => {}
-        Some("kinesis") => return Ok(None),
-        _ => return Err(ConfigError::at_path(path, "expected `type: dynamodb` (needed when the ARN is an intrinsic)")),
-    }
-    let number = |key: &str, default: i64| -> Result<i64, ConfigError> {
-        match map.and_then(|m| m.get(key)) {
-            None | Some(Value::Null) => Ok(default),
-            Some(v) => v.as_i64().ok_or_else(|| {
-                ConfigError::at_path(&format!("{path}.{key}"), format!("expected a whole number, found {v}"))
-            }),
-        }
-    };
-    let from_latest = match map.and_then(|m| m.get("startingPosition")).and_then(Value::as_str) {
-        None | Some("TRIM_HORIZON") => false,
-        Some("LATEST") => true,
-        Some(other) => {
-            return Err(ConfigError::at_path(
-                &format!("{path}.startingPosition"),
-                format!("expected TRIM_HORIZON or LATEST, found `{other}`"),
-            ))
-        }
-    };
-    let batch_size = number("batchSize", 10)?;
-    if !(1..=10_000).contains(&batch_size) {
-        return Err(ConfigError::at_path(
-            &format!("{path}.batchSize"),
-            format!("expected 1 to 10000, found {batch_size}"),
-        ));
-    }
-    Ok(Some(StreamEvent {
-        arn,
-        batch_size: batch_size as u32,
-        from_latest,
-        enabled: map.and_then(|m| m.get("enabled")).and_then(Value::as_bool).unwrap_or(true),
-        maximum_retry_attempts: number("maximumRetryAttempts", -1)?,
-        report_batch_item_failures: map.and_then(|m| m.get("functionResponseType")).and_then(Value::as_str)
-            == Some("ReportBatchItemFailures"),
-        bisect_batch_on_function_error: map
-            .and_then(|m| m.get("bisectBatchOnFunctionError"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        filter_patterns: match map.and_then(|m| m.get("filterPatterns")) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(patterns)) => patterns.clone(),
-            Some(other) => {
-                return Err(ConfigError::at_path(
-                    &format!("{path}.filterPatterns"),
-                    format!("expected a list of patterns, found {}", kind_of(other)),
-                ))
-            }
-        },
-    }))
-}
-
-/// `schedule: rate(5 minutes)`, or `{rate: <expression or list>, enabled, input, inputPath, inputTransformer,
-/// name, description, method: eventBus | scheduler, timezone}`, as Serverless v3 takes it.
-fn parse_schedule(value: &Value, path: &str) -> Result<ScheduleEvent, ConfigError> {
-    let expressions_of = |value: &Value, at: &str| -> Result<Vec<String>, ConfigError> {
-        match value {
-            Value::String(text) => Ok(vec![text.clone()]),
-            Value::Array(_) => string_list(Some(value), at),
-            other => Err(ConfigError::at_path(
-                at,
-                format!("expected rate(…) or cron(…), or a list of them, found {}", kind_of(other)),
-            )),
-        }
-    };
-    let map = match value {
-        Value::Object(map) => map,
-        other => {
-            return Ok(ScheduleEvent {
-                expressions: expressions_of(other, path)?,
-                enabled: true,
-                input: None,
-                input_path: None,
-                input_transformer: None,
-                name: None,
-                scheduler: false,
-                timezone: None,
-            })
-        }
-    };
-    let text = |key: &str| optional_str(map.get(key), &format!("{path}.{key}")).map(|s| s.map(String::from));
-    let rate =
-        map.get("rate").ok_or_else(|| ConfigError::at_path(&format!("{path}.rate"), "expected rate(…) or cron(…)"))?;
-    let scheduler = match text("method")?.as_deref() {
-        None | Some("eventBus") => false,
-        Some("scheduler") => true,
-        Some(other) => {
-            return Err(ConfigError::at_path(
-                &format!("{path}.method"),
-                format!("expected eventBus or scheduler, found `{other}`"),
-            ))
-        }
-    };
-    let event = ScheduleEvent {
-        expressions: expressions_of(rate, &format!("{path}.rate"))?,
-        enabled: map.get("enabled").and_then(Value::as_bool).unwrap_or(true),
-        input: map.get("input").cloned(),
-        input_path: text("inputPath")?,
-        input_transformer: map.get("inputTransformer").cloned(),
-        name: text("name")?,
-        scheduler,
-        timezone: text("timezone")?,
-    };
-    // Serverless v3's own checks (compile/events/schedule.js).
-    let shapes = [event.input.is_some(), event.input_path.is_some(), event.input_transformer.is_some()];
-    if shapes.iter().filter(|given| **given).count() > 1 {
-        return Err(ConfigError::at_path(path, "give only one of input, inputPath and inputTransformer"));
-    }
-    if scheduler && (event.input_path.is_some() || event.input_transformer.is_some()) {
-        return Err(ConfigError::at_path(path, "method: scheduler takes input, not inputPath or inputTransformer"));
-    }
-    if event.timezone.is_some() && !scheduler {
-        return Err(ConfigError::at_path(&format!("{path}.timezone"), "timezone needs method: scheduler"));
-    }
-    if event.name.is_some() && event.expressions.len() > 1 {
-        return Err(ConfigError::at_path(&format!("{path}.name"), "a name cannot be given to several rates"));
-    }
-    Ok(event)
 }
 
 /// `cors: true` or the object form on an `http` event. `false` means no CORS.
@@ -520,14 +372,14 @@ fn required_str<'v>(value: Option<&'v Value>, path: &str) -> Result<&'v str, Con
     }
 }
 
-fn optional_str<'v>(value: Option<&'v Value>, path: &str) -> Result<Option<&'v str>, ConfigError> {
+pub(super) fn optional_str<'v>(value: Option<&'v Value>, path: &str) -> Result<Option<&'v str>, ConfigError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         some => required_str(some, path).map(Some),
     }
 }
 
-fn string_list(value: Option<&Value>, path: &str) -> Result<Vec<String>, ConfigError> {
+pub(super) fn string_list(value: Option<&Value>, path: &str) -> Result<Vec<String>, ConfigError> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(s)) => Ok(s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()),

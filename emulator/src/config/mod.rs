@@ -1,5 +1,5 @@
 //! `serverless.yml` → [`Service`]: YAML with locations and short tags ([`yaml`]), Serverless variables
-//! ([`variables`]), the typed model ([`model`], [`events`]), and CloudFormation intrinsics against the local
+//! ([`variables`]), the typed model ([`model`], [`events`], [`triggers`]), and CloudFormation intrinsics against the local
 //! endpoints ([`intrinsics`]). Every error carries the file, line and column, the key path and what was expected.
 
 pub mod error;
@@ -7,6 +7,7 @@ pub mod events;
 pub mod intrinsics;
 pub mod model;
 pub mod references;
+pub mod triggers;
 pub mod variables;
 pub mod yaml;
 

@@ -141,19 +141,35 @@ async fn response(link: &WorkerLink, request_id: &str, request: Request<Incoming
     }
 }
 
-/// A whole response: the invocation ends when it has arrived.
-async fn buffered_response(link: &WorkerLink, request_id: &str, content_type: &str, body: Incoming) -> Response<Body> {
-    let body = match http_body_util::Limited::new(body, MAX_SYNC_PAYLOAD_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            let message = format!(
-                "Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD_BYTES} bytes)."
-            );
-            let payload = error_document(ERROR_RESPONSE_TOO_LARGE, &message);
-            link.complete(request_id, Completion::Error { error_type: ERROR_RESPONSE_TOO_LARGE.into(), payload });
-            return runtime_error(StatusCode::PAYLOAD_TOO_LARGE, ERROR_RESPONSE_TOO_LARGE, &message);
+/// A whole response: the invocation ends when it has arrived. One over Lambda's limit is refused (413) once the
+/// runtime has finished sending it (read and dropped, up to [`DRAIN_LIMIT`]), so its connection is not cut under
+/// it mid-upload, which a runtime can take for a fatal error.
+async fn buffered_response(
+    link: &WorkerLink,
+    request_id: &str,
+    content_type: &str,
+    mut body: Incoming,
+) -> Response<Body> {
+    let mut kept = Vec::new();
+    let mut received = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { break };
+        let Ok(data) = frame.into_data() else { continue };
+        received += data.len();
+        if received <= MAX_SYNC_PAYLOAD_BYTES {
+            kept.extend_from_slice(&data);
+        } else if received > DRAIN_LIMIT {
+            break;
         }
-    };
+    }
+    if received > MAX_SYNC_PAYLOAD_BYTES {
+        let message =
+            format!("Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD_BYTES} bytes).");
+        let payload = error_document(ERROR_RESPONSE_TOO_LARGE, &message);
+        link.complete(request_id, Completion::Error { error_type: ERROR_RESPONSE_TOO_LARGE.into(), payload });
+        return runtime_error(StatusCode::PAYLOAD_TOO_LARGE, ERROR_RESPONSE_TOO_LARGE, &message);
+    }
+    let body = Bytes::from(kept);
     let completion = if content_type == HTTP_INTEGRATION_RESPONSE {
         Completion::Streamed(StreamedResponse::parse(body))
     } else {
@@ -161,6 +177,9 @@ async fn buffered_response(link: &WorkerLink, request_id: &str, content_type: &s
     };
     accepted(link.complete(request_id, completion))
 }
+
+/// How much of an oversized response is read (and dropped) before the connection is closed after all.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 
 /// A streamed response: the invocation's result is the stream itself, handed on at once, and each chunk follows
 /// as the runtime writes it. An error the runtime reports in the trailers ends the stream with that error.

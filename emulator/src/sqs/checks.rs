@@ -1,6 +1,6 @@
 //! What SQS refuses before anything is queued: a message's delay, attributes, size and characters; the FIFO
-//! fields (group and deduplication ids) and how a FIFO queue deduplicates; batch entry ids. Each error is worded
-//! as SQS words it (the SQS API reference, SendMessage and SendMessageBatch).
+//! fields (group and deduplication ids) and how a FIFO queue deduplicates; batch entry ids; queue names. Each
+//! error is worded as SQS words it (the SQS API reference, SendMessage and SendMessageBatch).
 
 use super::digest::sha256_of_body;
 use super::error::{ErrorCode, SqsError};
@@ -191,6 +191,22 @@ fn check_fifo_id(parameter: &str, value: &str) -> Result<(), SqsError> {
     Err(SqsError::invalid(format!(
         "Value {value} for parameter {parameter} is invalid. Reason: {parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length."
     )))
+}
+
+/// A queue name: 1 to 80 of `A-Za-z0-9-_`, with `.fifo` exactly when the queue is FIFO.
+pub fn check_queue_name(name: &str, fifo_attribute: bool) -> Result<(), SqsError> {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    let valid =
+        !base.is_empty() && name.len() <= 80 && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(SqsError::invalid(
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+        ));
+    }
+    if fifo_attribute != name.ends_with(".fifo") {
+        return Err(SqsError::invalid("The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."));
+    }
+    Ok(())
 }
 
 /// A batch's entry ids: 1 to 10 of them, each 1 to 80 of `A-Za-z0-9-_`, all different. `entry` names the

@@ -3,6 +3,7 @@
 //! queues, messages, tags and permissions (message move tasks are in [`super::move_tasks`]). It wakes long polls,
 //! redrives to dead-letter queues, and with `--persist` has every change written before it returns.
 
+use super::checks::check_queue_name;
 use super::durable::{Durability, Snapshot};
 use super::error::{ErrorCode, SqsError};
 use super::message::{NewMessage, Received, Sent};
@@ -125,7 +126,7 @@ impl Sqs {
         tags: &BTreeMap<String, String>,
     ) -> Result<Arc<Queue>, SqsError> {
         let settings = QueueSettings::for_new_queue(name, attributes)?;
-        validate_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
+        check_queue_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
         if let Ok(existing) = self.queue(caller, name) {
             let current = existing.settings();
             let named = current.settings_named(attributes)?;
@@ -186,7 +187,7 @@ impl Sqs {
                 existing
             }
             Err(_) => {
-                validate_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
+                check_queue_name(name, attributes.get("FifoQueue").is_some_and(|v| v == "true"))?;
                 let settings = QueueSettings::for_new_queue(name, attributes)?;
                 self.add_queue(&mut self.queues.write().unwrap(), &self.home.clone(), name, settings)
             }
@@ -483,19 +484,4 @@ impl Drop for Sqs {
     fn drop(&mut self) {
         self.mark_unsaved();
     }
-}
-
-fn validate_name(name: &str, fifo_attribute: bool) -> Result<(), SqsError> {
-    let base = name.strip_suffix(".fifo").unwrap_or(name);
-    let valid =
-        !base.is_empty() && name.len() <= 80 && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
-        return Err(SqsError::invalid(
-            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
-        ));
-    }
-    if fifo_attribute != name.ends_with(".fifo") {
-        return Err(SqsError::invalid("The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."));
-    }
-    Ok(())
 }

@@ -57,6 +57,7 @@ pub struct Emulator {
     service: Arc<ArcSwap<Service>>,
     endpoints: LocalEndpoints,
     lambda: Arc<Lambda>,
+    http: Arc<apigw::http::HttpGateway>,
     websocket: Arc<WebSocketGateway>,
     sqs: Arc<sqs::Sqs>,
     reloads: Arc<Reloads>,
@@ -74,6 +75,9 @@ impl Emulator {
         let (trigger, shutdown) = server::shutdown_pair();
         let (listeners, endpoints) = Listeners::bind(&service, &options).await?;
         report_unsupported_events(&service);
+        if options.auth.no_auth {
+            tracing::warn!("--no-auth: no authorizer and no API key is checked; every route is open");
+        }
         let live = Live::start(options.clone(), endpoints.clone(), service, shutdown.clone()).await?;
         let services = live.services().clone();
         let (service, reloads) = (live.service().clone(), live.reloads().clone());
@@ -102,9 +106,11 @@ impl Emulator {
             services.lambda.functions().len()
         );
         report_function_urls(&service.load_full(), &endpoints);
+        report_api_keys(&services.http.routes().api_keys);
         Ok(Self {
             service,
             endpoints,
+            http: services.http.clone(),
             lambda: services.lambda,
             websocket: services.websocket,
             sqs: services.sqs,
@@ -144,6 +150,11 @@ impl Emulator {
     pub async fn reload_config(&self) -> ConfigReloads {
         self.live.lock().await.reload_config().await;
         self.config_reloads()
+    }
+
+    /// The REST API's keys (`provider.apiGateway.apiKeys`, values generated where none is given).
+    pub fn api_keys(&self) -> Vec<apigw::auth::api_keys::Key> {
+        self.http.routes().api_keys.keys().to_vec()
     }
 
     /// The queues.
@@ -224,6 +235,13 @@ fn report_function_urls(service: &Service, endpoints: &LocalEndpoints) {
         tracing::warn!(
             "function {function}: its URL has `authorizer: aws_iam`; requests are not signature-checked locally, so unsigned ones get through (on AWS they get 403)"
         );
+    }
+}
+
+/// Each API key and its value, which `private: true` routes want in `x-api-key`.
+fn report_api_keys(keys: &apigw::auth::api_keys::ApiKeys) {
+    for key in keys.keys() {
+        tracing::info!("API key {}: {}", key.name, key.value);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `ftb-offline` command line: parses arguments and calls the library. Nothing else lives here.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ftb_offline::apigw::auth::AuthOptions;
 use ftb_offline::config::{self, LoadOptions};
 use ftb_offline::dynamodb::{self, Database, DatabaseSettings};
 use ftb_offline::guard::{self, GuardSettings};
@@ -114,6 +115,13 @@ struct StartArgs {
     /// besides loopback names and --host; repeatable. Also custom.ftb-offline.allowHosts.
     #[arg(long = "allow-host", value_name = "HOST", value_parser = guard::allowed_host)]
     allow_hosts: Vec<String>,
+    /// Check no authorizer and no API key: every route is open (serverless-offline's --noAuth).
+    #[arg(long)]
+    no_auth: bool,
+    /// JWT and Cognito authorizers check a token's claims but not its signature (for tokens whose issuer's keys
+    /// cannot be had locally; see custom.ftb-offline.jwks).
+    #[arg(long)]
+    ignore_jwt_signature: bool,
 }
 
 #[derive(Args)]
@@ -343,6 +351,7 @@ async fn start(common: &Common, args: StartArgs, database: Option<(Database, boo
     options.persist = args.persist;
     options.migrate_tables = database.as_ref().is_some_and(|(_, migrate)| *migrate);
     options.guard = GuardSettings { allow_origins: args.allow_origins, allow_hosts: args.allow_hosts };
+    options.auth = AuthOptions { no_auth: args.no_auth, ignore_jwt_signature: args.ignore_jwt_signature };
     let signals = ShutdownSignals::install()?;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
     tracing::info!("press Ctrl-C to stop");

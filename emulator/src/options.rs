@@ -1,6 +1,7 @@
 //! How to start an emulator ([`EmulatorOptions`]): the command line's settings and the library's, beside what
 //! `serverless.yml` says. Only the top of the crate and the parts that apply a plan read them.
 
+use crate::apigw::auth::AuthOptions;
 use crate::config::LoadOptions;
 use crate::guard::GuardSettings;
 use crate::lambda::runtimes::cargo::BuildMode;
@@ -50,6 +51,8 @@ pub struct EmulatorOptions {
     /// active or the project's virtual environment first) when unset.
     pub node: Option<PathBuf>,
     pub python: Option<PathBuf>,
+    /// `--no-auth` and `--ignore-jwt-signature`.
+    pub auth: AuthOptions,
 }
 
 impl EmulatorOptions {
@@ -75,6 +78,7 @@ impl EmulatorOptions {
             guard: GuardSettings::default(),
             node: None,
             python: None,
+            auth: AuthOptions::default(),
         }
     }
 }

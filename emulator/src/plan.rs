@@ -36,8 +36,8 @@ impl Plan {
         code: &FunctionCode,
     ) -> Result<Self, Error> {
         let functions = functions::specs(&service, endpoints, options, code)?;
-        let http = HttpRoutes::from_service(&service, options.integration_timeout)?;
-        let websocket = WsRoutes::from_service(&service);
+        let http = HttpRoutes::from_service(&service, options.integration_timeout, options.auth)?;
+        let websocket = WsRoutes::from_service(&service, options.auth)?;
         check_queues_and_mappings(&service, endpoints, &functions)?;
         let schedules = crate::schedule::rules(&service).map_err(|e| service.locate(e))?;
         Ok(Self { service, functions, http, websocket, schedules })
@@ -51,16 +51,34 @@ pub fn route_lines(http: &HttpRoutes, websocket: &WsRoutes, endpoints: &LocalEnd
     let mut lines = Vec::new();
     for route in http.table.rest_routes() {
         let prefix = http.rest_prefix();
-        lines.push(format!("{:<7} {base}{prefix}{} → {}", route.method, route.resource, route.function));
+        let guarded = guard_note(route);
+        lines.push(format!("{:<7} {base}{prefix}{} → {}{guarded}", route.method, route.resource, route.function));
     }
     for route in http.table.http_api_routes() {
         let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
-        lines.push(format!("{:<7} {base}{path} → {} (HTTP API)", route.method, route.function));
+        let guarded = guard_note(route);
+        lines.push(format!("{:<7} {base}{path} → {} (HTTP API){guarded}", route.method, route.function));
     }
     for (route, function) in websocket.keys() {
         lines.push(format!("{route:<12} {} → {function}", endpoints.websocket_url()));
     }
     lines
+}
+
+/// ` [authorizer auth, API key]` after a guarded route's line.
+fn guard_note(route: &crate::apigw::routes::Route) -> String {
+    let mut notes = Vec::new();
+    if let Some(guard) = &route.guard {
+        notes.push(guard.describe());
+    }
+    if route.api_key_required {
+        notes.push("API key".to_string());
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", notes.join(", "))
+    }
 }
 
 /// Resolves the queues and mappings of `service` against scratch queues.

@@ -64,6 +64,14 @@ pub fn sqs_options(events_dir: &Path) -> EmulatorOptions {
     recording_options("sqs.yml", events_dir)
 }
 
+/// Options for an emulator of `tests/fixtures/auth.yml` (authorizers and API keys) whose handlers record what
+/// reaches them in `events_dir`, its JWT authorizer trusting `issuer`.
+pub fn auth_options(events_dir: &Path, issuer: &str) -> EmulatorOptions {
+    let mut options = recording_options("auth.yml", events_dir);
+    options.load.params.insert("issuer".into(), issuer.to_string());
+    options
+}
+
 /// Options for an emulator of `tests/fixtures/queues.yml` (queues only, nothing to build) on free ports.
 pub fn queues_options() -> EmulatorOptions {
     let mut options = fixture_file_options("queues.yml");

@@ -4,16 +4,19 @@
 //!   side), AWS's sample events, and what the recording fixture handlers wrote;
 //! - [`clients`]: the real clients pointed at an emulator: aws-sdk clients, the AWS CLI, headless Chromium;
 //! - [`cli`]: the `ftb-offline` command line as its own process, and what its log says;
-//! - [`app`]: the Fault Tolerant App run as the end-to-end and fault-injection tests run it.
+//! - [`app`]: the Fault Tolerant App run as the end-to-end and fault-injection tests run it;
+//! - [`issuer`]: a JWT issuer on loopback, signing real tokens and serving its keys.
 
 pub mod app;
 pub mod cli;
 pub mod clients;
 pub mod fixtures;
+pub mod issuer;
 
 pub use cli::*;
 pub use clients::*;
 pub use fixtures::*;
+pub use issuer::{epoch_seconds, Issuer};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

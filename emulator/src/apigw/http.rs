@@ -1,14 +1,18 @@
 //! The HTTP server on port 4000: reads a request, routes it, builds the event, invokes the function through
 //! [`Lambda::invoke`], maps the result back, applies CORS, and logs one line per request.
 
+use super::auth::identity::Parts;
+use super::auth::lambda_authorizer::{AuthRequest, Flavour};
+use super::auth::{self, Granted, Refusal, RouteGuard, Verdict};
 use super::cors;
 use super::events::{self, ApiContext, IncomingRequest};
 use super::function_urls::{self, Addressed, FunctionUrls};
 use super::http_routes::HttpRoutes;
 use super::response::{self, GatewayError, Reply};
-use super::routes::{Api, Matched};
+use super::routes::{Api, Matched, Route};
 use crate::aws::apigw as limits;
 use crate::aws::endpoints::{HTTP_API, REST_API};
+use crate::aws::names;
 use crate::config::Cors;
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
 use crate::server::{self, read_body, Body, BodyError};
@@ -16,6 +20,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
+use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -115,9 +120,13 @@ impl Exchange<'_> {
                     stage: &routes.stage,
                     binary_media_types: &routes.binary_media_types,
                 };
-                let event = events::rest_event(&incoming, &matched, &route_path, &api);
+                let mut event = events::rest_event(&incoming, &matched, &route_path, &api);
+                let arn = names::execute_api_arn(&routes.region, REST_API.local_id, &routes.stage, &method, &route_path);
                 let function = matched.route.function.clone();
-                let reply = self.invoke(&function, event, routes.rest_timeout, Api::Rest).await;
+                let reply = match self.authorize(matched.route, Api::Rest, &incoming, &mut event, &arn, None).await {
+                    Ok(()) => self.invoke(&function, event, routes.rest_timeout, Api::Rest).await,
+                    Err(refused) => refused,
+                };
                 (Some(function), reply)
             }
             Target::FunctionUrl(addressed) => {
@@ -132,10 +141,19 @@ impl Exchange<'_> {
             }
             Target::HttpApi(matched) => {
                 let api = ApiContext { api_id: HTTP_API.local_id, stage: "$default", binary_media_types: &[] };
-                let event = events::http_api_event(&incoming, &matched, &api);
+                let mut event = events::http_api_event(&incoming, &matched, &api);
                 let function = matched.route.function.clone();
-                let mut reply =
-                    self.invoke(&function, event, self.routes.http_api_timeout(&function), Api::HttpApi).await;
+                let path = event["rawPath"].as_str().unwrap_or_default().to_string();
+                let arn = names::execute_api_arn(&self.routes.region, HTTP_API.local_id, "$default", &method, &path);
+                // A payload 1.0 authorizer gets the request as a REST REQUEST event.
+                let v1_event = matches!(&matched.route.guard, Some(RouteGuard::Lambda(a)) if a.flavour == Flavour::HttpApiV1)
+                    .then(|| events::rest_event(&incoming, &matched, &path, &api));
+                let authorized =
+                    self.authorize(matched.route, Api::HttpApi, &incoming, &mut event, &arn, v1_event.as_ref()).await;
+                let mut reply = match authorized {
+                    Ok(()) => self.invoke(&function, event, self.routes.http_api_timeout(&function), Api::HttpApi).await,
+                    Err(refused) => refused,
+                };
                 if let Some(cors) = &self.routes.http_api_cors {
                     cors::decorate(&mut reply, cors, origin.as_deref());
                 }
@@ -184,6 +202,43 @@ impl Exchange<'_> {
         }
         let rest = rest_path.is_some() && table.has_rest() || !table.has_http_api();
         Target::NoRoute(if rest { Api::Rest } else { Api::HttpApi })
+    }
+
+    /// The route's authorizer and API key check. An allowed request's event carries what they grant
+    /// (`requestContext.authorizer`, `identity.apiKey`); a refused one gets the gateway's response.
+    async fn authorize(
+        &self,
+        route: &Route,
+        api: Api,
+        incoming: &IncomingRequest,
+        event: &mut Value,
+        arn: &str,
+        v1_event: Option<&Value>,
+    ) -> Result<(), Reply> {
+        let granted = match &route.guard {
+            None => Granted::default(),
+            Some(guard) => {
+                let query = incoming.query_pairs();
+                let parts = Parts { headers: &incoming.headers, query: &query, context: &event["requestContext"] };
+                let request = AuthRequest { parts, event, arn, v1_event };
+                match auth::check(guard, self.lambda, &request).await {
+                    Verdict::Allow(granted) => granted,
+                    Verdict::Refuse(refusal) => return Err(refusal.reply(api)),
+                }
+            }
+        };
+        if route.api_key_required {
+            let Some(key) = self.routes.api_keys.admit(incoming.header("x-api-key"), granted.usage_key.as_deref())
+            else {
+                return Err(Refusal::Forbidden.reply(api));
+            };
+            event["requestContext"]["identity"]["apiKey"] = Value::String(key.value.clone());
+            event["requestContext"]["identity"]["apiKeyId"] = Value::String(key.id.clone());
+        }
+        if !granted.context.is_null() {
+            event["requestContext"]["authorizer"] = granted.context;
+        }
+        Ok(())
     }
 
     /// The CORS configuration of the REST routes at a path, their methods combined (one OPTIONS per resource).

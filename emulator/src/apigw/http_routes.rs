@@ -2,6 +2,8 @@
 //! table, the REST API's stage prefix and binary media types, the HTTP API's CORS, the function URLs, and the
 //! integration timeouts.
 
+use super::auth::api_keys::ApiKeys;
+use super::auth::{AuthOptions, Guard};
 use super::function_urls::FunctionUrls;
 use super::routes::RouteTable;
 use crate::aws::apigw as limits;
@@ -22,13 +24,19 @@ pub struct HttpRoutes {
     /// HTTP API integration timeout per function key.
     http_api_timeouts: HashMap<String, Duration>,
     pub function_urls: FunctionUrls,
-    /// The region function URL events name.
+    /// The region function URL events and authorizer ARNs name.
     pub region: String,
+    /// The keys of `private` routes.
+    pub api_keys: ApiKeys,
 }
 
 impl HttpRoutes {
     /// The routes of `service`; `integration_timeout` overrides API Gateway's (for tests).
-    pub fn from_service(service: &Service, integration_timeout: Option<Duration>) -> Result<Self, Error> {
+    pub fn from_service(
+        service: &Service,
+        integration_timeout: Option<Duration>,
+        auth: AuthOptions,
+    ) -> Result<Self, Error> {
         let http_api_cors = match service.provider.http_api.as_ref().and_then(|h| h.cors.as_ref()) {
             Some(value) => Cors::from_http_api(value, "provider.httpApi.cors").map_err(|e| service.locate(e))?,
             None => None,
@@ -41,8 +49,12 @@ impl HttpRoutes {
                 (f.key.clone(), integration_timeout.unwrap_or(serverless.min(limits::HTTP_API_MAX_INTEGRATION_TIMEOUT)))
             })
             .collect();
+        let rest_timeout = integration_timeout.unwrap_or(limits::REST_INTEGRATION_TIMEOUT);
+        let mut guard = Guard::new(service, auth, rest_timeout);
+        let table = RouteTable::from_service(service, &mut guard).map_err(|e| service.locate(e))?;
+        let api_keys = ApiKeys::from_service(service, table.any_private());
         Ok(Self {
-            table: RouteTable::from_service(service),
+            table,
             stage: service.stage.clone(),
             prefix_stage: !service.offline.no_prepend_stage_in_url,
             http_api_cors,
@@ -52,10 +64,11 @@ impl HttpRoutes {
                 .as_ref()
                 .map(|a| a.binary_media_types.clone())
                 .unwrap_or_default(),
-            rest_timeout: integration_timeout.unwrap_or(limits::REST_INTEGRATION_TIMEOUT),
+            rest_timeout,
             http_api_timeouts,
             function_urls: FunctionUrls::from_service(service),
             region: service.region.clone(),
+            api_keys,
         })
     }
 

@@ -2,6 +2,7 @@
 //! the HTTP API (`httpApi` events, payload 2.0, served at the root), as serverless-offline serves them.
 //!
 //! - [`routes`]: which route (and function) a request goes to.
+//! - [`auth`]: authorizers and API keys, checked before the integration.
 //! - [`events`]: the Lambda events API Gateway builds (pure).
 //! - [`response`]: Lambda results → HTTP responses, and the gateway's own errors (pure).
 //! - [`cors`]: preflight answers and allow headers.
@@ -13,6 +14,7 @@
 //! Both gateways take a live edit the same way: `apply` swaps their route table, and a request or message keeps
 //! the table it arrived under.
 
+pub mod auth;
 pub mod cors;
 pub mod events;
 pub mod function_urls;

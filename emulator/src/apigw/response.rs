@@ -32,7 +32,7 @@ pub enum GatewayError {
 }
 
 impl Reply {
-    fn json(status: u16, body: &str, error_type: Option<&str>) -> Self {
+    pub(crate) fn json(status: u16, body: &str, error_type: Option<&str>) -> Self {
         let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
         if let Some(kind) = error_type {
             headers.push(("x-amzn-errortype".to_string(), kind.to_string()));

@@ -2,7 +2,8 @@
 //! route API Gateway would pick: literal segments beat `{param}`, which beats greedy `{proxy+}`; a method route
 //! beats `ANY`; the HTTP API's `$default` (`*`) route comes last.
 
-use crate::config::{Cors, Event, Service};
+use super::auth::{Guard, RouteGuard};
+use crate::config::{ConfigError, Cors, Event, Service};
 use std::collections::BTreeMap;
 
 /// Which API a route belongs to, which fixes the event payload format.
@@ -46,6 +47,10 @@ pub struct Route {
     pub route_key: String,
     pub function: String,
     pub cors: Option<Cors>,
+    /// The authorizer requests must pass first.
+    pub guard: Option<RouteGuard>,
+    /// `private: true`: an API key is required.
+    pub api_key_required: bool,
     segments: Option<Vec<Segment>>,
 }
 
@@ -63,26 +68,40 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    pub fn from_service(service: &Service) -> Self {
+    /// The routes of `service`, each with the guard `guard` builds for its authorizer.
+    pub fn from_service(service: &Service, guard: &mut Guard) -> Result<Self, ConfigError> {
         let mut table = RouteTable::default();
         for function in service.functions.values() {
-            for event in &function.events {
+            for (index, event) in function.events.iter().enumerate() {
+                let path = format!("functions.{}.events.{index}", function.key);
                 match event {
-                    Event::Http(http) => table.rest.push(Route::new(
-                        Api::Rest,
-                        &http.method,
-                        &http.path,
-                        &function.key,
-                        http.cors.clone(),
-                    )),
+                    Event::Http(http) => {
+                        let mut route = Route::new(Api::Rest, &http.method, &http.path, &function.key, http.cors.clone());
+                        if let Some(authorizer) = &http.authorizer {
+                            let name = format!("{} {}", route.method, route.resource);
+                            route.guard = guard.rest(authorizer, &name, &format!("{path}.http.authorizer"))?;
+                        }
+                        route.api_key_required = http.private && !guard.no_auth();
+                        table.rest.push(route);
+                    }
                     Event::HttpApi(http) => {
-                        table.http_api.push(Route::new(Api::HttpApi, &http.method, &http.path, &function.key, None))
+                        let mut route = Route::new(Api::HttpApi, &http.method, &http.path, &function.key, None);
+                        if let Some(authorizer) = &http.authorizer {
+                            let name = format!("{} (HTTP API)", route.route_key);
+                            route.guard = guard.http_api(authorizer, &name, &format!("{path}.httpApi.authorizer"))?;
+                        }
+                        table.http_api.push(route);
                     }
                     _ => {}
                 }
             }
         }
-        table
+        Ok(table)
+    }
+
+    /// Whether a route needs an API key.
+    pub fn any_private(&self) -> bool {
+        self.rest.iter().any(|route| route.api_key_required)
     }
 
     pub fn has_rest(&self) -> bool {
@@ -125,7 +144,17 @@ impl Route {
             Api::HttpApi | Api::FunctionUrl => format!("{} {path}", if method == "ANY" { "ANY" } else { &method }),
             Api::Rest => format!("{method} {path}"),
         };
-        Self { api, method, resource: path.to_string(), route_key, function: function.to_string(), cors, segments }
+        Self {
+            api,
+            method,
+            resource: path.to_string(),
+            route_key,
+            function: function.to_string(),
+            cors,
+            guard: None,
+            api_key_required: false,
+            segments,
+        }
     }
 
     /// Path parameters when `path` fits this route's pattern.

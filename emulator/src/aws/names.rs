@@ -26,6 +26,18 @@ pub fn function_url_domain(url_id: &str, region: &str) -> String {
     format!("{url_id}.lambda-url.{region}.on.aws")
 }
 
+/// The ARN an authorizer's policy is evaluated against: `arn:aws:execute-api:<region>:<account>:<api
+/// id>/<stage>/<VERB>/<path>`, the path as requested without its leading slash (API Gateway's `methodArn`, and an
+/// HTTP API's `routeArn` with stage `$default`). The root path gives `…/GET/`.
+pub fn execute_api_arn(region: &str, api_id: &str, stage: &str, method: &str, path: &str) -> String {
+    format!("arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api_id}/{stage}/{method}/{}", path.trim_start_matches('/'))
+}
+
+/// A WebSocket route's ARN, which a `$connect` authorizer's `methodArn` is: `…:<api id>/<stage>/<route key>`.
+pub fn websocket_route_arn(region: &str, api_id: &str, stage: &str, route_key: &str) -> String {
+    format!("arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api_id}/{stage}/{route_key}")
+}
+
 /// An EventBridge rule (a `schedule` event's rule).
 pub fn event_rule_arn(region: &str, rule: &str) -> String {
     format!("arn:aws:events:{region}:{ACCOUNT_ID}:rule/{rule}")

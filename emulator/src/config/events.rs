@@ -6,6 +6,7 @@ use super::model::{
     Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_FUNCTION_URL_CORS_HEADERS,
     DEFAULT_REST_CORS_HEADERS,
 };
+use super::authorizers;
 use super::triggers;
 use super::variables::kind_of;
 use serde_json::Value;
@@ -68,6 +69,7 @@ pub fn parse_event(value: &Value, path: &str) -> Result<Event, ConfigError> {
 }
 
 fn parse_http(value: &Value, path: &str) -> Result<HttpEvent, ConfigError> {
+    let (mut authorizer, mut private) = (None, false);
     let (method, route_path, cors) = match value {
         Value::String(text) => {
             let (method, route) = split_route(text, path)?;
@@ -77,6 +79,12 @@ fn parse_http(value: &Value, path: &str) -> Result<HttpEvent, ConfigError> {
             let method = required_str(map.get("method"), &format!("{path}.method"))?;
             let route = required_str(map.get("path"), &format!("{path}.path"))?;
             let cors = map.get("cors").map(|c| parse_rest_cors(c, &format!("{path}.cors"))).transpose()?.flatten();
+            authorizer = map
+                .get("authorizer")
+                .filter(|a| !a.is_null())
+                .map(|a| authorizers::parse_rest(a, &format!("{path}.authorizer")))
+                .transpose()?;
+            private = map.get("private").and_then(Value::as_bool).unwrap_or(false);
             (method.to_string(), route.to_string(), cors)
         }
         other => {
@@ -93,16 +101,22 @@ fn parse_http(value: &Value, path: &str) -> Result<HttpEvent, ConfigError> {
             cors.methods = vec!["OPTIONS".to_string(), method.clone()];
         }
     }
-    Ok(HttpEvent { method, path: normalize_path(&route_path), cors })
+    Ok(HttpEvent { method, path: normalize_path(&route_path), cors, authorizer, private })
 }
 
 fn parse_http_api(value: &Value, path: &str) -> Result<HttpApiEvent, ConfigError> {
+    let mut authorizer = None;
     let (method, route) = match value {
         Value::String(text) if text.trim() == "*" => ("*".to_string(), "*".to_string()),
         Value::String(text) => split_route(text, path)?,
         Value::Object(map) => {
             let method = map.get("method").and_then(Value::as_str).unwrap_or("*");
             let route = required_str(map.get("path"), &format!("{path}.path"))?;
+            authorizer = map
+                .get("authorizer")
+                .filter(|a| !a.is_null())
+                .map(|a| authorizers::parse_http_api_route(a, &format!("{path}.authorizer")))
+                .transpose()?;
             (method.to_string(), route.to_string())
         }
         other => {
@@ -114,19 +128,36 @@ fn parse_http_api(value: &Value, path: &str) -> Result<HttpApiEvent, ConfigError
     };
     let method = if method == "*" { method } else { http_method(&method, path)? };
     let route = if route == "*" { route } else { normalize_path(&route) };
-    Ok(HttpApiEvent { method, path: route })
+    Ok(HttpApiEvent { method, path: route, authorizer })
 }
 
 fn parse_websocket(value: &Value, path: &str) -> Result<WebsocketEvent, ConfigError> {
     match value {
-        Value::String(route) => Ok(WebsocketEvent { route: route.clone(), route_response_selection_expression: None }),
-        Value::Object(map) => Ok(WebsocketEvent {
-            route: required_str(map.get("route"), &format!("{path}.route"))?.to_string(),
-            route_response_selection_expression: map
-                .get("routeResponseSelectionExpression")
-                .and_then(Value::as_str)
-                .map(String::from),
-        }),
+        Value::String(route) => {
+            Ok(WebsocketEvent { route: route.clone(), route_response_selection_expression: None, authorizer: None })
+        }
+        Value::Object(map) => {
+            let route = required_str(map.get("route"), &format!("{path}.route"))?.to_string();
+            let authorizer = match map.get("authorizer").filter(|a| !a.is_null()) {
+                None => None,
+                // API Gateway runs WebSocket authorizers on `$connect` only.
+                Some(_) if route != "$connect" => {
+                    return Err(ConfigError::at_path(
+                        format!("{path}.authorizer"),
+                        format!("an authorizer belongs on the `$connect` route, not on `{route}`"),
+                    ))
+                }
+                Some(authorizer) => Some(authorizers::parse_websocket(authorizer, &format!("{path}.authorizer"))?),
+            };
+            Ok(WebsocketEvent {
+                route,
+                route_response_selection_expression: map
+                    .get("routeResponseSelectionExpression")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                authorizer,
+            })
+        }
         other => Err(ConfigError::at_path(
             path,
             format!("expected a route key such as `$connect` or an object with `route`, found {}", kind_of(other)),

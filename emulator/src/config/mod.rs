@@ -2,6 +2,7 @@
 //! ([`variables`]), the typed model ([`model`], [`events`], [`triggers`]), and CloudFormation intrinsics against the local
 //! endpoints ([`intrinsics`]). Every error carries the file, line and column, the key path and what was expected.
 
+pub mod authorizers;
 pub mod error;
 pub mod events;
 pub mod intrinsics;
@@ -190,6 +191,7 @@ fn build_service(
         None => DynamoDbLocalSettings::default(),
     };
     let guard = guard_settings(custom.get("ftb-offline"))?;
+    let auth = auth_settings(&provider, custom.get("ftb-offline"), service_dir)?;
     let functions = build_functions(top.remove("functions"), &service, &stage, &provider)?;
     let resources = build_resources(top.remove("resources"))?;
     let layers = match top.remove("layers") {
@@ -207,6 +209,7 @@ fn build_service(
         offline,
         dynamodb,
         guard,
+        auth,
         custom,
         config_path: path.to_path_buf(),
         service_dir: service_dir.to_path_buf(),
@@ -218,11 +221,56 @@ fn build_service(
 fn guard_settings(value: Option<&Value>) -> Result<GuardSettings, ConfigError> {
     let mut settings: GuardSettings = match value {
         None | Some(Value::Null) => return Ok(GuardSettings::default()),
+        Some(Value::Object(map)) => {
+            let mut guard_keys = map.clone();
+            guard_keys.remove("jwks");
+            typed(Value::Object(guard_keys), "custom.ftb-offline")?
+        }
         Some(value) => typed(value.clone(), "custom.ftb-offline")?,
     };
     check_each(&mut settings.allow_origins, "custom.ftb-offline.allowOrigins", guard::allowed_origin)?;
     check_each(&mut settings.allow_hosts, "custom.ftb-offline.allowHosts", guard::allowed_host)?;
     Ok(settings)
+}
+
+/// The HTTP API's authorizers, the REST API's keys and `custom.ftb-offline.jwks`.
+fn auth_settings(provider: &Provider, custom: Option<&Value>, service_dir: &Path) -> Result<AuthSettings, ConfigError> {
+    let http_api_authorizers =
+        authorizers::parse_http_api_authorizers(provider.http_api.as_ref().and_then(|h| h.authorizers.as_ref()))?;
+    let api_gateway = provider.api_gateway.as_ref();
+    let api_keys = authorizers::parse_api_keys(api_gateway.and_then(|a| a.api_keys.as_ref()))?;
+    let api_key_from_authorizer = match api_gateway.and_then(|a| a.api_key_source_type.as_deref()) {
+        None => false,
+        Some(source) if source.eq_ignore_ascii_case("HEADER") => false,
+        Some(source) if source.eq_ignore_ascii_case("AUTHORIZER") => true,
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                "provider.apiGateway.apiKeySourceType",
+                format!("expected HEADER or AUTHORIZER, found `{other}`"),
+            ))
+        }
+    };
+    let jwks_files = match custom.and_then(|c| c.get("jwks")) {
+        None | Some(Value::Null) => IndexMap::new(),
+        Some(Value::String(file)) => IndexMap::from([(String::new(), service_dir.join(file))]),
+        Some(Value::Object(per_issuer)) => per_issuer
+            .iter()
+            .map(|(issuer, file)| match file {
+                Value::String(file) => Ok((issuer.clone(), service_dir.join(file))),
+                other => Err(ConfigError::at_path(
+                    format!("custom.ftb-offline.jwks.{issuer}"),
+                    format!("expected the path of a JWKS file, found {}", kind_of(other)),
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                "custom.ftb-offline.jwks",
+                format!("expected the path of a JWKS file, or issuer URL → path, found {}", kind_of(other)),
+            ))
+        }
+    };
+    Ok(AuthSettings { http_api_authorizers, api_keys, api_key_from_authorizer, jwks_files })
 }
 
 /// Replaces each entry of the list at `path` by its `parse`d form, or names the first that has none.

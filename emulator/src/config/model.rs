@@ -3,6 +3,7 @@
 //! CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, …) are kept as JSON values here (environment values, resource
 //! properties, SQS ARNs): they resolve only once the emulator knows its bound addresses (see `intrinsics`).
 
+use super::authorizers::{ApiKey, Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer};
 use super::{ConfigError, Locations};
 use crate::aws::endpoints::LocalEndpoints;
 use indexmap::IndexMap;
@@ -34,6 +35,7 @@ pub struct Service {
     pub dynamodb: DynamoDbLocalSettings,
     /// `custom.ftb-offline`: `allowOrigins` and `allowHosts`, what the AWS APIs accept besides loopback.
     pub guard: crate::guard::GuardSettings,
+    pub auth: AuthSettings,
     pub custom: Value,
     /// The `serverless.yml` this was read from, and its folder (relative paths start there).
     pub config_path: PathBuf,
@@ -65,11 +67,15 @@ impl Service {
         format!("{}-{}", self.service, self.stage)
     }
 
-    /// Finds a function by its key, its deployed name, or a Lambda ARN naming either.
+    /// Finds a function by its key, its deployed name, a Lambda ARN naming either, or its CloudFormation logical
+    /// id (`SubmitTaskLambdaFunction`, what `!GetAtt SubmitTaskLambdaFunction.Arn` names).
     pub fn function(&self, name: &str) -> Option<&Function> {
         let short = arn_function_name(name).unwrap_or(name);
         let short = short.split(':').next().unwrap_or(short);
-        self.functions.values().find(|f| f.key == short || f.name == short)
+        self.functions.values().find(|f| f.key == short || f.name == short).or_else(|| {
+            let base = name.strip_suffix("LambdaFunction")?;
+            self.functions.values().find(|f| super::intrinsics::normalized_name(&f.key) == base)
+        })
     }
 }
 
@@ -103,6 +109,10 @@ pub struct ProviderApiGateway {
     /// REST API content types passed to functions base64-encoded.
     #[serde(default)]
     pub binary_media_types: Vec<String>,
+    /// Parsed into [`AuthSettings::api_keys`].
+    pub api_keys: Option<Value>,
+    /// `HEADER` (the default) or `AUTHORIZER`.
+    pub api_key_source_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -110,6 +120,8 @@ pub struct ProviderApiGateway {
 pub struct ProviderHttpApi {
     /// `true` or an object: parsed into [`Cors`] with [`Cors::from_http_api`].
     pub cors: Option<Value>,
+    /// Parsed into [`AuthSettings::http_api_authorizers`].
+    pub authorizers: Option<Value>,
 }
 
 /// One function, with provider defaults applied.
@@ -213,6 +225,9 @@ pub struct HttpEvent {
     /// With a leading slash: `/tasks/{id}`.
     pub path: String,
     pub cors: Option<Cors>,
+    pub authorizer: Option<Authorizer>,
+    /// `private: true`: the request must carry one of the API keys in `x-api-key`.
+    pub private: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -222,6 +237,7 @@ pub struct HttpApiEvent {
     pub method: String,
     /// With a leading slash, or `*` for the catch-all route.
     pub path: String,
+    pub authorizer: Option<HttpApiRouteAuthorizer>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -229,6 +245,24 @@ pub struct HttpApiEvent {
 pub struct WebsocketEvent {
     pub route: String,
     pub route_response_selection_expression: Option<String>,
+    /// On `$connect` only: the Lambda authorizer the connection must pass.
+    pub authorizer: Option<Authorizer>,
+}
+
+/// What guards the APIs besides each route's `authorizer`: the HTTP API's named authorizers, the REST API's keys,
+/// and the JSON Web Key Sets of issuers whose keys cannot be fetched locally.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthSettings {
+    /// `provider.httpApi.authorizers`.
+    pub http_api_authorizers: IndexMap<String, HttpApiAuthorizer>,
+    /// `provider.apiGateway.apiKeys`.
+    pub api_keys: Vec<ApiKey>,
+    /// `provider.apiGateway.apiKeySourceType: AUTHORIZER`: the key is the authorizer's `usageIdentifierKey`.
+    pub api_key_from_authorizer: bool,
+    /// `custom.ftb-offline.jwks`: a JWKS file for every issuer (`""` key), or one per issuer URL; relative to
+    /// the service directory.
+    pub jwks_files: IndexMap<String, PathBuf>,
 }
 
 /// A `stream` event of a DynamoDB table: an event source mapping on its stream, with Serverless v3's defaults.

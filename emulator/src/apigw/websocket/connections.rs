@@ -26,6 +26,8 @@ pub struct Connection {
     pub headers: Vec<(String, String)>,
     last_active: Mutex<DateTime<Utc>>,
     outbound: mpsc::Sender<Outbound>,
+    /// What the `$connect` authorizer granted: every later event's `requestContext.authorizer`.
+    authorizer: std::sync::OnceLock<serde_json::Value>,
 }
 
 /// The connection no longer exists (closed, or never was): API Gateway's GoneException.
@@ -41,13 +43,30 @@ impl Connection {
     ) -> (Arc<Self>, mpsc::Receiver<Outbound>) {
         let (outbound, receiver) = mpsc::channel(OUTBOUND_QUEUE);
         let now = Utc::now();
-        let connection =
-            Self { id, connected_at: now, source_ip, user_agent, headers, last_active: Mutex::new(now), outbound };
+        let connection = Self {
+            id,
+            connected_at: now,
+            source_ip,
+            user_agent,
+            headers,
+            last_active: Mutex::new(now),
+            outbound,
+            authorizer: std::sync::OnceLock::new(),
+        };
         (Arc::new(connection), receiver)
     }
 
     pub fn last_active(&self) -> DateTime<Utc> {
         *self.last_active.lock().unwrap()
+    }
+
+    /// Keeps what the `$connect` authorizer granted (once).
+    pub fn authorize(&self, context: serde_json::Value) {
+        let _ = self.authorizer.set(context);
+    }
+
+    pub fn authorizer(&self) -> Option<&serde_json::Value> {
+        self.authorizer.get()
     }
 
     pub fn touch(&self) {

@@ -39,10 +39,15 @@ fn request_context(
         "apiId": api.api_id,
         "accountId": ACCOUNT_ID,
     });
-    match context {
+    let mut context = match context {
         Value::Object(map) => map,
         _ => unreachable!("json! of an object"),
+    };
+    // The `$connect` authorizer's principal and context reach every route of the connection.
+    if let Some(authorizer) = connection.authorizer() {
+        context.insert("authorizer".into(), authorizer.clone());
     }
+    context
 }
 
 pub fn connect_event(connection: &Connection, query: &[(String, String)], request_id: &str, api: &WsApi) -> Value {

@@ -1,7 +1,10 @@
 //! The WebSocket API's part of the plan: route keys and the functions behind them, and how a message selects its
 //! route (`$request.body.<path>`, the route selection expression).
 
+use crate::apigw::auth::{AuthOptions, Guard, RouteGuard};
+use crate::aws::apigw as limits;
 use crate::config::{Event, Service, DEFAULT_ROUTE_SELECTION_EXPRESSION};
+use crate::error::Error;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -11,6 +14,8 @@ pub struct WsRoute {
     pub function: String,
     /// With `routeResponseSelectionExpression`, the function's answer is sent back to the client.
     pub route_response: bool,
+    /// `$connect` only: the authorizer a connection must pass.
+    pub guard: Option<RouteGuard>,
 }
 
 /// The route table from `serverless.yml`.
@@ -19,17 +24,26 @@ pub struct WsRoutes {
     by_key: HashMap<String, WsRoute>,
     /// `$request.body.action` → `["action"]`.
     selection_path: Vec<String>,
+    /// The region the `$connect` authorizer's method ARN names.
+    pub region: String,
 }
 
 impl WsRoutes {
-    pub fn from_service(service: &Service) -> Self {
+    pub fn from_service(service: &Service, auth: AuthOptions) -> Result<Self, Error> {
         let mut by_key = HashMap::new();
+        let mut guard = Guard::new(service, auth, limits::REST_INTEGRATION_TIMEOUT);
         for function in service.functions.values() {
-            for event in &function.events {
+            for (index, event) in function.events.iter().enumerate() {
                 if let Event::Websocket(ws) = event {
+                    let path = format!("functions.{}.events.{index}.websocket.authorizer", function.key);
+                    let guard = match &ws.authorizer {
+                        Some(authorizer) => guard.websocket(authorizer, &path).map_err(|e| service.locate(e))?,
+                        None => None,
+                    };
                     let route = WsRoute {
                         function: function.key.clone(),
                         route_response: ws.route_response_selection_expression.is_some(),
+                        guard,
                     };
                     by_key.insert(ws.route.clone(), route);
                 }
@@ -47,7 +61,7 @@ impl WsRoutes {
                 Vec::new()
             }
         };
-        Self { by_key, selection_path }
+        Ok(Self { by_key, selection_path, region: service.region.clone() })
     }
 
     pub fn get(&self, key: &str) -> Option<WsRoute> {

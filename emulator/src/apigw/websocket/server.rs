@@ -7,7 +7,12 @@ use super::connections::{Connection, Connections, Outbound};
 use super::events::{self as ws_events, WsApi};
 use super::management;
 use super::routes::WsRoutes;
+use crate::apigw::auth::identity::Parts;
+use crate::apigw::auth::lambda_authorizer::AuthRequest;
+use crate::apigw::auth::{self, RouteGuard, Verdict};
 use crate::apigw::events::parse_query;
+use crate::apigw::routes::Api;
+use crate::aws::names;
 use crate::aws::endpoints::WEBSOCKET_API;
 use crate::aws::websocket as limits;
 use crate::guard::Guard;
@@ -107,9 +112,17 @@ impl WebSocketGateway {
         let host = request.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost").to_string();
         let (connection, outbound) = Connection::new(connection_id(), peer.ip().to_string(), user_agent, headers);
         let mut accept_headers = Vec::new();
-        if let Some(route) = self.routes.load().get("$connect") {
+        let routes = self.routes.load_full();
+        if let Some(route) = routes.get("$connect") {
             let request_id = uuid::Uuid::new_v4().to_string();
             let event = ws_events::connect_event(&connection, &query, &request_id, &self.api(&host));
+            let event = match &route.guard {
+                Some(guard) => match self.authorize(guard, &routes.region, &connection, &query, event).await {
+                    Ok(event) => event,
+                    Err(refused) => return refused,
+                },
+                None => event,
+            };
             match self.invoke(&route.function, &event).await {
                 Some(FunctionResult::Success(payload)) => {
                     let answer: Value = serde_json::from_slice(&payload).unwrap_or(Value::Null);
@@ -255,6 +268,33 @@ impl WebSocketGateway {
         };
         if let Some(reply) = reply {
             let _ = self.connections.post(&connection.id, Bytes::from(reply)).await;
+        }
+    }
+
+    /// Runs the `$connect` authorizer: an allowed connection keeps what it grants for all its events; a refused
+    /// handshake gets API Gateway's status and body.
+    async fn authorize(
+        &self,
+        guard: &RouteGuard,
+        region: &str,
+        connection: &Connection,
+        query: &[(String, String)],
+        mut event: Value,
+    ) -> Result<Value, Response<Body>> {
+        let arn = names::websocket_route_arn(region, WEBSOCKET_API.local_id, &self.stage, "$connect");
+        let parts = Parts { headers: &connection.headers, query, context: &event["requestContext"] };
+        let verdict = auth::check(guard, &self.lambda, &AuthRequest { parts, event: &event, arn: &arn, v1_event: None }).await;
+        match verdict {
+            Verdict::Allow(granted) => {
+                connection.authorize(granted.context.clone());
+                event["requestContext"]["authorizer"] = granted.context;
+                Ok(event)
+            }
+            Verdict::Refuse(refusal) => {
+                let reply = refusal.reply(Api::Rest);
+                tracing::info!(target: "websocket", "the $connect authorizer refused a connection ({})", reply.status);
+                Err(refuse(reply.status, String::from_utf8_lossy(&reply.body).into_owned()))
+            }
         }
     }
 

@@ -229,6 +229,52 @@ async fn api_keys_guard_private_routes() {
     let iam = auth.get(&auth.rest("/iam"), &[("authorization", "AWS4-HMAC-SHA256 Credential=x")]).await;
     assert_refused(&iam, 500, "AuthorizerConfigurationException", r#"{"message": null}"#);
     assert_eq!(auth.integration_calls().len(), 3, "aws_iam cannot be checked here: refused, never let through");
+    let no_key = auth.get(&auth.rest("/keyed-authorized"), &[("authorization", "allow-all")]).await;
+    assert_eq!(no_key.status, 403, "an authorizer's allow does not stand in for the key");
+    let both = auth.get(&auth.rest("/keyed-authorized"), &[("authorization", "allow-all"), ("x-api-key", "fixed-key-0123456789abcdef")]).await;
+    assert_eq!(both.event()["requestContext"]["authorizer"]["principalId"], "user-allow-all");
+}
+
+#[tokio::test]
+async fn an_authorizer_can_supply_the_api_key() {
+    let events = tempfile::tempdir().unwrap();
+    let mut options = auth_options(events.path(), "http://127.0.0.1:9/issuer");
+    options.load.params.insert("keySource".into(), "AUTHORIZER".into());
+    let emulator = start(options).await;
+    let url = format!("{}/dev/keyed-authorized", emulator.endpoints().http_url());
+    let client = reqwest::Client::new();
+    let get = |token: &str, header: Option<&str>| {
+        let mut request = client.get(&url).header("authorization", token);
+        if let Some(key) = header {
+            request = request.header("x-api-key", key);
+        }
+        async move { answer(request.send().await.unwrap()).await }
+    };
+    let event = get("key:fixed-key-0123456789abcdef", None).await.event();
+    assert_eq!(event["requestContext"]["identity"]["apiKey"], "fixed-key-0123456789abcdef", "usageIdentifierKey");
+    let refused = get("key:not-one-of-the-keys-at-all", Some("fixed-key-0123456789abcdef")).await;
+    assert_refused(&refused, 403, "ForbiddenException", r#"{"message":"Forbidden"}"#);
+    assert_eq!(get("allow-all", Some("fixed-key-0123456789abcdef")).await.status, 403, "the header is not read");
+}
+
+#[tokio::test]
+async fn ignore_jwt_signature_checks_claims_but_not_signatures() {
+    let events = tempfile::tempdir().unwrap();
+    let issuer = Issuer::start().await;
+    let mut options = auth_options(events.path(), &issuer.url);
+    options.auth.ignore_jwt_signature = true;
+    let emulator = start(options).await;
+    let url = format!("{}/jwt", emulator.endpoints().http_url());
+    let client = reqwest::Client::new();
+    let status = |token: String| {
+        let request = client.get(&url).header("authorization", format!("Bearer {token}"));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(issuer.forged_token(&issuer.claims())).await, 200, "any signature");
+    let mut expired = issuer.claims();
+    expired["exp"] = json!(epoch_seconds() - 5);
+    assert_eq!(status(issuer.forged_token(&expired)).await, 401, "the claims are still checked");
+    assert_eq!(issuer.key_fetches(), 0, "no key is fetched");
 }
 
 #[tokio::test]
@@ -303,10 +349,14 @@ async fn cognito_user_pool_authorizers_check_the_pools_tokens() {
     assert_eq!(auth.get_as(&auth.rest("/cognito-id"), &issuer.token(&other_pool)).await.status, 401);
 
     let scoped = auth.rest("/cognito");
-    assert_eq!(auth.get_as(&scoped, &issuer.token(&id_token)).await.status, 403, "an ID token has no scopes");
+    assert_eq!(auth.get_as(&scoped, &issuer.token(&id_token)).await.status, 401, "a route with scopes takes access tokens");
     let access = json!({"iss": pool, "client_id": "app-client", "sub": "u-1", "token_use": "access",
         "scope": "tasks/read openid", "exp": now + 600, "iat": now - 5});
     assert_eq!(auth.get_as(&scoped, &issuer.token(&access)).await.status, 200);
+    assert_eq!(auth.get_as(&auth.rest("/cognito-id"), &issuer.token(&access)).await.status, 401, "one without, ID tokens");
+    let mut unscoped = access.clone();
+    unscoped["scope"] = json!("openid");
+    assert_eq!(auth.get_as(&scoped, &issuer.token(&unscoped)).await.status, 403, "none of the route's scopes");
     assert_eq!(auth.integration_calls().len(), 2);
 }
 
@@ -497,4 +547,44 @@ fn emulator_routes(emulator: &Emulator) -> Vec<(String, String)> {
         }
     }
     routes
+}
+
+/// `examples/authorized`, as `examples/README.md` calls it with curl: the Node.js authorizer and the JWT
+/// authorizer with the example's JWKS file and the tokens `mint-token.mjs` signs.
+#[tokio::test]
+async fn the_authorized_example_answers_as_its_readme_says() {
+    let example = repo_root().join("examples/authorized");
+    let mut options = fixture_options();
+    options.config_path = example.join("serverless.yml");
+    let emulator = start(options).await;
+    let base = emulator.endpoints().http_url();
+    let client = reqwest::Client::new();
+    let get = |path: &str, authorization: Option<String>| {
+        let mut request = client.get(format!("{base}{path}"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        async move { answer(request.send().await.unwrap()).await }
+    };
+    assert_eq!(get("/dev/hello", None).await.status, 401);
+    assert_eq!(get("/dev/hello", Some("Bearer deny".into())).await.status, 403);
+    let hello = get("/dev/hello", Some("Bearer allow-ada".into())).await.json();
+    assert_eq!((hello["authorizer"]["principalId"].as_str(), hello["authorizer"]["user"].as_str()), (Some("ada"), Some("ada")));
+    assert_eq!(get("/dev/public", None).await.json(), json!({"authorizer": null}));
+
+    let mint = |args: &'static [&'static str]| {
+        let script = example.join("mint-token.mjs");
+        async move {
+            let output = tokio::process::Command::new("node").arg(script).args(args).output().await.expect("node runs");
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8(output.stdout).unwrap().trim().to_string()
+        }
+    };
+    let token = mint(&["ada"]).await;
+    let me = get("/me", Some(format!("Bearer {token}"))).await.json();
+    assert_eq!((me["authorizer"]["jwt"]["claims"]["sub"].as_str(), &me["authorizer"]["jwt"]["scopes"]), (Some("ada"), &Value::Null));
+    assert_eq!(get("/me/tasks", Some(format!("Bearer {token}"))).await.status, 403);
+    let scoped = mint(&["ada", "tasks.read"]).await;
+    assert_eq!(get("/me/tasks", Some(format!("Bearer {scoped}"))).await.status, 200);
+    assert_eq!(get("/me", Some("Bearer not-a-token".into())).await.status, 401);
 }

@@ -43,8 +43,8 @@ const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
-const SECTIONS: [&str; 10] =
-    ["invoke", "http", "fanout", "sqs", "reload", "dynamodb", "launch", "peers", "runtimes", "app"];
+const SECTIONS: [&str; 11] =
+    ["invoke", "http", "auth", "fanout", "sqs", "reload", "dynamodb", "launch", "peers", "runtimes", "app"];
 
 #[tokio::main]
 async fn main() {
@@ -69,8 +69,8 @@ async fn main() {
         }
     };
     let mut failed = Vec::new();
-    if ["invoke", "http", "sqs"].iter().any(|s| wanted(s)) {
-        guarded("invoke, http, sqs", overhead::sections(&root, &wanted, &record), &mut failed).await;
+    if ["invoke", "http", "auth", "sqs"].iter().any(|s| wanted(s)) {
+        guarded("invoke, http, auth, sqs", overhead::sections(&root, &wanted, &record), &mut failed).await;
     }
     if wanted("fanout") {
         if let Some(table) = guarded("fanout", fanout::table(&root, RUNS), &mut failed).await {

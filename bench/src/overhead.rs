@@ -1,4 +1,4 @@
-//! The invoke and http sections (and sqs, on the same emulator): one emulator of bench/serverless.yml in-process
+//! The invoke, http and auth sections (and sqs, on the same emulator): one emulator of bench/serverless.yml in-process
 //! (release build, 32 handler processes at most), measured beside the plain hyper server in-process (one loopback
 //! exchange, no handler process) and the process model's limit (`limit.rs`, 32 bench-hello processes): its Invoke
 //! API and its HTTP API route, with the runs of the three interleaved. The limit is the reference row: ftb-offline
@@ -59,11 +59,45 @@ pub async fn sections(root: &Path, wanted: &dyn Fn(&str) -> bool, record: &dyn F
             record(name, &render(label, &levels, limit.as_ref().err()));
         }
     }
+    if wanted("auth") {
+        let authorized =
+            Target { addr: endpoints.http_url(), path: "/hello-authorized?token=bench".into(), body: body.clone() };
+        record("auth", &authorizer_table(&http, &authorized).await);
+    }
     if wanted("sqs") {
         record("sqs", &queue::table(root, &endpoints.lambda_url(), &sqs_out).await);
     }
     let _ = std::fs::remove_file(&sqs_out);
     emulator.stop().await;
+}
+
+/// What a cached Lambda authorizer adds to a request: the same HTTP API route with and without it, runs
+/// interleaved, at each connection level (issue #23's target: ≤ 20 µs at p50).
+async fn authorizer_table(plain: &Target, authorized: &Target) -> String {
+    const TARGET: std::time::Duration = std::time::Duration::from_micros(20);
+    let mut out = String::from(
+        "| connections | route | p50 / p99 | mean | requests/s | wrk timeouts / socket errors / non-2xx | added at p50 (target ≤ 20 µs) |\n|---|---|---|---|---|---|---|\n",
+    );
+    for connections in LEVELS {
+        let medians = crate::interleaved_medians(&[plain, authorized], connections, &|_| {}).await;
+        let (without, with) = (medians[0], medians[1]);
+        println!("{connections:>2} conn  no authorizer {without}\n{connections:>2} conn  cached authorizer {with}");
+        let added = with.p50.saturating_sub(without.p50);
+        let verdict = if added <= TARGET { "met" } else { "not met" };
+        for (route, stats, note) in [
+            ("`POST /hello`, no authorizer", &without, "–".to_string()),
+            ("`POST /hello-authorized`, cached Lambda authorizer", &with, format!("{} ({verdict})", micros(added))),
+        ] {
+            out.push_str(&format!(
+                "| {connections} | {route} | {} | {} µs | {:.0} | {} | {note} |\n",
+                stats.percentiles(),
+                stats.mean.as_micros(),
+                stats.requests_per_second,
+                stats.errors(),
+            ));
+        }
+    }
+    out
 }
 
 /// The median figures of the hyper server, the limit (when it started) and `ours` at each connection level, the

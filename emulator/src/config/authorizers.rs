@@ -182,6 +182,9 @@ pub fn parse_rest(value: &Value, path: &str) -> Result<Authorizer, ConfigError> 
     if let Some(id) = map.get("authorizerId") {
         return Ok(Authorizer::External { id: describe(id) });
     }
+    if kind.as_deref() == Some("AWS_IAM") {
+        return Ok(Authorizer::Iam);
+    }
     let name = map.get("name").and_then(Value::as_str);
     let arn = map.get("arn").map(describe_reference);
     let reference = match (&arn, name) {
@@ -192,7 +195,7 @@ pub fn parse_rest(value: &Value, path: &str) -> Result<Authorizer, ConfigError> 
         }
     };
     let cognito = kind.as_deref() == Some("COGNITO_USER_POOLS") || is_cognito_arn(&reference);
-    if reference == "aws_iam" || kind.as_deref() == Some("AWS_IAM") {
+    if reference == "aws_iam" {
         return Ok(Authorizer::Iam);
     }
     let identity_path = format!("{path}.identitySource");
@@ -540,6 +543,7 @@ mod tests {
         let Authorizer::Lambda(ws) = ws else { panic!() };
         assert_eq!(ws.identity_sources, [IdentitySource::Header("auth".into())]);
         assert_eq!(parse_rest(&json!("aws_iam"), "a").unwrap(), Authorizer::Iam);
+        assert_eq!(parse_rest(&json!({"type": "aws_iam"}), "a").unwrap(), Authorizer::Iam);
         let pool = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc";
         assert!(matches!(parse_rest(&json!({"arn": pool, "scopes": ["email"]}), "a").unwrap(), Authorizer::Cognito(c) if c.scopes == ["email"]));
     }

@@ -84,7 +84,12 @@ fn parse_http(value: &Value, path: &str) -> Result<HttpEvent, ConfigError> {
                 .filter(|a| !a.is_null())
                 .map(|a| authorizers::parse_rest(a, &format!("{path}.authorizer")))
                 .transpose()?;
-            private = map.get("private").and_then(Value::as_bool).unwrap_or(false);
+            // `"true"` too: Serverless variables give strings.
+            private = match map.get("private") {
+                Some(Value::Bool(private)) => *private,
+                Some(Value::String(text)) => text.eq_ignore_ascii_case("true"),
+                _ => false,
+            };
             (method.to_string(), route.to_string(), cors)
         }
         other => {

@@ -94,6 +94,10 @@ impl JwtAuthorizer {
             tracing::info!(target: "http", "authorizer {} refused a token: {reason}", self.name);
             return Verdict::Refuse(Refusal::Unauthorized);
         }
+        if let Err(reason) = self.check_token_use(&claims, scopes) {
+            tracing::info!(target: "http", "authorizer {} refused a token: {reason}", self.name);
+            return Verdict::Refuse(Refusal::Unauthorized);
+        }
         let granted = token_scopes(&claims);
         if !scopes.is_empty() && !scopes.iter().any(|s| granted.contains(s)) {
             tracing::info!(target: "http", "authorizer {}: the token has none of the route's scopes {scopes:?}", self.name);
@@ -111,16 +115,16 @@ impl JwtAuthorizer {
 
     /// The token's claims once its signature is checked (or not, with `--ignore-jwt-signature`).
     async fn verified_claims(&self, token: &str) -> Result<Map<String, Value>, String> {
+        if let Keys::Unchecked = &self.keys {
+            // Any algorithm, `none` included: only the claims count.
+            return unverified_claims(token);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|e| format!("not a JWT ({e})"))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512) {
             return Err(format!("signed with {:?}; API Gateway accepts RSA signatures only", header.alg));
         }
         let key = match &self.keys {
-            Keys::Unchecked => {
-                let data = jsonwebtoken::dangerous::insecure_decode::<Map<String, Value>>(token)
-                    .map_err(|e| format!("its claims cannot be read ({e})"))?;
-                return Ok(data.claims);
-            }
+            Keys::Unchecked => unreachable!("returned above"),
             Keys::Unavailable(reason) => return Err(reason.clone()),
             Keys::Fixed(set) => key_of(set, header.kid.as_deref())?,
             Keys::Discovered(cached) => self.discovered_key(cached, header.kid.as_deref()).await?,
@@ -153,6 +157,18 @@ impl JwtAuthorizer {
             *cached = Some((Instant::now(), set));
         }
         key_of(&cached.as_ref().expect("just filled").1, kid)
+    }
+
+    /// A Cognito authorizer takes the pool's ID tokens, or its access tokens when the route names scopes
+    /// (developer guide, "Integrate a REST API with an Amazon Cognito user pool").
+    fn check_token_use(&self, claims: &Map<String, Value>, scopes: &[String]) -> Result<(), String> {
+        let wanted = if scopes.is_empty() { "id" } else { "access" };
+        match (self.style, claims.get("token_use").and_then(Value::as_str)) {
+            (Style::Cognito, Some(used)) if used != wanted => {
+                Err(format!("an {used} token, where this route takes {wanted} tokens"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// API Gateway's claim rules, at `now` (seconds since the epoch).
@@ -188,6 +204,20 @@ impl JwtAuthorizer {
     }
 }
 
+/// The claims of a token whatever its header and signature say: the middle part, base64url-decoded JSON.
+fn unverified_claims(token: &str) -> Result<Map<String, Value>, String> {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("not a JWT (three dot-separated parts)".to_string());
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| format!("its claims are not base64url ({e})"))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("its claims are not a JSON object ({e})"))
+}
+
 /// `Bearer <token>` or the bare token.
 fn strip_bearer(value: &str) -> &str {
     let value = value.trim();
@@ -212,9 +242,10 @@ fn read_key_file(file: &Path) -> Result<JwkSet, String> {
         .map_err(|e| format!("{} is not a JSON Web Key Set ({{\"keys\": [...]}}): {e}", file.display()))
 }
 
-/// Loopback issuers only: API Gateway fetches keys from the internet, ftb-offline does not.
+/// Plain-HTTP loopback issuers only: API Gateway fetches keys from the internet, ftb-offline does not (and a local
+/// HTTPS issuer's certificate would not be trusted anyway).
 fn is_loopback_url(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else { return false };
+    let Some(rest) = url.strip_prefix("http://") else { return false };
     let authority = rest.split('/').next().unwrap_or_default();
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
@@ -238,16 +269,20 @@ async fn fetch_key_set(issuer: &str) -> Result<JwkSet, String> {
     serde_json::from_value(set).map_err(|e| format!("{jwks_uri} is not a JSON Web Key Set: {e}"))
 }
 
+/// A JSON document from a loopback URL, the whole exchange (body included) within [`FETCH_TIMEOUT`].
 async fn get_json(url: &str) -> Result<Value, String> {
+    tokio::time::timeout(FETCH_TIMEOUT, fetch_json(url))
+        .await
+        .map_err(|_| format!("{url} did not answer within {} s", FETCH_TIMEOUT.as_secs()))?
+}
+
+async fn fetch_json(url: &str) -> Result<Value, String> {
     use http_body_util::{BodyExt, Empty, Limited};
     use hyper_util::client::legacy::Client;
     let client: Client<_, Empty<bytes::Bytes>> =
         Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
-    let response = tokio::time::timeout(FETCH_TIMEOUT, client.get(uri))
-        .await
-        .map_err(|_| format!("{url} did not answer within {} s", FETCH_TIMEOUT.as_secs()))?
-        .map_err(|e| format!("{url}: {e}"))?;
+    let response = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;
     if !response.status().is_success() {
         return Err(format!("{url} answered {}", response.status()));
     }
@@ -347,6 +382,7 @@ mod tests {
         assert_eq!(strip_bearer("abc"), "abc");
         assert!(is_loopback_url("http://127.0.0.1:4010/issuer") && is_loopback_url("http://localhost/x"));
         assert!(is_loopback_url("http://[::1]:80/") && !is_loopback_url("https://cognito-idp.eu-west-1.amazonaws.com/p"));
+        assert!(!is_loopback_url("https://localhost/issuer"), "no TLS client for local issuers");
         assert_eq!(token_scopes(&claims(json!({"scope": "a b"}))), ["a", "b"]);
         assert_eq!(token_scopes(&claims(json!({"scp": ["a"]}))), ["a"]);
     }

@@ -76,7 +76,8 @@ impl LambdaAuthorizer {
                 return Verdict::Refuse(Refusal::Unauthorized);
             }
         }
-        let key = identity.join(",");
+        // A JSON list, so that values holding commas cannot make two identities one key.
+        let key = serde_json::to_string(&identity).expect("strings serialise");
         let cached = (self.cache.enabled() && !identity.is_empty()).then(|| self.cache.get(&key)).flatten();
         // A cached answer costs no call, so no latency.
         let (answer, latency_ms) = match cached {

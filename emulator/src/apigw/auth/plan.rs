@@ -6,7 +6,7 @@
 use super::cache::ResultCache;
 use super::jwt::{JwtAuthorizer, Keys, Style};
 use super::lambda_authorizer::{Flavour, LambdaAuthorizer};
-use crate::config::authorizers::{Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer, IdentitySource};
+use crate::config::authorizers::{self as config, Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer, IdentitySource};
 use crate::config::{ConfigError, Service};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,7 +57,8 @@ pub struct Guard<'s> {
     options: AuthOptions,
     /// How long API Gateway waits for a Lambda authorizer.
     timeout: Duration,
-    lambda: HashMap<String, Arc<LambdaAuthorizer>>,
+    /// Each Lambda authorizer by API and name, with the definition it was built from.
+    lambda: HashMap<String, (Arc<LambdaAuthorizer>, Option<config::LambdaAuthorizer>)>,
     jwt: HashMap<String, Arc<JwtAuthorizer>>,
 }
 
@@ -106,8 +107,8 @@ impl<'s> Guard<'s> {
                     return Ok(Some(unavailable(route, &format!("the function {}, which is not part of this service", lambda.function))));
                 };
                 let key = format!("{api}:{}", lambda.name);
-                if let Some(existing) = self.lambda.get(&key) {
-                    return Ok(Some(RouteGuard::Lambda(existing.clone())));
+                if let Some(existing) = self.shared(&key, lambda, route) {
+                    return Ok(Some(RouteGuard::Lambda(existing)));
                 }
                 let validation = match &lambda.validation_expression {
                     Some(expression) => Some(regex_lite::Regex::new(&format!("^(?:{expression})$")).map_err(|e| {
@@ -124,11 +125,21 @@ impl<'s> Guard<'s> {
                     cache: ResultCache::new(Duration::from_secs(lambda.ttl_seconds as u64)),
                     timeout: self.timeout,
                 });
-                self.lambda.insert(key, authorizer.clone());
+                self.lambda.insert(key, (authorizer.clone(), Some(lambda.clone())));
                 RouteGuard::Lambda(authorizer)
             }
         };
         Ok(Some(guard))
+    }
+
+    /// The authorizer already built under `key`. An API has one authorizer per name, so a route that defines it
+    /// differently gets the first definition, and a warning.
+    fn shared(&self, key: &str, definition: &config::LambdaAuthorizer, route: &str) -> Option<Arc<LambdaAuthorizer>> {
+        let (existing, first) = self.lambda.get(key)?;
+        if first.as_ref() != Some(definition) {
+            tracing::warn!(target: "http", "{route}: authorizer {} is defined differently on another route; one API has one authorizer per name, and the first definition is used", existing.name);
+        }
+        Some(existing.clone())
     }
 
     /// The guard of an HTTP API route.
@@ -162,7 +173,7 @@ impl<'s> Guard<'s> {
             }
             HttpApiAuthorizer::Lambda(lambda) => {
                 let key = format!("httpApi:{name}");
-                if let Some(existing) = self.lambda.get(&key) {
+                if let Some((existing, _)) = self.lambda.get(&key) {
                     return Ok(Some(RouteGuard::Lambda(existing.clone())));
                 }
                 let definition_path = format!("provider.httpApi.authorizers.{name}");
@@ -179,7 +190,7 @@ impl<'s> Guard<'s> {
                     cache: ResultCache::new(Duration::from_secs(lambda.ttl_seconds as u64)),
                     timeout: self.timeout,
                 });
-                self.lambda.insert(key, authorizer.clone());
+                self.lambda.insert(key, (authorizer.clone(), None));
                 RouteGuard::Lambda(authorizer)
             }
         };

@@ -3,7 +3,7 @@
 //! Each test runs its own stage, so its own tables, queues and database container, on free ports.
 
 use ftb_offline_tests::app::*;
-use ftb_offline_tests::{repo_root, run_browser_script};
+use ftb_offline_tests::{dynamodb_client, repo_root, run_browser_script};
 use futures_util::SinkExt;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -128,4 +128,51 @@ async fn seeding_puts_the_dashboards_demo_rows_from_serverless_yml() {
         "custom.dynamodb.seed's rows, newest first as GET /tasks lists them"
     );
     assert_eq!(tasks[0]["status"], "error");
+}
+
+/// The sweeper and the stats (issue #24, item 4): a task left pending with no message behind it (as after a lost
+/// message) is queued again by `sweepTasks` and processed; `taskStats` counts it from the tasks table's stream, and
+/// `GET /stats` serves the counts.
+#[tokio::test]
+async fn the_sweeper_requeues_a_stuck_task_and_the_stream_counts_outcomes() {
+    let params = ["failureRate=0", "stuckAfterSeconds=0", "sweepSchedule=rate(1 day)"];
+    let app = App::start(&stage("e2esweep"), &params);
+    let stats_url = format!("{}/{}/stats", app.http, app.stage);
+    let stats = || async { reqwest::get(&stats_url).await.unwrap().json::<Value>().await.unwrap() };
+    assert_eq!(stats().await, json!({"submitted": 0, "success": 0, "error": 0}));
+
+    let table = format!("fault-tolerant-app-backend-tasks-{}", app.stage);
+    let item = [("taskId", "stuck-1"), ("status", "pending"), ("createdAt", "2026-01-01T00:00:00.000Z")];
+    let mut put = dynamodb_client(&app.dynamodb).put_item().table_name(&table);
+    for (name, value) in item {
+        put = put.item(name, aws_sdk_dynamodb::types::AttributeValue::S(value.into()));
+    }
+    put = put.item("retries", aws_sdk_dynamodb::types::AttributeValue::N("0".into()));
+    put.send().await.unwrap();
+
+    let swept = app.trigger("sweepTasks").await;
+    assert_eq!(swept, json!({"requeued": ["stuck-1"]}));
+    let mut finished = false;
+    for _ in 0..150 {
+        if app.tasks().await.iter().any(|t| t["taskId"] == "stuck-1" && t["status"] == "success") {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(finished, "the swept task was processed: {:?}", app.tasks().await);
+    let again = app.trigger("sweepTasks").await;
+    assert_eq!(again, json!({"requeued": []}), "a final task is not swept");
+
+    let submitted = app.submit(json!({"taskId": "fresh-1", "answer": "42"})).await;
+    assert_eq!(submitted.status(), 201);
+    let mut counted = Value::Null;
+    for _ in 0..150 {
+        counted = stats().await;
+        if counted == json!({"submitted": 2, "success": 2, "error": 0}) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(counted, json!({"submitted": 2, "success": 2, "error": 0}), "both tasks, from the stream");
 }

@@ -8,8 +8,18 @@ use crate::cli;
 use crate::load::{self, Stats, Target};
 use std::path::Path;
 
-const HANDLERS: [&str; 7] =
-    ["submit-task", "process-task", "dlq-handler", "get-tasks", "ws-connect", "ws-default", "ws-disconnect"];
+const HANDLERS: [&str; 10] = [
+    "submit-task",
+    "process-task",
+    "dlq-handler",
+    "get-tasks",
+    "sweep-tasks",
+    "task-stats",
+    "get-stats",
+    "ws-connect",
+    "ws-default",
+    "ws-disconnect",
+];
 const STAGE: &str = "benchapp";
 const RUNS: usize = 3;
 

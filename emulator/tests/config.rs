@@ -331,7 +331,21 @@ fn the_fault_tolerant_app_loads_with_every_function_and_event() {
     assert_eq!(service.service, "fault-tolerant-app-backend");
     assert_eq!((service.stage.as_str(), service.region.as_str()), ("dev", "eu-north-1"));
     let keys: Vec<&str> = service.functions.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["submitTask", "getTasks", "processTask", "dlqHandler", "wsConnect", "wsDisconnect", "wsDefault"]);
+    assert_eq!(
+        keys,
+        [
+            "submitTask",
+            "getTasks",
+            "processTask",
+            "dlqHandler",
+            "sweepTasks",
+            "taskStats",
+            "getStats",
+            "wsConnect",
+            "wsDisconnect",
+            "wsDefault"
+        ]
+    );
     assert_eq!(service.functions["submitTask"].binary_name().as_deref(), Some("submit-task"));
     let Event::Http(http) = &service.functions["submitTask"].events[0] else { panic!("submitTask has an http event") };
     assert_eq!((http.method.as_str(), http.path.as_str()), ("POST", "/tasks"));

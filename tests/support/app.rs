@@ -22,6 +22,9 @@ pub struct App {
     pub stage: String,
     pub http: String,
     pub websocket: String,
+    /// The Lambda and SQS APIs, and DynamoDB Local.
+    pub lambda: String,
+    pub dynamodb: String,
     /// Extra arguments of `start:with-db`, kept for a restart.
     extra: Vec<String>,
 }
@@ -50,8 +53,10 @@ impl App {
         let mut process = CliProcess::spawn(dir, &args, &[]);
         let ready = process.wait_until_ready(READY);
         let (http, websocket) = (ready.address("HTTP API on "), ready.address("WebSocket API on "));
+        let (lambda, dynamodb) = (ready.address("Lambda and SQS APIs on "), ready.address("DynamoDB at "));
         let extra = extra.iter().map(|s| s.to_string()).collect();
-        Self { process: Some(process), dir: dir.to_path_buf(), stage: stage.to_string(), http, websocket, extra }
+        let stage = stage.to_string();
+        Self { process: Some(process), dir: dir.to_path_buf(), stage, http, websocket, lambda, dynamodb, extra }
     }
 
     pub fn tasks_url(&self) -> String {
@@ -71,6 +76,24 @@ impl App {
             .send()
             .await
             .expect("POST /tasks answers")
+    }
+
+    /// `ftb-offline trigger <function>` against this app: fires the function's schedule now, and returns what the
+    /// function answered.
+    pub async fn trigger(&self, function: &str) -> Value {
+        let port = self.lambda.rsplit(':').next().expect("a port").to_string();
+        let args = ["trigger", function, "--stage", &self.stage, "--lambda-port", &port];
+        let dir = self.dir.clone();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (status, output) = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            crate::run_cli(&dir, &args, &[])
+        })
+        .await
+        .unwrap();
+        assert!(status.success(), "trigger {function}: {output}");
+        let answer = output.lines().rev().find(|line| line.trim_start().starts_with('{')).unwrap_or_default();
+        serde_json::from_str(answer).unwrap_or_else(|e| panic!("trigger's output {output:?}: {e}"))
     }
 
     pub async fn tasks(&self) -> Vec<Value> {

@@ -121,9 +121,9 @@ impl Exchange<'_> {
                     binary_media_types: &routes.binary_media_types,
                 };
                 let mut event = events::rest_event(&incoming, &matched, &route_path, &api);
-                let arn = names::execute_api_arn(&routes.region, REST_API.local_id, &routes.stage, &method, &route_path);
                 let function = matched.route.function.clone();
-                let reply = match self.authorize(matched.route, Api::Rest, &incoming, &mut event, &arn, None).await {
+                let target = (routes.stage.as_str(), route_path.as_str());
+                let reply = match self.authorize(matched.route, Api::Rest, &incoming, &mut event, target, None).await {
                     Ok(()) => self.invoke(&function, event, routes.rest_timeout, Api::Rest).await,
                     Err(refused) => refused,
                 };
@@ -144,12 +144,12 @@ impl Exchange<'_> {
                 let mut event = events::http_api_event(&incoming, &matched, &api);
                 let function = matched.route.function.clone();
                 let path = event["rawPath"].as_str().unwrap_or_default().to_string();
-                let arn = names::execute_api_arn(&self.routes.region, HTTP_API.local_id, "$default", &method, &path);
                 // A payload 1.0 authorizer gets the request as a REST REQUEST event.
                 let v1_event = matches!(&matched.route.guard, Some(RouteGuard::Lambda(a)) if a.flavour == Flavour::HttpApiV1)
                     .then(|| events::rest_event(&incoming, &matched, &path, &api));
+                let target = ("$default", path.as_str());
                 let authorized =
-                    self.authorize(matched.route, Api::HttpApi, &incoming, &mut event, &arn, v1_event.as_ref()).await;
+                    self.authorize(matched.route, Api::HttpApi, &incoming, &mut event, target, v1_event.as_ref()).await;
                 let mut reply = match authorized {
                     Ok(()) => self.invoke(&function, event, self.routes.http_api_timeout(&function), Api::HttpApi).await,
                     Err(refused) => refused,
@@ -205,19 +205,23 @@ impl Exchange<'_> {
     }
 
     /// The route's authorizer and API key check. An allowed request's event carries what they grant
-    /// (`requestContext.authorizer`, `identity.apiKey`); a refused one gets the gateway's response.
+    /// (`requestContext.authorizer`, `identity.apiKey`); a refused one gets the gateway's response. `(stage, path)`
+    /// name the method ARN policies are evaluated against.
     async fn authorize(
         &self,
         route: &Route,
         api: Api,
         incoming: &IncomingRequest,
         event: &mut Value,
-        arn: &str,
+        (stage, path): (&str, &str),
         v1_event: Option<&Value>,
     ) -> Result<(), Reply> {
         let granted = match &route.guard {
             None => Granted::default(),
             Some(guard) => {
+                let api_id = if api == Api::Rest { REST_API.local_id } else { HTTP_API.local_id };
+                let arn = names::execute_api_arn(&self.routes.region, api_id, stage, &incoming.method, path);
+                let arn = arn.as_str();
                 let query = incoming.query_pairs();
                 let parts = Parts { headers: &incoming.headers, query: &query, context: &event["requestContext"] };
                 let request = AuthRequest { parts, event, arn, v1_event };

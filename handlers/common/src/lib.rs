@@ -4,6 +4,7 @@
 //! - [`task`]: the task model and the wire formats the frontend relies on.
 //! - [`store`]: tasks and WebSocket connections in DynamoDB.
 //! - [`queue`]: the message that carries a task through SQS.
+//! - [`stats`]: the counts of task outcomes behind `GET /stats`.
 //! - [`http`]: JSON responses with the CORS headers from `CORS_ORIGINS` / `CORS_HEADERS`.
 //! - [`push`]: status updates to every connected browser, dropping connections that are gone.
 //! - [`websocket`]: the WebSocket route functions' event and response.
@@ -13,6 +14,7 @@ pub mod env;
 pub mod http;
 pub mod push;
 pub mod queue;
+pub mod stats;
 pub mod store;
 pub mod task;
 pub mod websocket;

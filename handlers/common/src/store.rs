@@ -58,6 +58,33 @@ impl TaskStore {
         Ok(tasks)
     }
 
+    /// Claims a pending task for the sweeper: sets `queuedAt` to `now` if the task is still pending and was not
+    /// queued since the sweeper read it. `false` when something else changed it first.
+    pub async fn claim_for_requeue(&self, task: &Task, now: &str) -> Result<bool, Error> {
+        let (condition, previous) = match &task.queued_at {
+            Some(previous) => ("#status = :pending AND queuedAt = :previous", s(previous)),
+            None => ("#status = :pending AND attribute_not_exists(queuedAt)", AttributeValue::Null(true)),
+        };
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("taskId", s(&task.task_id))
+            .update_expression("SET queuedAt = :now")
+            .condition_expression(condition)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", s(TaskStatus::Pending.as_str()))
+            .expression_attribute_values(":now", s(now));
+        if task.queued_at.is_some() {
+            update = update.expression_attribute_values(":previous", previous);
+        }
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// A failed attempt: the task stays pending with `retries` and the error recorded. `None` when the task is
     /// missing or already final.
     pub async fn record_failure(&self, task_id: &str, retries: u32, message: &str) -> Result<Option<Task>, Error> {

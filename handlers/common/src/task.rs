@@ -38,6 +38,9 @@ pub struct Task {
     pub error_message: Option<String>,
     /// RFC 3339 with milliseconds, so the text sorts in time order.
     pub created_at: String,
+    /// When the sweeper last queued the task again (RFC 3339); `None` until then, when `created_at` stands for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_at: Option<String>,
 }
 
 impl Task {
@@ -48,9 +51,15 @@ impl Task {
             retries: 0,
             answer,
             error_message: None,
-            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            created_at: timestamp(chrono::Utc::now()),
+            queued_at: None,
         }
     }
+}
+
+/// A time as tasks store it: RFC 3339 with milliseconds, in UTC.
+pub fn timestamp(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The body of `POST /tasks`. Other fields are ignored.

@@ -475,10 +475,15 @@ async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_ret
     let fixtures = repo_root().join("tests/fixtures");
     let stage = format!("s{}", std::process::id());
     let params = format!("eventsDir={}", events.path().display());
-    let mut args = vec!["start:with-db", "--config", "streams.yml", "--no-build", "--no-watch", "--stage", &stage];
+    // A copy of streams.yml beside it, watched, so the test can edit it live at the end.
+    let mut config = tempfile::Builder::new().prefix(".streams-").suffix(".yml").tempfile_in(&fixtures).unwrap();
+    let original = std::fs::read_to_string(fixtures.join("streams.yml")).unwrap();
+    std::io::Write::write_all(&mut config, original.as_bytes()).unwrap();
+    let config_name = config.path().file_name().unwrap().to_str().unwrap().to_string();
+    let mut args = vec!["start:with-db", "--config", &config_name, "--no-build", "--stage", &stage];
     args.extend(FREE_PORTS);
     args.extend_from_slice(&["--db-port", "0", "--param", &params]);
-    let _database = StopDbOnDrop { dir: fixtures.clone(), config: "streams.yml", stage: stage.clone() };
+    let _database = StopDbOnDrop { dir: fixtures.clone(), config: config_name.clone(), stage: stage.clone() };
     let mut process = CliProcess::spawn(&fixtures, &args, &[]);
     let endpoint = process.wait_until_ready(READY).address("DynamoDB at ");
     let table = format!("ftb-streams-items-{stage}");
@@ -530,18 +535,51 @@ async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_ret
     }
     let names: Vec<String> = inserts().iter().map(|l| l["record"]["eventName"].as_str().unwrap().to_string()).collect();
     assert!(names.iter().all(|n| n == "INSERT"), "filterPatterns let only INSERTs through: {names:?}");
+
+    let windowed = || ftb_offline_tests::recorded_lines(events.path(), "windowed.jsonl");
+    while windowed().len() < 4 {
+        assert!(std::time::Instant::now() < deadline, "the windowed mapping delivered: {:#?}", windowed());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let first_batch = windowed()[0]["batchOf"].as_u64().unwrap();
+    assert_eq!(first_batch, 4, "four writes within the 2 s window make one batch: {:#?}", windowed());
+    assert!(!events.path().join("disabled.jsonl").exists(), "a disabled mapping reads nothing");
+
+    // A live edit: the `inserts` mapping goes, a `late` one (from LATEST) comes.
+    let (head, rest) = original.split_once("  inserts:").unwrap();
+    let (_, tail) = rest.split_once("  windowed:").unwrap();
+    let edited = format!("{head}  windowed:{tail}")
+        .replace("      EVENTS_FILE: disabled.jsonl", "      EVENTS_FILE: late.jsonl")
+        .replace("          enabled: false", "          startingPosition: LATEST");
+    assert_ne!(edited, original);
+    std::fs::write(config.path(), &edited).unwrap();
+    process.wait_for_line("stopped inserts ← stream", Duration::from_secs(30));
+    process.wait_for_line("disabled ← stream", Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = inserts().len();
+    item("after-edit", "1").send().await.unwrap();
+    let late = || ftb_offline_tests::recorded_lines(events.path(), "late.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while late().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the added mapping delivered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let keys: Vec<String> = late().iter().map(|l| l["record"]["dynamodb"]["Keys"]["id"].to_string()).collect();
+    assert_eq!(late()[0]["record"]["dynamodb"]["Keys"]["id"]["S"], "after-edit", "LATEST: only what came after: {keys:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(inserts().len(), before, "the removed mapping reads no more");
     process.interrupt();
 }
 
 /// Stops the database a test started for a fixture service and stage, pass or fail.
 struct StopDbOnDrop {
     dir: PathBuf,
-    config: &'static str,
+    config: String,
     stage: String,
 }
 
 impl Drop for StopDbOnDrop {
     fn drop(&mut self) {
-        let _ = run_cli(&self.dir, &["stop:db", "--purge", "--config", self.config, "--stage", &self.stage], &[]);
+        let _ = run_cli(&self.dir, &["stop:db", "--purge", "--config", &self.config, "--stage", &self.stage], &[]);
     }
 }

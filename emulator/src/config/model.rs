@@ -273,6 +273,8 @@ pub struct StreamEvent {
     pub arn: Value,
     /// Serverless's default: 10.
     pub batch_size: u32,
+    /// `maximumBatchingWindow`, 0 to 300 s (Lambda's range); 0, the default, sends each read at once.
+    pub maximum_batching_window_seconds: u32,
     /// `TRIM_HORIZON` (Serverless's default) reads the stream from its start, `LATEST` from the mapping's start.
     pub from_latest: bool,
     pub enabled: bool,

@@ -64,9 +64,17 @@ pub(super) fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEve
             format!("expected 1 to 10000, found {batch_size}"),
         ));
     }
+    let window = number("maximumBatchingWindow", 0)?;
+    if !(0..=300).contains(&window) {
+        return Err(ConfigError::at_path(
+            &format!("{path}.maximumBatchingWindow"),
+            format!("expected 0 to 300 seconds, found {window}"),
+        ));
+    }
     Ok(Some(StreamEvent {
         arn,
         batch_size: batch_size as u32,
+        maximum_batching_window_seconds: window as u32,
         from_latest,
         enabled: map.and_then(|m| m.get("enabled")).and_then(Value::as_bool).unwrap_or(true),
         maximum_retry_attempts: number("maximumRetryAttempts", -1)?,

@@ -1,6 +1,7 @@
 //! DynamoDB Streams → Lambda: `stream` events of type dynamodb become event source mappings that read the table's
 //! stream on DynamoDB Local and invoke the function through the same pool as everything else, as Lambda does:
-//! one batch in flight per shard, shards in order, `batchSize` (Serverless's default 10), `startingPosition`
+//! one batch in flight per shard, shards in order, `batchSize` (Serverless's default 10) gathered for up to
+//! `maximumBatchingWindow` seconds, `startingPosition`
 //! (TRIM_HORIZON, or LATEST from the mapping's start), a failed batch retried (until `maximumRetryAttempts`; -1,
 //! the default, until it succeeds), `ReportBatchItemFailures` resuming from the lowest failed sequence number.
 //! Records are passed on as the Streams API returns them, with the `eventSourceARN` Lambda adds (DynamoDB Local
@@ -30,6 +31,8 @@ pub struct StreamMapping {
     /// The stream ARN as the service gives it, which records carry as `eventSourceARN`.
     pub arn: String,
     pub batch_size: u32,
+    /// `maximumBatchingWindow`: how long records are gathered before a batch that is not full goes.
+    pub batching_window: Duration,
     pub from_latest: bool,
     pub maximum_retry_attempts: i64,
     pub report_batch_item_failures: bool,
@@ -66,6 +69,7 @@ pub fn mappings(service: &Service, intrinsics: &Intrinsics) -> Result<Vec<Stream
                 table,
                 arn,
                 batch_size: stream.batch_size,
+                batching_window: Duration::from_secs(stream.maximum_batching_window_seconds as u64),
                 from_latest: stream.from_latest,
                 maximum_retry_attempts: stream.maximum_retry_attempts,
                 report_batch_item_failures: stream.report_batch_item_failures,
@@ -187,6 +191,11 @@ async fn wait_for_stream(mapping: &StreamMapping, client: &StreamsClient) -> Str
 }
 
 /// Reads one shard, batch by batch. True once a closed shard has been read to its end.
+///
+/// Records are gathered into a batch until it holds `batchSize` records or `maximumBatchingWindow` has passed
+/// since its first record (at once without a window), as Lambda batches them. The shard's checkpoint moves only
+/// once a batch is delivered: after a read error the shard is read again from there, and what was gathered is
+/// dropped, to be read again.
 async fn read_shard(
     mapping: &StreamMapping,
     client: &StreamsClient,
@@ -197,10 +206,12 @@ async fn read_shard(
 ) -> bool {
     let mut checkpoint: Option<String> = None;
     let mut iterator = None;
+    let mut gathered = Gathered::default();
     loop {
         let current = match iterator.take() {
             Some(current) => current,
             None => {
+                gathered = Gathered::default();
                 let (kind, after) = match &checkpoint {
                     Some(sequence) => ("AFTER_SEQUENCE_NUMBER", Some(sequence.as_str())),
                     None => (position, None),
@@ -215,7 +226,8 @@ async fn read_shard(
                 }
             }
         };
-        let (records, next) = match client.records(&current, mapping.batch_size).await {
+        let room = mapping.batch_size.saturating_sub(gathered.records.len() as u32).max(1);
+        let (records, next) = match client.records(&current, room).await {
             Ok(read) => read,
             Err(err) => {
                 tracing::warn!(target: "streams", "{}: {err}; reading again from the last batch delivered", mapping.describe());
@@ -226,19 +238,53 @@ async fn read_shard(
         if let Some(last) = records.last().and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()) {
             let last = last.to_string();
             // Records no filter pattern matches are skipped; the shard moves on past them.
-            let passing: Vec<Value> =
-                records.into_iter().filter(|r| filter::passes(&mapping.filter_patterns, r)).collect();
-            if !passing.is_empty() {
-                deliver(mapping, lambda, passing).await;
-            }
-            checkpoint = Some(last);
+            gathered.add(records.into_iter().filter(|r| filter::passes(&mapping.filter_patterns, r)), last);
         } else {
             tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        let closed = next.is_none();
+        if gathered.ready(mapping, closed) {
+            let (batch, last) = std::mem::take(&mut gathered).into_batch();
+            if !batch.is_empty() {
+                deliver(mapping, lambda, batch).await;
+            }
+            checkpoint = last;
         }
         match next {
             Some(next) => iterator = Some(next),
             None => return true,
         }
+    }
+}
+
+/// The records read from a shard and not delivered yet.
+#[derive(Default)]
+struct Gathered {
+    records: Vec<Value>,
+    /// The sequence number of the last record read, passing the filters or not: the checkpoint once delivered.
+    last: Option<String>,
+    /// When the first record of the batch was read.
+    since: Option<std::time::Instant>,
+}
+
+impl Gathered {
+    fn add(&mut self, records: impl Iterator<Item = Value>, last: String) {
+        let before = self.records.len();
+        self.records.extend(records);
+        if before == 0 && !self.records.is_empty() {
+            self.since = Some(std::time::Instant::now());
+        }
+        self.last = Some(last);
+    }
+
+    /// Whether the batch goes now: full, its window passed, or the shard read to its end.
+    fn ready(&self, mapping: &StreamMapping, closed: bool) -> bool {
+        let window_over = self.since.is_none_or(|since| since.elapsed() >= mapping.batching_window);
+        self.last.is_some() && (closed || window_over || self.records.len() >= mapping.batch_size as usize)
+    }
+
+    fn into_batch(self) -> (Vec<Value>, Option<String>) {
+        (self.records, self.last)
     }
 }
 

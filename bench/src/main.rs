@@ -26,6 +26,7 @@ mod processes;
 mod queue;
 mod reload;
 mod runtimes;
+mod streams;
 mod tools;
 
 use ftb_offline::server::{self, json};
@@ -43,8 +44,8 @@ const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
-const SECTIONS: [&str; 11] =
-    ["invoke", "http", "auth", "fanout", "sqs", "reload", "dynamodb", "launch", "peers", "runtimes", "app"];
+const SECTIONS: [&str; 12] =
+    ["invoke", "http", "auth", "fanout", "sqs", "streams", "reload", "dynamodb", "launch", "peers", "runtimes", "app"];
 
 #[tokio::main]
 async fn main() {
@@ -75,6 +76,11 @@ async fn main() {
     if wanted("fanout") {
         if let Some(table) = guarded("fanout", fanout::table(&root, RUNS), &mut failed).await {
             record("fanout", &table);
+        }
+    }
+    if wanted("streams") {
+        if let Some(table) = guarded("streams", streams::table(&root), &mut failed).await {
+            record("streams", &table);
         }
     }
     if wanted("reload") {
@@ -161,12 +167,22 @@ async fn reload_table(root: &Path) -> String {
 /// The median of `RUNS` runs on each target, the runs taken in turn (a, b, c, a, b, c, …) after a warm-up of each.
 /// `focus(i)` is called before each run of target `i`.
 pub(crate) async fn interleaved_medians(targets: &[&Target], connections: usize, focus: &dyn Fn(usize)) -> Vec<Stats> {
+    interleaved_medians_of(RUNS, targets, connections, focus).await
+}
+
+/// [`interleaved_medians`] with `runs` runs of each target.
+pub(crate) async fn interleaved_medians_of(
+    runs_each: usize,
+    targets: &[&Target],
+    connections: usize,
+    focus: &dyn Fn(usize),
+) -> Vec<Stats> {
     for (index, target) in targets.iter().enumerate() {
         focus(index);
         measure(target, connections, WARMUP).await;
     }
     let mut runs = vec![Vec::new(); targets.len()];
-    for _ in 0..RUNS {
+    for _ in 0..runs_each {
         for (index, (target, runs)) in targets.iter().zip(runs.iter_mut()).enumerate() {
             focus(index);
             runs.push(measure(target, connections, RUN_TIME).await);

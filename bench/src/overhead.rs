@@ -83,7 +83,8 @@ async fn authorizer_table(plain: &Target, authorized: &Target) -> String {
         "| connections | route | p50 / p99 | mean | requests/s | wrk timeouts / socket errors / non-2xx | added at p50 | added machine time per request | target ≤ 20 µs |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for connections in LEVELS {
-        let medians = crate::interleaved_medians(&[plain, authorized], connections, &|_| {}).await;
+        // Three times the usual runs: the difference is small beside the run-to-run spread.
+        let medians = crate::interleaved_medians_of(15, &[plain, authorized], connections, &|_| {}).await;
         let (without, with) = (medians[0], medians[1]);
         println!("{connections:>2} conn  no authorizer {without}\n{connections:>2} conn  cached authorizer {with}");
         let added_p50 = with.p50.saturating_sub(without.p50);

@@ -164,7 +164,7 @@ fn client(endpoint: &str) -> aws_sdk_sqs::Client {
 }
 
 /// Waits (bounded) until `path` has `count` lines; returns the last one.
-async fn wait_for_lines(path: &Path, count: usize) -> Result<String, String> {
+pub(crate) async fn wait_for_lines(path: &Path, count: usize) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -182,6 +182,6 @@ fn line_count(path: &Path) -> usize {
     std::fs::read_to_string(path).unwrap_or_default().lines().count()
 }
 
-fn now_us() -> u128 {
+pub(crate) fn now_us() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros()
 }

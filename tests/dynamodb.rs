@@ -470,7 +470,7 @@ async fn seed_data_is_put_by_key_from_plain_and_dynamodb_json_and_a_bad_file_is_
 }
 
 #[tokio::test]
-async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_retries_a_failed_batch() {
+async fn stream_mappings_deliver_in_order_retry_bisect_report_failures_filter_batch_and_reload() {
     let events = tempfile::tempdir().unwrap();
     let fixtures = repo_root().join("tests/fixtures");
     let stage = format!("s{}", std::process::id());
@@ -499,6 +499,7 @@ async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_ret
     item("a", "2").send().await.unwrap();
     client.delete_item().table_name(&table).key("id", AttributeValue::S("a".into())).send().await.unwrap();
     item("retry-me", "1").send().await.unwrap();
+    item("poison", "1").send().await.unwrap();
     let read = || ftb_offline_tests::recorded_lines(events.path(), "stream.jsonl");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while read().iter().filter(|l| l["record"]["dynamodb"]["Keys"]["id"]["S"] == "retry-me").count() < 2 {
@@ -542,7 +543,41 @@ async fn a_stream_mapping_delivers_inserts_modifies_and_removes_in_order_and_ret
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let first_batch = windowed()[0]["batchOf"].as_u64().unwrap();
-    assert_eq!(first_batch, 4, "four writes within the 2 s window make one batch: {:#?}", windowed());
+    assert_eq!(first_batch, 5, "five writes within the 2 s window make one batch: {:#?}", windowed());
+
+    // bisectBatchOnFunctionError: the failing batch is halved until the poison record is alone; it fails its two
+    // attempts (maximumRetryAttempts: 1) and is dropped, and every other record is delivered in a batch that passed.
+    let key = |l: &serde_json::Value| l["record"]["dynamodb"]["Keys"]["id"]["S"].as_str().unwrap_or_default().to_string();
+    let bisected = || ftb_offline_tests::recorded_lines(events.path(), "bisected.jsonl");
+    let poison_alone = |lines: &[serde_json::Value]| {
+        lines.iter().filter(|l| key(l) == "poison" && l["batchOf"] == 1 && l["failed"] == true).count()
+    };
+    while poison_alone(&bisected()) < 2 {
+        assert!(std::time::Instant::now() < deadline, "the bisected mapping isolated the poison: {:#?}", bisected());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let lines = bisected();
+    let sizes: Vec<u64> = lines.iter().filter(|l| key(l) == "poison").map(|l| l["batchOf"].as_u64().unwrap()).collect();
+    assert_eq!(sizes.first(), Some(&5), "first the whole batch: {sizes:?}");
+    assert!(sizes.windows(2).all(|w| w[1] <= w[0]), "then ever smaller halves: {sizes:?}");
+    let passed: std::collections::HashSet<String> =
+        lines.iter().filter(|l| l["failed"] == false).map(|l| l["record"]["dynamodb"]["SequenceNumber"].to_string()).collect();
+    assert_eq!(passed.len(), 4, "the four other records were delivered: {lines:#?}");
+    assert!(lines.iter().filter(|l| key(l) == "poison").all(|l| l["failed"] == true), "the poison never passed");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(poison_alone(&bisected()), 2, "then dropped after its retry");
+
+    // ReportBatchItemFailures: the batch resumes at the reported record; the ones before it are not sent again.
+    let partial = || ftb_offline_tests::recorded_lines(events.path(), "partial.jsonl");
+    while partial().iter().filter(|l| key(l) == "retry-me").count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the partial failure was delivered again: {:#?}", partial());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let lines = partial();
+    assert_eq!(lines.iter().filter(|l| key(l) == "a").count(), 3, "INSERT, MODIFY, REMOVE of a, once each");
+    let again: Vec<&serde_json::Value> = lines.iter().skip(5).collect();
+    let ids: Vec<String> = again.iter().map(|l| key(l)).collect();
+    assert_eq!(ids, ["retry-me", "poison"], "from the reported record on: {lines:#?}");
     assert!(!events.path().join("disabled.jsonl").exists(), "a disabled mapping reads nothing");
 
     // A live edit: the `inserts` mapping goes, a `late` one (from LATEST) comes.

@@ -1,8 +1,14 @@
 //! The local AWS endpoint on the Lambda port (4002): routes each request to the service it is for, the Lambda
-//! Invoke API (`/2015-03-31/functions/…`) or the SQS API (JSON with `X-Amz-Target: AmazonSQS.*`, or the query
-//! protocol with `Action=…`), as the queue URLs `http://127.0.0.1:4002/000000000000/<name>` promise.
+//! Invoke API (`/2015-03-31/functions/…`), the SNS API (the query protocol, told apart from SQS's by the
+//! signature's service, else by its action or API version) or the SQS API (JSON with `X-Amz-Target:
+//! AmazonSQS.*`, or the query protocol with `Action=…`), as the queue URLs
+//! `http://127.0.0.1:4002/000000000000/<name>` promise.
 
+use crate::aws::caller::Caller;
+use crate::aws::query::{signed_service, Form};
 use crate::guard::Guard;
+use crate::server::read_body;
+use crate::sns::{self, Sns};
 use crate::lambda::{invoke_api, Lambda};
 use crate::server::Body;
 use crate::sqs::{self, Sqs};
@@ -13,6 +19,7 @@ use std::sync::Arc;
 pub struct Endpoint {
     pub lambda: Arc<Lambda>,
     pub sqs: Arc<Sqs>,
+    pub sns: Arc<Sns>,
     /// Refuses what a web page could send (a foreign `Host` or `Origin`) before any API sees it.
     pub guard: Arc<Guard>,
 }
@@ -26,13 +33,22 @@ impl Endpoint {
             return invoke_api::handle(self.lambda.clone(), request).await;
         }
         let path = request.uri().path().to_string();
-        if let Some(answer) = sqs::api::handle(&self.sqs, request).await {
+        let (head, body) = request.into_parts();
+        let body = read_body(body, sqs::api::MAX_REQUEST_BYTES).await;
+        if let (Ok(bytes), false) = (&body, head.headers.contains_key("x-amz-target")) {
+            let form = Form::parse(head.uri.query(), bytes);
+            if sns::api::is_sns(signed_service(&head.headers).as_deref(), &form) {
+                let caller = Caller::of_request(&head.headers, head.uri.query(), self.sns.home());
+                return sns::api::handle(&self.sns, &caller, &form);
+            }
+        }
+        if let Some(answer) = sqs::api::handle(&self.sqs, &head, body).await {
             return answer;
         }
         invoke_api::error(
             StatusCode::NOT_FOUND,
             crate::aws::lambda::UNKNOWN_OPERATION,
-            &format!("ftb-offline serves the Lambda Invoke API and SQS here; nothing answers {path} (no Action and no X-Amz-Target)"),
+            &format!("ftb-offline serves the Lambda Invoke API, SQS and SNS here; nothing answers {path} (no Action and no X-Amz-Target)"),
         )
     }
 }

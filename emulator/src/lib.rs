@@ -6,10 +6,11 @@
 //! - [`lambda`]: handler processes, the Runtime API, the Invoke API; every invocation goes through it.
 //! - [`apigw`]: API Gateway: the HTTP APIs (REST and HTTP API) and the WebSocket API.
 //! - [`sqs`]: queues, the SQS API and event source mappings.
+//! - [`sns`]: topics, subscriptions, the SNS API, and delivery to functions and queues.
 //! - [`schedule`]: `schedule` events: EventBridge rules that invoke functions on a rate or cron.
 //! - [`streams`]: `stream` events: DynamoDB Streams event source mappings on DynamoDB Local.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
-//! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API and SQS).
+//! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API, SQS and SNS).
 //! - [`guard`]: refuses what a web page could send to the local AWS APIs (foreign `Host`, `Origin`).
 //! - [`functions`]: `serverless.yml` functions → built, staged binaries and specs ready to run.
 //! - [`plan`]: `serverless.yml` → one checked plan; [`live`] applies it at start-up and after each edit.
@@ -34,6 +35,7 @@ pub mod plan;
 pub mod procfs;
 pub mod schedule;
 pub mod server;
+pub mod sns;
 pub mod sqs;
 pub mod streams;
 pub mod view;
@@ -60,6 +62,7 @@ pub struct Emulator {
     http: Arc<apigw::http::HttpGateway>,
     websocket: Arc<WebSocketGateway>,
     sqs: Arc<sqs::Sqs>,
+    sns: Arc<sns::Sns>,
     reloads: Arc<Reloads>,
     /// What live edits change; shared with the watcher.
     live: Arc<tokio::sync::Mutex<Live>>,
@@ -89,6 +92,7 @@ impl Emulator {
         let router = Arc::new(endpoint::Endpoint {
             lambda: services.lambda.clone(),
             sqs: services.sqs.clone(),
+            sns: services.sns.clone(),
             guard: services.guard.clone(),
         });
         let (http, websocket) = (services.http.clone(), services.websocket.clone());
@@ -98,7 +102,7 @@ impl Emulator {
             server::serve(listeners.websocket, move |request, peer| websocket.clone().handle(request, peer), shutdown),
         ];
         tracing::info!(
-            "ready: HTTP API on {}, WebSocket API on {}, Lambda and SQS APIs on {}, DynamoDB at {} ({} functions)",
+            "ready: HTTP API on {}, WebSocket API on {}, Lambda, SQS and SNS APIs on {}, DynamoDB at {} ({} functions)",
             endpoints.http_url(),
             endpoints.websocket_url(),
             endpoints.lambda_url(),
@@ -114,6 +118,7 @@ impl Emulator {
             lambda: services.lambda,
             websocket: services.websocket,
             sqs: services.sqs,
+            sns: services.sns,
             reloads,
             live,
             staging,
@@ -162,6 +167,11 @@ impl Emulator {
         &self.sqs
     }
 
+    /// The topics and subscriptions.
+    pub fn sns(&self) -> &Arc<sns::Sns> {
+        &self.sns
+    }
+
     /// The ids of the open WebSocket connections.
     pub fn websocket_connection_ids(&self) -> Vec<String> {
         self.websocket.connections().ids()
@@ -206,7 +216,7 @@ impl Listeners {
         let lambda = server::bind(
             &host,
             options.lambda_port.unwrap_or(ports.lambda_port),
-            "Lambda and SQS APIs",
+            "Lambda, SQS and SNS APIs",
             "--lambda-port",
         )
         .await?;

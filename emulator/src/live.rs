@@ -26,6 +26,7 @@ use crate::schedule::{Clock, Schedules};
 use crate::server::Shutdown;
 use crate::sqs;
 use crate::sqs::mapping::{MappingChanges, Mappings};
+use crate::sns::Sns;
 use crate::sqs::Sqs;
 use crate::streams::StreamMappings;
 use arc_swap::ArcSwap;
@@ -75,6 +76,8 @@ pub struct ConfigChanges {
     pub functions: FunctionChanges,
     pub queues_created: Vec<String>,
     pub queues_deleted: Vec<String>,
+    pub topics_created: Vec<String>,
+    pub topics_deleted: Vec<String>,
     pub mappings: MappingChanges,
     pub binaries_built: Vec<String>,
     /// Every route, when the edit changed them.
@@ -94,6 +97,8 @@ impl std::fmt::Display for ConfigChanges {
             ("binaries built", &self.binaries_built),
             ("queues created", &self.queues_created),
             ("queues deleted", &self.queues_deleted),
+            ("topics created", &self.topics_created),
+            ("topics deleted", &self.topics_deleted),
             ("mappings started", &self.mappings.started),
             ("mappings stopped", &self.mappings.stopped),
             ("stream mappings", &self.streams),
@@ -126,6 +131,7 @@ pub struct Services {
     pub http: Arc<HttpGateway>,
     pub websocket: Arc<WebSocketGateway>,
     pub sqs: Arc<Sqs>,
+    pub sns: Arc<Sns>,
 }
 
 /// The running emulator's changeable parts.
@@ -138,6 +144,8 @@ pub struct Live {
     /// The queues `resources` defined in the last plan applied (queues created through the SQS API are never
     /// deleted by an edit).
     queues: BTreeSet<String>,
+    /// The topics and subscriptions `serverless.yml` defined in the last plan applied.
+    topics: crate::sns::resources::Defined,
     mappings: Mappings,
     schedules: Schedules,
     streams: StreamMappings,
@@ -170,6 +178,7 @@ impl Live {
             endpoints,
             services,
             queues: BTreeSet::new(),
+            topics: Default::default(),
             mappings,
             schedules,
             streams,
@@ -301,6 +310,16 @@ impl Live {
             }
         }
         self.queues = queues;
+        let topics = crate::sns::resources::define(&service, &intrinsics, &services.sns).map_err(|e| service.locate(e))?;
+        for arn in self.topics.subscriptions.difference(&topics.subscriptions) {
+            let _ = services.sns.unsubscribe(arn);
+        }
+        for arn in self.topics.topics.difference(&topics.topics) {
+            services.sns.delete_topic(arn);
+        }
+        changes.topics_created = topics.topics.difference(&self.topics.topics).cloned().collect();
+        changes.topics_deleted = self.topics.topics.difference(&topics.topics).cloned().collect();
+        self.topics = topics;
         let plan_routes = plan::route_lines(&http, &websocket, &self.endpoints);
         if plan_routes != self.routes {
             changes.routes = plan_routes.clone();
@@ -355,11 +374,14 @@ fn empty_services(service: &Service, endpoints: &LocalEndpoints, options: &Emula
     let listen_host = options.host.as_deref().unwrap_or(&service.offline.host);
     let guard = Arc::new(Guard::new(listen_host, &[&options.guard, &service.guard]));
     let websocket = WebSocketGateway::new(lambda.clone(), &service.stage, limits, WsRoutes::default(), guard.clone());
+    let sqs = queues(service, endpoints, options.persist)?;
+    let deliveries = crate::sns::delivery::Deliveries::new(&lambda, &sqs, &endpoints.lambda_url(), &service.region);
     Ok(Services {
         http: Arc::new(HttpGateway::new(lambda.clone(), HttpRoutes::default())),
         websocket: Arc::new(websocket),
         guard,
-        sqs: queues(service, endpoints, options.persist)?,
+        sns: Sns::new(&service.region, deliveries),
+        sqs,
         lambda,
     })
 }

@@ -81,7 +81,7 @@ fn guard_note(route: &crate::apigw::routes::Route) -> String {
     }
 }
 
-/// Resolves the queues and mappings of `service` against scratch queues.
+/// Resolves the queues, mappings, topics and subscriptions of `service` against scratch services.
 fn check_queues_and_mappings(
     service: &Service,
     endpoints: &LocalEndpoints,
@@ -93,5 +93,7 @@ fn check_queues_and_mappings(
     let concurrency = |function: &str| functions.iter().find(|s| s.key == function).map_or(1, |s| s.max_concurrency);
     sqs::resources::mappings(service, &intrinsics, &scratch, concurrency).map_err(|e| service.locate(e))?;
     crate::streams::mappings(service, &intrinsics).map_err(|e| service.locate(e))?;
+    let topics = crate::sns::Sns::new(&service.region, crate::sns::delivery::Deliveries::nowhere(&service.region));
+    crate::sns::resources::define(service, &intrinsics, &topics).map_err(|e| service.locate(e))?;
     Ok(())
 }

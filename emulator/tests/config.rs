@@ -395,9 +395,39 @@ fn http_api_shorthands_and_catch_all_routes() {
 
 #[test]
 fn unsupported_events_are_kept_not_dropped() {
-    let text = format!("{BASE}functions:\n  topic:\n    handler: bootstrap\n    events:\n      - sns: alerts\n");
+    let text = format!("{BASE}functions:\n  balancer:\n    handler: bootstrap\n    events:\n      - alb: {{priority: 1}}\n");
     let service = load(&text).unwrap();
-    assert!(matches!(&service.functions["topic"].events[0], Event::Unsupported { kind, .. } if kind == "sns"));
+    assert!(matches!(&service.functions["balancer"].events[0], Event::Unsupported { kind, .. } if kind == "alb"));
+}
+
+#[test]
+fn sns_events_take_serverless_forms_and_mistakes_are_located() {
+    let text = format!(
+        "{BASE}functions:\n  f:\n    handler: bootstrap\n    events:\n      - sns: alerts\n      - sns: arn:aws:sns:eu-north-1:000000000000:orders\n      - sns:\n          arn: {{Ref: Topic}}\n          topicName: t\n          filterPolicy: {{kind: [a]}}\n          filterPolicyScope: MessageBody\n"
+    );
+    let service = load(&text).unwrap();
+    let events: Vec<&config::SnsEvent> = service.functions["f"]
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Sns(sns) => sns,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(events[0].topic_name.as_deref(), Some("alerts"));
+    assert!(events[0].arn.is_none());
+    assert_eq!(events[1].topic_name.as_deref(), Some("orders"), "the name after the ARN's last colon");
+    assert_eq!(events[2].topic_name.as_deref(), Some("t"));
+    assert_eq!(events[2].filter_policy_scope.as_deref(), Some("MessageBody"));
+    let without_name =
+        format!("{BASE}functions:\n  f:\n    handler: bootstrap\n    events:\n      - sns:\n          arn: {{Ref: Topic}}\n");
+    let error = load(&without_name).unwrap_err().to_string();
+    assert!(error.contains("serverless.yml:9:") && error.contains("topicName is required"), "{error}");
+    let bad_scope = format!(
+        "{BASE}functions:\n  f:\n    handler: bootstrap\n    events:\n      - sns:\n          topicName: t\n          filterPolicyScope: Body\n"
+    );
+    let error = load(&bad_scope).unwrap_err().to_string();
+    assert!(error.contains("expected MessageAttributes or MessageBody, found `Body`"), "{error}");
 }
 
 #[test]

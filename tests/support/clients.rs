@@ -33,6 +33,11 @@ pub fn sqs_client(emulator: &Emulator) -> aws_sdk_sqs::Client {
     sqs_client_at(&emulator.endpoints().lambda_url())
 }
 
+/// `aws-sdk-sns` for this emulator's SNS API.
+pub fn sns_client(emulator: &Emulator) -> aws_sdk_sns::Client {
+    stock_client!(aws_sdk_sns, emulator.endpoints().lambda_url())
+}
+
 /// `aws-sdk-sqs` for the SQS API at `endpoint` (an emulator running as its own process).
 pub fn sqs_client_at(endpoint: &str) -> aws_sdk_sqs::Client {
     stock_client!(aws_sdk_sqs, endpoint)

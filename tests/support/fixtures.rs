@@ -72,6 +72,14 @@ pub fn auth_options(events_dir: &Path, issuer: &str) -> EmulatorOptions {
     options
 }
 
+/// Options for an emulator of `tests/fixtures/sns/serverless.yml` (topics, queues, Node.js subscribers recording
+/// what they get in `events_dir`).
+pub fn sns_options(events_dir: &Path) -> EmulatorOptions {
+    let mut options = recording_options("sns/serverless.yml", events_dir);
+    options.build = BuildMode::NoBuild { release: false };
+    options
+}
+
 /// Options for an emulator of `tests/fixtures/queues.yml` (queues only, nothing to build) on free ports.
 pub fn queues_options() -> EmulatorOptions {
     let mut options = fixture_file_options("queues.yml");

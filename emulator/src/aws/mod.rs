@@ -5,6 +5,7 @@
 pub mod caller;
 pub mod endpoints;
 pub mod names;
+pub mod query;
 
 pub use names::ACCOUNT_ID;
 
@@ -128,4 +129,32 @@ pub mod sqs {
     pub const MAX_TAG_VALUE_CHARS: usize = 256;
     /// FIFO deduplication interval: 5 minutes.
     pub const DEDUPLICATION_WINDOW: Duration = Duration::from_secs(5 * 60);
+}
+
+pub mod sns {
+    use super::Duration;
+
+    /// A message, with its attributes, may be up to 256 KiB (Publish, `Message`).
+    pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+    /// A subject is at most 100 characters (Publish, `Subject`).
+    pub const MAX_SUBJECT_CHARS: usize = 100;
+    /// PublishBatch takes at most 10 entries.
+    pub const MAX_BATCH: usize = 10;
+    /// Batch entry ids: up to 80 characters of alphanumerics, `-` and `_` (PublishBatchRequestEntry `Id`).
+    pub const MAX_BATCH_ENTRY_ID_CHARS: usize = 80;
+    /// ListTopics and ListSubscriptions answer 100 at a time, with a `NextToken` for the rest.
+    pub const PAGE_SIZE: usize = 100;
+    /// A topic has at most 50 tags (SNS quotas).
+    pub const MAX_TAGS: usize = 50;
+    /// A filter policy has at most 5 keys, and the product of its value lists' sizes is at most 150
+    /// (SNS developer guide, "Filter policy constraints").
+    pub const MAX_FILTER_KEYS: usize = 5;
+    pub const MAX_FILTER_COMBINATIONS: usize = 150;
+    /// A raw delivery to SQS carries at most 10 message attributes; a message with more is not delivered
+    /// ("Amazon SNS message attributes": SQS accepts 10).
+    pub const MAX_RAW_SQS_ATTRIBUTES: usize = 10;
+    /// FIFO topics deduplicate within 5 minutes, as FIFO queues do.
+    pub const DEDUPLICATION_WINDOW: Duration = Duration::from_secs(5 * 60);
+    /// The query protocol's version of the SNS API, which clients send as `Version`.
+    pub const API_VERSION: &str = "2010-03-31";
 }

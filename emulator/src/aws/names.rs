@@ -106,7 +106,32 @@ pub fn table_stream_arn(region: &str, table: &str, label: &str) -> String {
 }
 
 pub fn topic_arn(region: &str, topic: &str) -> String {
-    format!("arn:aws:sns:{region}:{ACCOUNT_ID}:{topic}")
+    topic_arn_in(ACCOUNT_ID, region, topic)
+}
+
+/// `arn:aws:sns:<region>:<account>:<topic>`.
+pub fn topic_arn_in(account: &str, region: &str, topic: &str) -> String {
+    format!("arn:aws:sns:{region}:{account}:{topic}")
+}
+
+/// A topic ARN's region, account and name; `None` for anything else.
+pub fn parse_topic_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:sns:")?;
+    let mut parts = rest.splitn(3, ':');
+    let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let valid = !region.is_empty() && is_account_id(account) && !name.is_empty() && !name.contains(':');
+    valid.then_some((region, account, name))
+}
+
+/// A subscription's ARN: its topic's ARN and an id (`arn:aws:sns:<region>:<account>:<topic>:<uuid>`).
+pub fn subscription_arn(topic_arn: &str, id: &str) -> String {
+    format!("{topic_arn}:{id}")
+}
+
+/// The topic ARN of a subscription ARN (everything before its last `:`).
+pub fn topic_of_subscription(subscription_arn: &str) -> Option<&str> {
+    let (topic, _) = subscription_arn.rsplit_once(':')?;
+    parse_topic_arn(topic).map(|_| topic)
 }
 
 /// S3 bucket ARNs carry neither region nor account.

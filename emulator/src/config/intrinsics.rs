@@ -145,6 +145,8 @@ impl<'a> Intrinsics<'a> {
         };
         match resource.kind.as_str() {
             "AWS::SQS::Queue" => text(self.queue_url(&self.physical_name(target)?)),
+            // A topic's Ref is its ARN (CloudFormation, AWS::SNS::Topic "Return values").
+            "AWS::SNS::Topic" => text(names::topic_arn(&service.region, &self.physical_name(target)?)),
             _ => text(self.physical_name(target)?),
         }
     }
@@ -215,6 +217,7 @@ impl<'a> Intrinsics<'a> {
             ("AWS::DynamoDB::Table", "Arn") => names::table_arn(region, &name),
             ("AWS::DynamoDB::Table", "StreamArn") => names::table_stream_arn(region, &name, "local"),
             ("AWS::SNS::Topic", "TopicArn") => names::topic_arn(region, &name),
+            ("AWS::SNS::Topic", "TopicName") => name,
             ("AWS::S3::Bucket", "Arn") => names::bucket_arn(&name),
             (_, "Arn") => names::other_arn(region, &name),
             _ => return Err(unknown()),
@@ -401,7 +404,9 @@ impl<'a> Intrinsics<'a> {
         match resource.properties.get(property) {
             Some(value) => self.resolve_string(value, &path),
             None => {
-                let fifo = resource.properties.get("FifoQueue").and_then(Value::as_bool).unwrap_or(false);
+                let fifo = ["FifoQueue", "FifoTopic"]
+                    .iter()
+                    .any(|key| resource.properties.get(*key).is_some_and(|v| v.as_bool() == Some(true) || v == "true"));
                 Ok(format!("{}-{logical}{}", self.service.stack_name(), if fifo { ".fifo" } else { "" }))
             }
         }

@@ -448,3 +448,22 @@ pub(crate) fn typed<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, 
         ConfigError::at_path(full, err.inner().to_string())
     })
 }
+
+/// `Tags: [{Key, Value}]`, as CloudFormation lists them.
+pub fn resource_tags(properties: &Value, path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let Some(tags) = properties.get("Tags").filter(|t| !t.is_null()) else { return Ok(BTreeMap::new()) };
+    let expected = || ConfigError::at_path(&format!("{path}.Tags"), "expected a list of { Key, Value }");
+    tags.as_array()
+        .ok_or_else(expected)?
+        .iter()
+        .map(|tag| {
+            let text = |field: &str| match tag.get(field) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::Bool(b)) => Some(b.to_string()),
+                _ => None,
+            };
+            text("Key").zip(text("Value")).ok_or_else(expected)
+        })
+        .collect()
+}

@@ -210,6 +210,8 @@ pub enum Event {
     Schedule(ScheduleEvent),
     /// A DynamoDB stream (`stream` events of type dynamodb).
     Stream(StreamEvent),
+    /// A subscription of the function to an SNS topic.
+    Sns(SnsEvent),
     /// Kept so that `config` can show it and start-up can report it; not emulated.
     Unsupported {
         kind: String,
@@ -285,6 +287,24 @@ pub struct StreamEvent {
     pub bisect_batch_on_function_error: bool,
     /// `filterPatterns`: records no pattern matches are skipped.
     pub filter_patterns: Vec<Value>,
+}
+
+/// An `sns` event: the function subscribed to a topic, which Serverless creates when the event names it by
+/// `topicName` (or by a plain name) and expects to exist when it gives an `arn`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnsEvent {
+    /// The topic's ARN, intrinsics unresolved (`!Ref Topic`); `None` when the event names the topic.
+    pub arn: Option<Value>,
+    /// The topic's name: given, or the text after the ARN's last `:`.
+    pub topic_name: Option<String>,
+    pub display_name: Option<String>,
+    /// `filterPolicy`, as a JSON object.
+    pub filter_policy: Option<Value>,
+    /// `MessageAttributes` (the default) or `MessageBody`.
+    pub filter_policy_scope: Option<String>,
+    /// `redrivePolicy`: `deadLetterTargetArn`, or `deadLetterTargetRef` (a queue's logical id).
+    pub redrive_policy: Option<Value>,
 }
 
 /// A `schedule` event: one EventBridge rule (or Scheduler schedule) per expression. The expressions and paths are

@@ -1,10 +1,10 @@
-//! The `schedule` and `stream` events of a function: the triggers that come from no client's request (an
-//! EventBridge rule, a DynamoDB stream), parsed as Serverless v3 takes them. Their expressions and ARNs are
+//! The `schedule`, `stream` and `sns` events of a function: the triggers that come from no client's request (an
+//! EventBridge rule, a DynamoDB stream, an SNS topic), parsed as Serverless v3 takes them. Their expressions and ARNs are
 //! checked where they run ([`crate::schedule`], [`crate::streams`]), with the located error built there.
 
 use super::error::ConfigError;
 use super::events::{optional_str, string_list};
-use super::model::{ScheduleEvent, StreamEvent};
+use super::model::{ScheduleEvent, SnsEvent, StreamEvent};
 use super::variables::kind_of;
 use serde_json::Value;
 
@@ -163,4 +163,67 @@ pub(super) fn parse_schedule(value: &Value, path: &str) -> Result<ScheduleEvent,
         return Err(ConfigError::at_path(&format!("{path}.name"), "a name cannot be given to several rates"));
     }
     Ok(event)
+}
+
+/// `sns: <topic name>`, `sns: <topic ARN>`, or `{arn, topicName, displayName, filterPolicy, filterPolicyScope,
+/// redrivePolicy}`, as Serverless v3 takes it (docs `events/sns.md`): with an `arn` given as an intrinsic, the
+/// `topicName` is required.
+pub(super) fn parse_sns(value: &Value, path: &str) -> Result<SnsEvent, ConfigError> {
+    let topic_of_arn = |arn: &str| arn.rsplit(':').next().map(String::from);
+    let map = match value {
+        Value::String(text) if text.starts_with("arn:") => {
+            return Ok(SnsEvent { arn: Some(value.clone()), topic_name: topic_of_arn(text), ..sns_defaults() })
+        }
+        Value::String(name) => return Ok(SnsEvent { topic_name: Some(name.clone()), ..sns_defaults() }),
+        Value::Object(map) => map,
+        other => {
+            return Err(ConfigError::at_path(
+                path,
+                format!("expected a topic name, a topic ARN or an object, found {}", kind_of(other)),
+            ))
+        }
+    };
+    let text = |key: &str| optional_str(map.get(key), &format!("{path}.{key}")).map(|s| s.map(String::from));
+    let arn = map.get("arn").filter(|v| !v.is_null()).cloned();
+    let topic_name = text("topicName")?.or_else(|| arn.as_ref().and_then(Value::as_str).and_then(topic_of_arn));
+    if topic_name.is_none() {
+        let why = if arn.is_some() { "topicName is required when arn is an intrinsic function" } else { "expected arn or topicName" };
+        return Err(ConfigError::at_path(path, why));
+    }
+    let filter_policy = match map.get("filterPolicy") {
+        None | Some(Value::Null) => None,
+        Some(policy @ Value::Object(_)) => Some(policy.clone()),
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                &format!("{path}.filterPolicy"),
+                format!("expected an object such as {{pet: [dog, cat]}}, found {}", kind_of(other)),
+            ))
+        }
+    };
+    let filter_policy_scope = text("filterPolicyScope")?;
+    if let Some(scope) = filter_policy_scope.as_deref().filter(|s| !["MessageAttributes", "MessageBody"].contains(s)) {
+        return Err(ConfigError::at_path(
+            &format!("{path}.filterPolicyScope"),
+            format!("expected MessageAttributes or MessageBody, found `{scope}`"),
+        ));
+    }
+    Ok(SnsEvent {
+        arn,
+        topic_name,
+        display_name: text("displayName")?,
+        filter_policy,
+        filter_policy_scope,
+        redrive_policy: map.get("redrivePolicy").filter(|v| !v.is_null()).cloned(),
+    })
+}
+
+fn sns_defaults() -> SnsEvent {
+    SnsEvent {
+        arn: None,
+        topic_name: None,
+        display_name: None,
+        filter_policy: None,
+        filter_policy_scope: None,
+        redrive_policy: None,
+    }
 }

@@ -83,6 +83,7 @@ impl FunctionSpec {
             ("LAMBDA_RUNTIME_DIR", task_root.display().to_string()),
             ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_endpoint.clone()),
             ("AWS_ENDPOINT_URL_SQS", lambda_url.clone()),
+            ("AWS_ENDPOINT_URL_SNS", lambda_url.clone()),
             ("AWS_ENDPOINT_URL_LAMBDA", lambda_url),
             ("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", self.endpoints.management_url()),
         ]

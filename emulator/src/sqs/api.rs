@@ -9,24 +9,26 @@ use super::service::Sqs;
 use super::{json_protocol, query_protocol};
 use crate::aws::caller::Caller;
 use crate::aws::names::parse_queue_url;
-use crate::server::{read_body, response, Body, BodyError};
-use hyper::body::Incoming;
+use crate::server::{response, Body, BodyError};
+use bytes::Bytes;
+use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 
 /// Largest SQS request body accepted: a full batch of the largest messages, with room for the encoding.
-const MAX_REQUEST_BYTES: usize = 12 * 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = 12 * 1024 * 1024;
 
 /// Answers an SQS request. `None` when the request is in neither protocol (no `X-Amz-Target: AmazonSQS.*` and
 /// no `Action`): it is for no SQS operation. Every answer carries `x-amzn-RequestId`, which SDKs report as the
 /// request id (in the query protocol also as `<RequestId>`).
-pub async fn handle(sqs: &Sqs, request: hyper::Request<Incoming>) -> Option<Response<Body>> {
-    let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(String::from);
-    let path = request.uri().path().to_string();
-    let query = request.uri().query().map(String::from);
-    let caller = Caller::of_request(request.headers(), query.as_deref(), sqs.home());
-    let trace = request.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(String::from);
+/// `body` is the request's body as read (at most [`MAX_REQUEST_BYTES`]).
+pub async fn handle(sqs: &Sqs, head: &Parts, body: Result<Bytes, BodyError>) -> Option<Response<Body>> {
+    let target = head.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(String::from);
+    let path = head.uri.path().to_string();
+    let query = head.uri.query().map(String::from);
+    let caller = Caller::of_request(&head.headers, query.as_deref(), sqs.home());
+    let trace = head.headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(String::from);
     let request_id = uuid::Uuid::new_v4().to_string();
-    let body = match read_body(request.into_body(), MAX_REQUEST_BYTES).await {
+    let body = match body {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
             return Some(json_error(&SqsError::invalid("The request is too large"), &request_id))

@@ -7,33 +7,35 @@ use super::move_tasks::TaskReport;
 use super::requests::{BatchFailure, Request, Response};
 use base64::Engine;
 use std::collections::BTreeMap;
+use crate::aws::query::{element, Form};
 use std::fmt::Write;
 use std::time::Duration;
 
 pub const CONTENT_TYPE: &str = "text/xml";
 const NAMESPACE: &str = "http://queue.amazonaws.com/doc/2012-11-05/";
 
-/// The parameters of a query request: the body's form fields and the URL's query string.
-pub struct Params(BTreeMap<String, String>);
+/// The parameters of a query request, with SQS's ways of reading them.
+pub struct Params(Form);
 
 impl Params {
     pub fn parse(query: Option<&str>, body: &[u8]) -> Self {
-        let mut map = BTreeMap::new();
-        for text in [query.unwrap_or_default(), &String::from_utf8_lossy(body)] {
-            for pair in text.split('&').filter(|p| !p.is_empty()) {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                map.insert(form_decode(k), form_decode(v));
-            }
-        }
-        Self(map)
+        Self(Form::parse(query, body))
     }
 
     pub fn action(&self) -> Option<&str> {
-        self.0.get("Action").map(String::as_str)
+        self.0.action()
     }
 
     fn get(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
+        self.0.get(key)
+    }
+
+    fn list(&self, prefix: &str) -> Vec<String> {
+        self.0.list(prefix)
+    }
+
+    fn entries(&self, prefix: &str, key: &str, value: &str) -> BTreeMap<String, String> {
+        self.0.entries(prefix, key, value)
     }
 
     fn required(&self, key: &str) -> Result<String, SqsError> {
@@ -50,26 +52,9 @@ impl Params {
             .transpose()
     }
 
-    /// `Prefix.1`, `Prefix.2`, … in order.
-    fn list(&self, prefix: &str) -> Vec<String> {
-        (1..).map_while(|i| self.get(&format!("{prefix}.{i}"))).collect()
-    }
-
     /// `Prefix.N.Name` / `Prefix.N.Value` pairs.
     fn pairs(&self, prefix: &str) -> BTreeMap<String, String> {
         self.entries(prefix, "Name", "Value")
-    }
-
-    /// `Prefix.N.<key>` / `Prefix.N.<value>` pairs.
-    fn entries(&self, prefix: &str, key: &str, value: &str) -> BTreeMap<String, String> {
-        (1..)
-            .map_while(|i| {
-                Some((
-                    self.get(&format!("{prefix}.{i}.{key}"))?,
-                    self.get(&format!("{prefix}.{i}.{value}")).unwrap_or_default(),
-                ))
-            })
-            .collect()
     }
 
     /// Tags as `Tag.N.Key` / `Tag.N.Value` (the model), or `Tags.N.…` (what the AWS SDKs for Java send).
@@ -368,29 +353,4 @@ fn task_xml(out: &mut String, task: &TaskReport) {
     }
     element(out, "StartedTimestamp", &task.started_ms.to_string());
     out.push_str("</ListMessageMoveTasksResultEntry>");
-}
-
-fn element(out: &mut String, name: &str, text: &str) {
-    let _ = write!(out, "<{name}>");
-    escape_into(out, text);
-    let _ = write!(out, "</{name}>");
-}
-
-/// Escapes text as SQS does: the XML specials, and the carriage return as `&#xD;` (an XML parser turns a raw one
-/// into a line feed, and the body would no longer match its MD5).
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-}
-
-fn form_decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
 }

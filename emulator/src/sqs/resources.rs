@@ -19,7 +19,7 @@ pub fn define_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> R
         let properties = intrinsics.resolve(&resource.properties, &path)?.unwrap_or(Value::Null);
         let name = intrinsics.physical_name(logical)?;
         let queue = sqs
-            .define_queue(&name, &queue_attributes(&properties), &queue_tags(&properties, &path)?)
+            .define_queue(&name, &queue_attributes(&properties), &crate::config::resource_tags(&properties, &path)?)
             .map_err(|err| ConfigError::at_path(&path, format!("the queue cannot be created: {}", err.message)))?;
         defined.push((queue, path));
     }
@@ -48,25 +48,6 @@ fn queue_attributes(properties: &Value) -> BTreeMap<String, String> {
         attributes.insert(setting.name().to_string(), text);
     }
     attributes
-}
-
-/// `Tags: [{Key, Value}]`, as CloudFormation lists them.
-fn queue_tags(properties: &Value, path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
-    let Some(tags) = properties.get("Tags").filter(|t| !t.is_null()) else { return Ok(BTreeMap::new()) };
-    let expected = || ConfigError::at_path(&format!("{path}.Tags"), "expected a list of { Key, Value }");
-    tags.as_array()
-        .ok_or_else(expected)?
-        .iter()
-        .map(|tag| {
-            let text = |field: &str| match tag.get(field) {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                Some(Value::Bool(b)) => Some(b.to_string()),
-                _ => None,
-            };
-            text("Key").zip(text("Value")).ok_or_else(expected)
-        })
-        .collect()
 }
 
 /// One mapping per enabled `sqs` event. `concurrency(function)` caps its pollers.

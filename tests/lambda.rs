@@ -323,6 +323,7 @@ async fn without_build_a_missing_binary_is_explained() {
     std::fs::write(&config, "service: s\nprovider: { name: aws }\nfunctions:\n  f:\n    handler: bootstrap\n    package: { artifact: target/lambda/no-such-binary/bootstrap.zip }\n").unwrap();
     let mut options = ftb_offline::EmulatorOptions::new(&config);
     options.lambda_port = Some(0);
+    options.s3_port = Some(0);
     options.build = BuildMode::Build { release: false };
     let err = ftb_offline::Emulator::start(options).await.err().expect("no workspace, no binary");
     assert!(err.to_string().contains("cargo workspace"), "{err}");

@@ -58,6 +58,7 @@ fn watching_options(dir: &Path) -> EmulatorOptions {
     std::env::set_var("CARGO_TARGET_DIR", repo_root().join("target"));
     let mut options = EmulatorOptions::new(dir.join("serverless.yml"));
     options.lambda_port = Some(0);
+    options.s3_port = Some(0);
     options.http_port = Some(0);
     options.websocket_port = Some(0);
     options.build = BuildMode::Build { release: false };

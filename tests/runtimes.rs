@@ -23,6 +23,7 @@ fn options(config: &Path) -> EmulatorOptions {
     options.http_port = Some(0);
     options.websocket_port = Some(0);
     options.lambda_port = Some(0);
+    options.s3_port = Some(0);
     options
 }
 

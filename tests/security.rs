@@ -44,7 +44,8 @@ async fn every_listener_is_on_loopback_by_default() {
     for (what, port) in [
         ("HTTP API", endpoints.http_port),
         ("WebSocket API", endpoints.websocket_port),
-        ("Lambda and SQS APIs", endpoints.lambda_port),
+        ("Lambda, SQS and SNS APIs", endpoints.lambda_port),
+        ("S3 API", endpoints.s3_port),
         ("a handler's Runtime API", runtime_port),
     ] {
         let addresses = listening_addresses(port);
@@ -120,7 +121,7 @@ async fn nothing_is_written_outside_the_project() {
     args.extend(FREE_PORTS);
     let mut process = CliProcess::spawn(project.path(), &args, &env);
     let ready = process.wait_until_ready(Duration::from_secs(30));
-    let sqs = sqs_client_at(&ready.address("Lambda and SQS APIs on "));
+    let sqs = sqs_client_at(&ready.address("Lambda, SQS and SNS APIs on "));
     let queue = sqs.get_queue_url().queue_name("work").send().await.unwrap().queue_url.unwrap();
     sqs.send_message().queue_url(&queue).message_body("kept").send().await.unwrap();
     assert!(process.interrupt().success());
@@ -484,7 +485,7 @@ async fn allow_origin_and_allow_host_let_exactly_what_they_name_through() {
     args.extend(FREE_PORTS);
     let mut process = CliProcess::spawn(project.path(), &args, &[]);
     let ready = process.wait_until_ready(Duration::from_secs(30));
-    let endpoint = ready.address("Lambda and SQS APIs on ");
+    let endpoint = ready.address("Lambda, SQS and SNS APIs on ");
     let sqs = sqs_client_at(&endpoint);
     let queue = sqs.get_queue_url().queue_name("work").send().await.unwrap().queue_url.unwrap();
     let port: u16 = endpoint.rsplit(':').next().unwrap().parse().unwrap();
@@ -516,7 +517,7 @@ async fn custom_ftb_offline_allows_origins_and_hosts_as_the_flags_do() {
     let allow = "custom:\n  ftb-offline:\n    allowOrigins: [http://trusted.example:3000]\n    allowHosts:\n      - host.docker.internal\n";
     std::fs::write(project.path().join("serverless.yml"), format!("{QUEUES_ONLY}{allow}")).unwrap();
     let mut options = ftb_offline::EmulatorOptions::new(project.path().join("serverless.yml"));
-    (options.http_port, options.websocket_port, options.lambda_port) = (Some(0), Some(0), Some(0));
+    (options.http_port, options.websocket_port, options.lambda_port, options.s3_port) = (Some(0), Some(0), Some(0), Some(0));
     options.build = ftb_offline::lambda::runtimes::cargo::BuildMode::NoBuild { release: false };
     let emulator = start(options).await;
     let sqs = sqs_client(&emulator);

@@ -1,5 +1,5 @@
 //! SNS as AWS behaves, through the stock `aws-sdk-sns` client and the AWS CLI, against topics and subscribers
-//! from `tests/fixtures/sns/serverless.yml`: fan-out to a Node.js function and to queues (raw, filtered by
+//! from `tests/fixtures/triggers/sns.yml`: fan-out to a Node.js function and to queues (raw, filtered by
 //! attributes, filtered by payload) with each message shaped as AWS shapes it; a FIFO topic into a FIFO queue in
 //! order and deduplicated; a failing subscriber retried by Lambda; the API's answers and errors.
 

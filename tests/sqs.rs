@@ -597,7 +597,7 @@ fn start_process(dir: &std::path::Path, extra: &[&str]) -> (CliProcess, aws_sdk_
     args.extend_from_slice(extra);
     let mut process = CliProcess::spawn(dir, &args, &[]);
     let ready = process.wait_until_ready(Duration::from_secs(30));
-    let client = sqs_client_at(&ready.address("Lambda and SQS APIs on "));
+    let client = sqs_client_at(&ready.address("Lambda, SQS and SNS APIs on "));
     (process, client)
 }
 

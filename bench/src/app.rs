@@ -80,6 +80,8 @@ async fn measure(root: &Path) -> Result<Vec<Row>, String> {
         "0",
         "--lambda-port",
         "0",
+        "--s3-port",
+        "0",
         "--db-port",
         "0",
     ];

@@ -76,6 +76,8 @@ fn measure(binary: &Path, dir: &Path) -> Result<(Duration, Duration), String> {
         "0",
         "--lambda-port",
         "0",
+        "--s3-port",
+        "0",
     ];
     let _stop_db = StopDb { binary: binary.to_path_buf(), dir: dir.to_path_buf() };
     cli::run(binary, dir, &["stop:db"])?;

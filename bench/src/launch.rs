@@ -71,6 +71,8 @@ async fn measure(root: &Path) -> Result<Launch, String> {
         "0",
         "--lambda-port",
         &lambda_port,
+        "--s3-port",
+        "0",
     ];
     drop(cli::start_until_ready(&binary, root, &args)?); // warms the page cache
     let mut launches = Vec::new();

@@ -35,6 +35,7 @@ pub async fn sections(root: &Path, wanted: &dyn Fn(&str) -> bool, record: &dyn F
     };
     let mut options = ftb_offline::EmulatorOptions::new(root.join("bench/serverless.yml"));
     options.lambda_port = Some(0);
+    options.s3_port = Some(0);
     options.http_port = Some(0);
     options.websocket_port = Some(0);
     options.build = BuildMode::Build { release: true };

@@ -37,6 +37,7 @@ pub async fn measure(root: &Path) -> ReloadFigures {
     std::env::set_var("CARGO_TARGET_DIR", root.join("target"));
     let mut options = ftb_offline::EmulatorOptions::new(dir.join("serverless.yml"));
     options.lambda_port = Some(0);
+    options.s3_port = Some(0);
     options.http_port = Some(0);
     options.websocket_port = Some(0);
     options.build = BuildMode::Build { release: false };

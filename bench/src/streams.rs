@@ -41,7 +41,7 @@ async fn measure(binary: &Path, dir: &Path, out: &Path) -> Result<(Duration, Dur
     let param = format!("benchOut={}", out.display());
     let mut args = vec!["start:with-db", "--config", "streams.yml", "--no-build", "--release", "--no-watch"];
     args.extend(["--stage", STAGE, "--db-port", &db_port, "--param", &param]);
-    args.extend(["--http-port", "0", "--websocket-port", "0", "--lambda-port", "0"]);
+    args.extend(["--http-port", "0", "--websocket-port", "0", "--lambda-port", "0", "--s3-port", "0"]);
     let _stop_db = StopDb { binary: binary.to_path_buf(), dir: dir.to_path_buf() };
     let _running = cli::start_until_ready(binary, dir, &args)?;
     let client = client(&format!("http://127.0.0.1:{db_port}"));

@@ -72,6 +72,8 @@ pub async fn start_ftb_offline(root: &Path, concurrency: usize) -> Result<Served
         &websocket_port.to_string(),
         "--lambda-port",
         "0",
+        "--s3-port",
+        "0",
     ]);
     let mut served = serve(command, port, "/hello", Some(websocket_port)).await?;
     served.also_serve("/hello-current-thread").await?;

@@ -76,6 +76,16 @@ impl Guard {
         verdict
     }
 
+    /// Lets `request` through when its `Host` is loopback or allowed, whatever its origin: for an API whose own
+    /// rules decide which pages may call it (S3, with signatures and bucket CORS).
+    pub fn check_host_only<B>(&self, request: &Request<B>) -> Result<(), Refusal> {
+        let verdict = self.check_host(request);
+        if let Err(refusal) = &verdict {
+            self.warn_once(refusal);
+        }
+        verdict
+    }
+
     /// Every `Host` (and the authority of an absolute-form request line) must be loopback or allowed: a page
     /// reached through DNS rebinding sends its own name. A request without any (HTTP/1.0) is not a browser's.
     fn check_host<B>(&self, request: &Request<B>) -> Result<(), Refusal> {

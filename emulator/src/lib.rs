@@ -7,6 +7,7 @@
 //! - [`apigw`]: API Gateway: the HTTP APIs (REST and HTTP API) and the WebSocket API.
 //! - [`sqs`]: queues, the SQS API and event source mappings.
 //! - [`sns`]: topics, subscriptions, the SNS API, and delivery to functions and queues.
+//! - [`s3`]: buckets and objects on their own port, with CORS and event notifications.
 //! - [`schedule`]: `schedule` events: EventBridge rules that invoke functions on a rate or cron.
 //! - [`streams`]: `stream` events: DynamoDB Streams event source mappings on DynamoDB Local.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
@@ -35,6 +36,7 @@ pub mod plan;
 pub mod procfs;
 pub mod schedule;
 pub mod server;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod streams;
@@ -63,6 +65,7 @@ pub struct Emulator {
     websocket: Arc<WebSocketGateway>,
     sqs: Arc<sqs::Sqs>,
     sns: Arc<sns::Sns>,
+    s3: Arc<s3::S3Gateway>,
     reloads: Arc<Reloads>,
     /// What live edits change; shared with the watcher.
     live: Arc<tokio::sync::Mutex<Live>>,
@@ -84,7 +87,8 @@ impl Emulator {
         let live = Live::start(options.clone(), endpoints.clone(), service, shutdown.clone()).await?;
         let services = live.services().clone();
         let (service, reloads) = (live.service().clone(), live.reloads().clone());
-        let staging = live.code().staging_dirs();
+        let mut staging = live.code().staging_dirs();
+        staging.extend(live.scratch_dirs());
         let live = Arc::new(tokio::sync::Mutex::new(live));
         if options.watch {
             watch::start(live.clone(), shutdown.clone())?;
@@ -95,17 +99,19 @@ impl Emulator {
             sns: services.sns.clone(),
             guard: services.guard.clone(),
         });
-        let (http, websocket) = (services.http.clone(), services.websocket.clone());
+        let (http, websocket, s3) = (services.http.clone(), services.websocket.clone(), services.s3.clone());
         let servers = vec![
+            server::serve(listeners.s3, move |request, _| s3.clone().handle(request), shutdown.clone()),
             server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
             server::serve(listeners.http, move |request, peer| http.clone().handle(request, peer), shutdown.clone()),
             server::serve(listeners.websocket, move |request, peer| websocket.clone().handle(request, peer), shutdown),
         ];
         tracing::info!(
-            "ready: HTTP API on {}, WebSocket API on {}, Lambda, SQS and SNS APIs on {}, DynamoDB at {} ({} functions)",
+            "ready: HTTP API on {}, WebSocket API on {}, Lambda, SQS and SNS APIs on {}, S3 on {}, DynamoDB at {} ({} functions)",
             endpoints.http_url(),
             endpoints.websocket_url(),
             endpoints.lambda_url(),
+            endpoints.s3_url(),
             options.dynamodb_endpoint,
             services.lambda.functions().len()
         );
@@ -119,6 +125,7 @@ impl Emulator {
             websocket: services.websocket,
             sqs: services.sqs,
             sns: services.sns,
+            s3: services.s3,
             reloads,
             live,
             staging,
@@ -167,6 +174,11 @@ impl Emulator {
         &self.sqs
     }
 
+    /// The buckets' settings and where their objects are kept.
+    pub fn s3_buckets(&self) -> Arc<s3::buckets::Buckets> {
+        self.s3.buckets().clone()
+    }
+
     /// The topics and subscriptions.
     pub fn sns(&self) -> &Arc<sns::Sns> {
         &self.sns
@@ -202,6 +214,7 @@ struct Listeners {
     lambda: tokio::net::TcpListener,
     http: tokio::net::TcpListener,
     websocket: tokio::net::TcpListener,
+    s3: tokio::net::TcpListener,
 }
 
 impl Listeners {
@@ -228,10 +241,11 @@ impl Listeners {
             "--websocket-port",
         )
         .await?;
+        let s3 = server::bind(&host, options.s3_port.unwrap_or(service.s3.port), "S3 API", "--s3-port").await?;
         let port =
             |listener: &tokio::net::TcpListener| listener.local_addr().expect("a bound listener has an address").port();
-        let endpoints = LocalEndpoints::new(&host, port(&http), port(&websocket), port(&lambda));
-        Ok((Self { lambda, http, websocket }, endpoints))
+        let endpoints = LocalEndpoints::new(&host, port(&http), port(&websocket), port(&lambda), port(&s3));
+        Ok((Self { lambda, http, websocket, s3 }, endpoints))
     }
 }
 

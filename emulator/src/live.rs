@@ -132,6 +132,7 @@ pub struct Services {
     pub websocket: Arc<WebSocketGateway>,
     pub sqs: Arc<Sqs>,
     pub sns: Arc<Sns>,
+    pub s3: Arc<crate::s3::S3Gateway>,
 }
 
 /// The running emulator's changeable parts.
@@ -213,6 +214,16 @@ impl Live {
 
     pub fn code(&self) -> &FunctionCode {
         &self.code
+    }
+
+    /// Folders the emulator made for this run only (the S3 objects without `--persist`), removed when it stops.
+    pub fn scratch_dirs(&self) -> Vec<PathBuf> {
+        let root = self.services.s3.buckets().root().to_path_buf();
+        if self.options.persist {
+            Vec::new()
+        } else {
+            vec![root]
+        }
     }
 
     /// Rebuilds the `affected` units and swaps their functions to the new build. `changed` are the edited files,
@@ -317,6 +328,7 @@ impl Live {
         for arn in self.topics.topics.difference(&topics.topics) {
             services.sns.delete_topic(arn);
         }
+        crate::s3::resources::define(&service, &intrinsics, services.s3.buckets()).map_err(|e| service.locate(e))?;
         changes.topics_created = topics.topics.difference(&self.topics.topics).cloned().collect();
         changes.topics_deleted = self.topics.topics.difference(&topics.topics).cloned().collect();
         self.topics = topics;
@@ -376,14 +388,37 @@ fn empty_services(service: &Service, endpoints: &LocalEndpoints, options: &Emula
     let websocket = WebSocketGateway::new(lambda.clone(), &service.stage, limits, WsRoutes::default(), guard.clone());
     let sqs = queues(service, endpoints, options.persist)?;
     let deliveries = crate::sns::delivery::Deliveries::new(&lambda, &sqs, &endpoints.lambda_url(), &service.region);
+    let sns = Sns::new(&service.region, deliveries);
+    let destinations =
+        crate::s3::buckets::Destinations { lambda: Arc::downgrade(&lambda), sqs: Arc::downgrade(&sqs), sns: Arc::downgrade(&sns) };
+    let buckets = crate::s3::buckets::Buckets::new(&s3_root(service, options.persist)?, &service.region, destinations);
+    let s3 = crate::s3::S3Gateway::new(buckets, guard.clone())
+        .map_err(|e| Error::Unavailable(format!("the S3 data folder cannot be used: {e}")))?;
     Ok(Services {
         http: Arc::new(HttpGateway::new(lambda.clone(), HttpRoutes::default())),
         websocket: Arc::new(websocket),
         guard,
-        sns: Sns::new(&service.region, deliveries),
+        sns,
+        s3: Arc::new(s3),
         sqs,
         lambda,
     })
+}
+
+/// Where S3 keeps objects: `.ftb-offline/<stage>/s3` with `--persist` (kept across runs), else a temporary folder
+/// removed when the emulator stops.
+fn s3_root(service: &Service, persist: bool) -> Result<PathBuf, Error> {
+    let root = if persist {
+        service.state_dir().join("s3")
+    } else {
+        std::env::temp_dir().join(format!("ftb-offline-s3-{}-{}", service.stage, uuid::Uuid::new_v4().simple()))
+    };
+    std::fs::create_dir_all(&root)
+        .map_err(|e| Error::Unavailable(format!("the S3 data folder {} cannot be created: {e}", root.display())))?;
+    if persist {
+        tracing::info!(target: "s3", "objects are kept in {} (stop:db --purge removes them)", root.display());
+    }
+    Ok(root)
 }
 
 fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<Sqs>, Error> {

@@ -47,9 +47,12 @@ struct Common {
     /// WebSocket API port (default custom.serverless-offline.websocketPort, else 4001).
     #[arg(long, global = true)]
     websocket_port: Option<u16>,
-    /// Lambda and SQS API port (default custom.serverless-offline.lambdaPort, else 4002).
+    /// Lambda, SQS and SNS API port (default custom.serverless-offline.lambdaPort, else 4002).
     #[arg(long, global = true)]
     lambda_port: Option<u16>,
+    /// The S3 API's port (default custom.s3.port, else 4569; 0 picks a free one).
+    #[arg(long, global = true)]
+    s3_port: Option<u16>,
     /// The Node.js that runs nodejs* functions (default: `node` on PATH).
     #[arg(long, global = true, value_name = "PROGRAM")]
     node: Option<PathBuf>,
@@ -321,6 +324,10 @@ async fn stop_db(common: &Common, args: StopDbArgs) -> Result<(), String> {
     if args.purge && std::fs::remove_file(&saved_queues).is_ok() {
         removed.push(format!("the saved queues {}", saved_queues.display()));
     }
+    let objects = service.state_dir().join("s3");
+    if args.purge && std::fs::remove_dir_all(&objects).is_ok() {
+        removed.push(format!("the S3 objects {}", objects.display()));
+    }
     if removed.is_empty() {
         println!("no DynamoDB Local of ftb-offline's is running for {}; nothing to stop", service.service);
     } else {
@@ -337,6 +344,7 @@ async fn start(common: &Common, args: StartArgs, database: Option<(Database, boo
     options.http_port = common.http_port;
     options.websocket_port = common.websocket_port;
     options.lambda_port = common.lambda_port;
+    options.s3_port = common.s3_port;
     options.node = common.node.clone();
     options.python = common.python.clone();
     options.build = if args.no_build {
@@ -391,8 +399,8 @@ impl ShutdownSignals {
 
 fn print_config(common: &Common, args: ConfigArgs) -> Result<(), String> {
     let service = config::load(&common.config, &load_options(common)).map_err(|e| e.to_string())?;
-    let ports = [common.http_port, common.websocket_port, common.lambda_port];
-    let endpoints = service.offline.endpoints(common.host.as_deref(), ports);
+    let ports = [common.http_port, common.websocket_port, common.lambda_port, common.s3_port];
+    let endpoints = service.offline.endpoints(common.host.as_deref(), ports, &service.s3);
     let view =
         ftb_offline::view::resolved_view(&service, &endpoints, [common.node.as_deref(), common.python.as_deref()])
             .map_err(|e| e.to_string())?;

@@ -21,6 +21,8 @@ pub struct EmulatorOptions {
     pub http_port: Option<u16>,
     pub websocket_port: Option<u16>,
     pub lambda_port: Option<u16>,
+    /// The S3 API's port; `custom.s3.port` (else 4569) when `None`.
+    pub s3_port: Option<u16>,
     pub build: BuildMode,
     /// Processes per function when it sets no `reservedConcurrency`.
     pub max_concurrency: usize,
@@ -64,6 +66,7 @@ impl EmulatorOptions {
             http_port: None,
             websocket_port: None,
             lambda_port: None,
+            s3_port: None,
             build: BuildMode::Build { release: false },
             max_concurrency: 10,
             async_retry_delay: None,

@@ -81,7 +81,7 @@ fn guard_note(route: &crate::apigw::routes::Route) -> String {
     }
 }
 
-/// Resolves the queues, mappings, topics and subscriptions of `service` against scratch services.
+/// Resolves the queues, mappings, topics, subscriptions and buckets of `service` against scratch services.
 fn check_queues_and_mappings(
     service: &Service,
     endpoints: &LocalEndpoints,
@@ -95,5 +95,6 @@ fn check_queues_and_mappings(
     crate::streams::mappings(service, &intrinsics).map_err(|e| service.locate(e))?;
     let topics = crate::sns::Sns::new(&service.region, crate::sns::delivery::Deliveries::nowhere(&service.region));
     crate::sns::resources::define(service, &intrinsics, &topics).map_err(|e| service.locate(e))?;
+    crate::s3::resources::plan(service, &intrinsics).map_err(|e| service.locate(e))?;
     Ok(())
 }

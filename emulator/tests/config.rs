@@ -27,7 +27,7 @@ fn load_with(text: &str, options: LoadOptions) -> Result<Service, ConfigError> {
 }
 
 fn endpoints() -> LocalEndpoints {
-    LocalEndpoints { host: "127.0.0.1".into(), http_port: 4000, websocket_port: 4001, lambda_port: 4002 }
+    LocalEndpoints { host: "127.0.0.1".into(), http_port: 4000, websocket_port: 4001, lambda_port: 4002, s3_port: 4569 }
 }
 
 /// The resolved environment of one function.
@@ -192,7 +192,7 @@ fn generated_api_references_point_at_the_local_endpoints() {
 #[test]
 fn the_endpoints_follow_the_bound_ports() {
     let service = resources_service();
-    let endpoints = LocalEndpoints { host: "127.0.0.1".into(), http_port: 1, websocket_port: 2, lambda_port: 3 };
+    let endpoints = LocalEndpoints { host: "127.0.0.1".into(), http_port: 1, websocket_port: 2, lambda_port: 3, s3_port: 4 };
     let env = Intrinsics::new(&service, &endpoints).environment(&service.functions["worker"]).unwrap();
     assert_eq!(env["QUEUE_URL"], "http://127.0.0.1:3/000000000000/orders-dev");
     assert_eq!(env["WS"], "http://127.0.0.1:2/dev");
@@ -428,6 +428,30 @@ fn sns_events_take_serverless_forms_and_mistakes_are_located() {
     );
     let error = load(&bad_scope).unwrap_err().to_string();
     assert!(error.contains("expected MessageAttributes or MessageBody, found `Body`"), "{error}");
+}
+
+#[test]
+fn s3_events_take_serverless_forms_and_mistakes_are_located() {
+    let text = format!(
+        "{BASE}functions:\n  f:\n    handler: bootstrap\n    events:\n      - s3: photos\n      - s3:\n          bucket: docs\n          event: s3:ObjectRemoved:*\n          rules:\n            - prefix: in/\n            - suffix: .pdf\n          existing: true\n"
+    );
+    let service = load(&text).unwrap();
+    let events: Vec<&config::S3Event> = service.functions["f"]
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::S3(s3) => s3,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!((events[0].bucket.as_str(), events[0].event.as_str()), ("photos", "s3:ObjectCreated:*"));
+    assert_eq!((events[1].prefix.as_deref(), events[1].suffix.as_deref()), (Some("in/"), Some(".pdf")));
+    assert!(events[1].existing);
+    let two_prefixes = format!(
+        "{BASE}functions:\n  f:\n    handler: bootstrap\n    events:\n      - s3:\n          bucket: docs\n          rules:\n            - prefix: a/\n            - prefix: b/\n"
+    );
+    let error = load(&two_prefixes).unwrap_err().to_string();
+    assert!(error.contains("serverless.yml:12:") && error.contains("at most one prefix rule"), "{error}");
 }
 
 #[test]

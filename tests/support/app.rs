@@ -53,7 +53,7 @@ impl App {
         let mut process = CliProcess::spawn(dir, &args, &[]);
         let ready = process.wait_until_ready(READY);
         let (http, websocket) = (ready.address("HTTP API on "), ready.address("WebSocket API on "));
-        let (lambda, dynamodb) = (ready.address("Lambda and SQS APIs on "), ready.address("DynamoDB at "));
+        let (lambda, dynamodb) = (ready.address("Lambda, SQS and SNS APIs on "), ready.address("DynamoDB at "));
         let extra = extra.iter().map(|s| s.to_string()).collect();
         let stage = stage.to_string();
         Self { process: Some(process), dir: dir.to_path_buf(), stage, http, websocket, lambda, dynamodb, extra }

@@ -38,6 +38,19 @@ pub fn sns_client(emulator: &Emulator) -> aws_sdk_sns::Client {
     stock_client!(aws_sdk_sns, emulator.endpoints().lambda_url())
 }
 
+/// `aws-sdk-s3` for this emulator's S3 API, path-style (`http://127.0.0.1:<port>/<bucket>/<key>`).
+pub fn s3_client(emulator: &Emulator) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-north-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "ftb-offline-tests"))
+        .endpoint_url(emulator.endpoints().s3_url())
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 /// `aws-sdk-sqs` for the SQS API at `endpoint` (an emulator running as its own process).
 pub fn sqs_client_at(endpoint: &str) -> aws_sdk_sqs::Client {
     stock_client!(aws_sdk_sqs, endpoint)

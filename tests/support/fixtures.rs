@@ -17,6 +17,7 @@ pub fn fixture_options() -> EmulatorOptions {
     options.http_port = Some(0);
     options.websocket_port = Some(0);
     options.lambda_port = Some(0);
+    options.s3_port = Some(0);
     options.build = BuildMode::Build { release: false };
     options
 }
@@ -72,11 +73,20 @@ pub fn auth_options(events_dir: &Path, issuer: &str) -> EmulatorOptions {
     options
 }
 
-/// Options for an emulator of `tests/fixtures/sns/serverless.yml` (topics, queues, Node.js subscribers recording
+/// Options for an emulator of `tests/fixtures/triggers/sns.yml` (topics, queues, Node.js subscribers recording
 /// what they get in `events_dir`).
 pub fn sns_options(events_dir: &Path) -> EmulatorOptions {
-    let mut options = recording_options("sns/serverless.yml", events_dir);
+    let mut options = recording_options("triggers/sns.yml", events_dir);
     options.build = BuildMode::NoBuild { release: false };
+    options
+}
+
+/// Options for an emulator of `tests/fixtures/triggers/s3.yml` (buckets, Node.js functions recording their S3
+/// events in `events_dir`), S3 on a free port.
+pub fn s3_options(events_dir: &Path) -> EmulatorOptions {
+    let mut options = recording_options("triggers/s3.yml", events_dir);
+    options.build = BuildMode::NoBuild { release: false };
+    options.s3_port = Some(0);
     options
 }
 

@@ -30,12 +30,14 @@ pub struct LocalEndpoints {
     pub http_port: u16,
     pub websocket_port: u16,
     pub lambda_port: u16,
+    /// The S3 API's own port (4569 by default, serverless-s3-local's).
+    pub s3_port: u16,
 }
 
 impl LocalEndpoints {
     /// The endpoints of servers listening on `listen` (a wildcard address is reached as 127.0.0.1).
-    pub fn new(listen: &str, http_port: u16, websocket_port: u16, lambda_port: u16) -> Self {
-        Self { host: Self::client_host(listen), http_port, websocket_port, lambda_port }
+    pub fn new(listen: &str, http_port: u16, websocket_port: u16, lambda_port: u16, s3_port: u16) -> Self {
+        Self { host: Self::client_host(listen), http_port, websocket_port, lambda_port, s3_port }
     }
 
     /// The address clients on this machine use for a listen address (127.0.0.1 for the wildcard ones).
@@ -65,7 +67,12 @@ impl LocalEndpoints {
         format!("http://{}:{}", self.host, self.websocket_port)
     }
 
-    /// The Lambda Invoke API and the SQS API share this endpoint.
+    /// The S3 API (path-style: `<url>/<bucket>/<key>`).
+    pub fn s3_url(&self) -> String {
+        format!("http://{}:{}", self.host, self.s3_port)
+    }
+
+    /// The Lambda Invoke API, the SQS API and the SNS API share this endpoint.
     pub fn lambda_url(&self) -> String {
         format!("http://{}:{}", self.host, self.lambda_port)
     }

@@ -13,7 +13,6 @@ use serde_json::Value;
 
 /// Event kinds Serverless knows that ftb-offline does not emulate yet: kept and reported, never dropped.
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "s3",
     "alb",
     "alexaSkill",
     "alexaSmartHome",
@@ -54,6 +53,7 @@ pub fn parse_event(value: &Value, path: &str) -> Result<Event, ConfigError> {
         "sqs" => parse_sqs(definition, &path).map(Event::Sqs),
         "schedule" => triggers::parse_schedule(definition, &path).map(Event::Schedule),
         "sns" => triggers::parse_sns(definition, &path).map(Event::Sns),
+        "s3" => triggers::parse_s3(definition, &path).map(Event::S3),
         "stream" => match triggers::parse_stream(definition, &path)? {
             Some(stream) => Ok(Event::Stream(stream)),
             None => Ok(Event::Unsupported { kind: "stream (kinesis)".to_string(), definition: definition.clone() }),

@@ -31,6 +31,8 @@ pub struct Service {
     pub layers: IndexMap<String, Layer>,
     pub resources: Resources,
     pub offline: OfflineSettings,
+    /// `custom.s3`: where the S3 API listens.
+    pub s3: S3Settings,
     /// `custom.dynamodb.start`, for `start:with-db`.
     pub dynamodb: DynamoDbLocalSettings,
     /// `custom.ftb-offline`: `allowOrigins` and `allowHosts`, what the AWS APIs accept besides loopback.
@@ -212,6 +214,8 @@ pub enum Event {
     Stream(StreamEvent),
     /// A subscription of the function to an SNS topic.
     Sns(SnsEvent),
+    /// Notifications of a bucket's object changes.
+    S3(S3Event),
     /// Kept so that `config` can show it and start-up can report it; not emulated.
     Unsupported {
         kind: String,
@@ -287,6 +291,19 @@ pub struct StreamEvent {
     pub bisect_batch_on_function_error: bool,
     /// `filterPatterns`: records no pattern matches are skipped.
     pub filter_patterns: Vec<Value>,
+}
+
+/// An `s3` event: the function notified of changes to a bucket's objects, the bucket created unless `existing`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Event {
+    pub bucket: String,
+    /// `s3:ObjectCreated:*` (Serverless's default), `s3:ObjectRemoved:*`…
+    pub event: String,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    /// `existing: true`: the bucket is not the service's (it is still made locally, so it can be used).
+    pub existing: bool,
 }
 
 /// An `sns` event: the function subscribed to a topic, which Serverless creates when the event names it by
@@ -383,6 +400,19 @@ pub struct Resource {
     pub condition: Option<String>,
 }
 
+/// `custom.s3`, as serverless-s3-local reads it: the S3 port (its other keys are left to it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct S3Settings {
+    pub port: u16,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self { port: 4569 }
+    }
+}
+
 /// `custom.serverless-offline`, with serverless-offline's key names and ftb-offline's default ports.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -404,12 +434,13 @@ pub struct OfflineSettings {
 impl OfflineSettings {
     /// The endpoints these settings ask for, with a listen host and `[http, websocket, lambda]` ports given on the
     /// command line; the ports actually bound may differ (port 0).
-    pub fn endpoints(&self, host: Option<&str>, ports: [Option<u16>; 3]) -> LocalEndpoints {
+    pub fn endpoints(&self, host: Option<&str>, ports: [Option<u16>; 4], s3: &S3Settings) -> LocalEndpoints {
         LocalEndpoints::new(
             host.unwrap_or(&self.host),
             ports[0].unwrap_or(self.http_port),
             ports[1].unwrap_or(self.websocket_port),
             ports[2].unwrap_or(self.lambda_port),
+            ports[3].unwrap_or(s3.port),
         )
     }
 }

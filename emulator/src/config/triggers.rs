@@ -1,10 +1,10 @@
-//! The `schedule`, `stream` and `sns` events of a function: the triggers that come from no client's request (an
-//! EventBridge rule, a DynamoDB stream, an SNS topic), parsed as Serverless v3 takes them. Their expressions and ARNs are
+//! The `schedule`, `stream`, `sns` and `s3` events of a function: the triggers that come from no client's request
+//! (an EventBridge rule, a DynamoDB stream, an SNS topic, a bucket), parsed as Serverless v3 takes them. Their expressions and ARNs are
 //! checked where they run ([`crate::schedule`], [`crate::streams`]), with the located error built there.
 
 use super::error::ConfigError;
 use super::events::{optional_str, string_list};
-use super::model::{ScheduleEvent, SnsEvent, StreamEvent};
+use super::model::{S3Event, ScheduleEvent, SnsEvent, StreamEvent};
 use super::variables::kind_of;
 use serde_json::Value;
 
@@ -227,3 +227,45 @@ fn sns_defaults() -> SnsEvent {
         redrive_policy: None,
     }
 }
+
+/// `s3: <bucket>`, or `{bucket, event, rules: [{prefix}, {suffix}], existing, forceDeploy}`, as Serverless v3 takes
+/// it (docs `events/s3.md`): the event defaults to `s3:ObjectCreated:*`, and a filter has at most one prefix and
+/// one suffix rule (as S3 allows).
+pub(super) fn parse_s3(value: &Value, path: &str) -> Result<S3Event, ConfigError> {
+    let map = match value {
+        Value::String(bucket) => {
+            return Ok(S3Event { bucket: bucket.clone(), event: DEFAULT_S3_EVENT.into(), prefix: None, suffix: None, existing: false })
+        }
+        Value::Object(map) => map,
+        other => {
+            return Err(ConfigError::at_path(path, format!("expected a bucket name or an object, found {}", kind_of(other))))
+        }
+    };
+    let text = |key: &str| optional_str(map.get(key), &format!("{path}.{key}")).map(|s| s.map(String::from));
+    let bucket = text("bucket")?.ok_or_else(|| ConfigError::at_path(&format!("{path}.bucket"), "expected the bucket's name"))?;
+    let event = text("event")?.unwrap_or_else(|| DEFAULT_S3_EVENT.into());
+    if !event.starts_with("s3:") {
+        return Err(ConfigError::at_path(&format!("{path}.event"), format!("expected an S3 event type such as s3:ObjectCreated:*, found `{event}`")));
+    }
+    let (mut prefix, mut suffix) = (None, None);
+    let rules = match map.get("rules") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(rules)) => rules.clone(),
+        Some(other) => return Err(ConfigError::at_path(&format!("{path}.rules"), format!("expected a list such as [{{prefix: uploads/}}], found {}", kind_of(other)))),
+    };
+    for (i, rule) in rules.iter().enumerate() {
+        let at = format!("{path}.rules.{i}");
+        let (slot, value) = match (rule.get("prefix"), rule.get("suffix")) {
+            (Some(Value::String(p)), None) => (&mut prefix, p),
+            (None, Some(Value::String(s))) => (&mut suffix, s),
+            _ => return Err(ConfigError::at_path(&at, "expected {prefix: …} or {suffix: …}")),
+        };
+        if slot.replace(value.clone()).is_some() {
+            return Err(ConfigError::at_path(&at, "S3 takes at most one prefix rule and one suffix rule"));
+        }
+    }
+    Ok(S3Event { bucket, event, prefix, suffix, existing: map.get("existing").and_then(Value::as_bool).unwrap_or(false) })
+}
+
+/// The event an `s3` event notifies when it names none (Serverless v3, `compile/events/s3`).
+const DEFAULT_S3_EVENT: &str = "s3:ObjectCreated:*";

@@ -114,7 +114,7 @@ pub fn client(endpoint: &str, region: &str) -> aws_sdk_dynamodb::Client {
 /// Creates every table of `service` that DynamoDB Local at `endpoint` does not have yet.
 pub async fn ensure_tables(service: &Service, endpoint: &str) -> Result<TablesReport, DatabaseError> {
     let client = client(endpoint, &service.region);
-    let endpoints = service.offline.endpoints(None, [None; 3]);
+    let endpoints = service.offline.endpoints(None, [None; 4], &service.s3);
     let intrinsics = Intrinsics::new(service, &endpoints);
     let mut report = TablesReport::default();
     for (logical, resource) in service.resources.resources.iter().filter(|(_, r)| r.kind == "AWS::DynamoDB::Table") {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 /// The access key id handlers get: shaped like Lambda's temporary ones (ASIA…), letters and digits only.
 pub const DUMMY_ACCESS_KEY_ID: &str = "ASIAFTBOFFLINELOCAL0";
+pub const DUMMY_SECRET_ACCESS_KEY: &str = "ftbOfflineLocalSecret";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSpec {
@@ -77,13 +78,14 @@ impl FunctionSpec {
             ("AWS_DEFAULT_REGION", self.region.clone()),
             // Dummy temporary credentials. DynamoDB Local accepts only letters and digits in key ids.
             ("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID.into()),
-            ("AWS_SECRET_ACCESS_KEY", "ftbOfflineLocalSecret".into()),
+            ("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_ACCESS_KEY.into()),
             ("AWS_SESSION_TOKEN", "ftbOfflineLocalSession".into()),
             ("LAMBDA_TASK_ROOT", task_root.display().to_string()),
             ("LAMBDA_RUNTIME_DIR", task_root.display().to_string()),
             ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_endpoint.clone()),
             ("AWS_ENDPOINT_URL_SQS", lambda_url.clone()),
             ("AWS_ENDPOINT_URL_SNS", lambda_url.clone()),
+            ("AWS_ENDPOINT_URL_S3", self.endpoints.s3_url()),
             ("AWS_ENDPOINT_URL_LAMBDA", lambda_url),
             ("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", self.endpoints.management_url()),
         ]

@@ -26,6 +26,7 @@ mod processes;
 mod queue;
 mod reload;
 mod runtimes;
+mod notifications;
 mod streams;
 mod tools;
 
@@ -44,8 +45,21 @@ const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
-const SECTIONS: [&str; 12] =
-    ["invoke", "http", "auth", "fanout", "sqs", "streams", "reload", "dynamodb", "launch", "peers", "runtimes", "app"];
+const SECTIONS: [&str; 13] = [
+    "invoke",
+    "http",
+    "auth",
+    "fanout",
+    "sqs",
+    "streams",
+    "notifications",
+    "reload",
+    "dynamodb",
+    "launch",
+    "peers",
+    "runtimes",
+    "app",
+];
 
 #[tokio::main]
 async fn main() {
@@ -81,6 +95,11 @@ async fn main() {
     if wanted("streams") {
         if let Some(table) = guarded("streams", streams::table(&root), &mut failed).await {
             record("streams", &table);
+        }
+    }
+    if wanted("notifications") {
+        if let Some(table) = guarded("notifications", notifications::table(&root), &mut failed).await {
+            record("notifications", &table);
         }
     }
     if wanted("reload") {

@@ -4,8 +4,9 @@
 //!
 //! - [`config`]: the `serverless.yml` loader (YAML, variables, intrinsics).
 //! - [`sqs_json`], [`sqs_query`]: both SQS wire protocols, parsed and run against real queues.
-//! - [`lambda_port`], [`http_port`]: raw bytes to a running emulator's Lambda API (Invoke, SQS) and HTTP API
-//!   (routing and the request → event path), over loopback.
+//! - [`sns_query`]: the SNS query protocol, parsed and run against real topics with filter policies.
+//! - [`lambda_port`], [`http_port`], [`s3_port`]: raw bytes to a running emulator's Lambda API (Invoke, SQS,
+//!   SNS), HTTP API (routing and the request → event path) and S3 API (guard, CORS, s3s), over loopback.
 
 use ftb_offline::config::{self, LoadOptions};
 use ftb_offline::sqs::Sqs;
@@ -76,7 +77,28 @@ fn run_sqs(request: requests::Request) {
     });
 }
 
-/// Raw bytes to the Lambda port (Invoke API and SQS) of a running emulator.
+/// A query-protocol form body for SNS (`Action=Publish&TopicArn=…`), parsed and run against a topic `fuzz` with a
+/// filtered subscription (nothing is delivered: the topics are the model's alone).
+pub fn sns_query(data: &[u8]) {
+    use ftb_offline::sns::{delivery::Deliveries, query_protocol as sns_query, requests as sns_requests, Sns};
+    let form = ftb_offline::aws::query::Form::parse(None, data);
+    let Ok(request) = sns_query::parse(&form) else { return };
+    let sns = Sns::new("eu-north-1", Deliveries::nowhere("eu-north-1"));
+    let caller = sns.home().clone();
+    if let Ok(topic) = sns.create_topic(&caller, "fuzz", &Default::default(), &Default::default()) {
+        let filter = [("FilterPolicy".to_string(), r#"{"kind":["a",{"prefix":"b"}],"n":[{"numeric":[">",1]}]}"#.to_string())];
+        let _ = sns.subscribe(&topic.arn, "sqs", "arn:aws:sqs:eu-north-1:000000000000:fuzz", &filter.into_iter().collect());
+    }
+    let _ = sns_requests::execute(&sns, &caller, request);
+}
+
+/// Raw bytes to the S3 port of a running emulator.
+pub fn s3_port(data: &[u8]) {
+    let port = emulator().endpoints().s3_port;
+    exchange(port, data);
+}
+
+/// Raw bytes to the Lambda port (Invoke API, SQS and SNS) of a running emulator.
 pub fn lambda_port(data: &[u8]) {
     let port = emulator().endpoints().lambda_port;
     exchange(port, data);
@@ -111,7 +133,8 @@ fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
     EMULATOR.get_or_init(|| {
         let mut options = EmulatorOptions::new(service_file());
-        (options.http_port, options.websocket_port, options.lambda_port) = (Some(0), Some(0), Some(0));
+        (options.http_port, options.websocket_port, options.lambda_port, options.s3_port) =
+            (Some(0), Some(0), Some(0), Some(0));
         options.build = ftb_offline::lambda::runtimes::cargo::BuildMode::NoBuild { release: false };
         runtime().block_on(Emulator::start(options)).expect("the fuzz service starts")
     })

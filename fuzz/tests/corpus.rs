@@ -67,3 +67,13 @@ fn lambda_port_corpus() {
 fn http_port_corpus() {
     assert!(replay("http_port", ftb_fuzz::http_port) > 0);
 }
+
+#[test]
+fn sns_query_corpus() {
+    assert!(replay("sns_query", ftb_fuzz::sns_query) > 0);
+}
+
+#[test]
+fn s3_port_corpus() {
+    assert!(replay("s3_port", ftb_fuzz::s3_port) > 0);
+}

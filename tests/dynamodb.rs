@@ -214,9 +214,15 @@ async fn with_persist_the_data_survives_stop_db_and_purge_removes_it() {
     let (process, endpoint) = service.start_with_db(&["--persist"], &[]);
     put_task(&endpoint, &tasks, "kept-on-disk").await;
     assert!(process.interrupt().success());
+    // S3 keeps its objects as files under .ftb-offline/<stage>/s3 with --persist.
+    let objects = service.path().join(".ftb-offline/dev/s3");
+    assert!(objects.is_dir(), "--persist keeps S3 objects in {}", objects.display());
+    std::fs::create_dir_all(objects.join("a-bucket")).unwrap();
+    std::fs::write(objects.join("a-bucket/an-object"), "kept").unwrap();
     let (status, output) = run_cli(service.path(), &["stop:db"], &[]);
     assert!(status.success() && output.contains("stopped and removed the container"), "{output}");
     assert!(docker().inspect_volume(&volume).await.is_ok(), "the volume stays after stop:db");
+    assert!(objects.join("a-bucket/an-object").is_file(), "the objects stay after stop:db");
 
     let (process, endpoint) = service.start_with_db(&["--persist"], &[]);
     assert!(task_exists(&endpoint, &tasks, "kept-on-disk").await, "the data came back from the volume");
@@ -226,6 +232,7 @@ async fn with_persist_the_data_survives_stop_db_and_purge_removes_it() {
     assert!(status.success(), "{output}");
     assert!(output.contains(&format!("the volume {volume}")), "{output}");
     assert!(docker().inspect_volume(&volume).await.is_err(), "--purge removes the volume");
+    assert!(output.contains("the S3 objects") && !objects.exists(), "--purge removes the S3 objects: {output}");
 
     // In memory (the default), nothing survives stop:db.
     let (process, endpoint) = service.start_with_db(&[], &[]);

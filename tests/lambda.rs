@@ -37,6 +37,8 @@ async fn invoke_returns_the_result_with_the_environment_lambda_gives() {
     assert_eq!(env["_HANDLER"], "bootstrap");
     assert_eq!(env["AWS_ENDPOINT_URL_SQS"], lambda_url.as_str());
     assert_eq!(env["AWS_ENDPOINT_URL_LAMBDA"], lambda_url.as_str());
+    assert_eq!(env["AWS_ENDPOINT_URL_SNS"], lambda_url.as_str());
+    assert_eq!(env["AWS_ENDPOINT_URL_S3"], emulator.endpoints().s3_url().as_str());
     assert_eq!(env["FROM_PROVIDER"], "provider-value");
     assert_eq!(env["FROM_FUNCTION"], "dev-function-value");
     assert_eq!(env["QUEUE_URL"], format!("{lambda_url}/000000000000/work-dev"), "Ref resolves with the bound port");

@@ -228,6 +228,32 @@ async fn a_web_page_uploads_through_a_presigned_url_that_the_buckets_cors_rules_
     assert!(seen["refused"].as_str().unwrap().starts_with("refused:"), "another origin is stopped by CORS: {seen}");
     let stored = s3.get_object().bucket("ftb-documents").key("from-the-browser.txt").send().await.unwrap();
     assert_eq!(stored.body.collect().await.unwrap().into_bytes().as_ref(), b"uploaded by a page");
+    // The preflights S3 refuses, answered as S3 answers them.
+    let preflight = |path: &str, origin: &str, method: Option<&str>| {
+        let request = reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", emulator.endpoints().s3_url()))
+            .header("Origin", origin);
+        match method {
+            Some(method) => request.header("Access-Control-Request-Method", method),
+            None => request,
+        }
+        .send()
+    };
+    for (path, origin, method, why) in [
+        ("/ftb-documents/k", "https://evil.example", Some("PUT"), "This CORS request is not allowed"),
+        ("/ftb-documents/k", "http://127.0.0.1:3000", Some("DELETE"), "This CORS request is not allowed"),
+        ("/ftb-documents/k", "http://127.0.0.1:3000", None, "This CORS request is not allowed"),
+        ("/ftb-uploads/k", "http://127.0.0.1:3000", Some("PUT"), "CORS is not enabled for this bucket"),
+        ("/nowhere/k", "http://127.0.0.1:3000", Some("PUT"), "Bucket not found"),
+    ] {
+        let answer = preflight(path, origin, method).await.unwrap();
+        assert_eq!(answer.status(), 403, "{path} from {origin}");
+        let text = answer.text().await.unwrap();
+        assert!(text.contains("<Code>AccessForbidden</Code>") && text.contains(why), "{path} {origin}: {text}");
+    }
+    let allowed = preflight("/ftb-documents/k", "http://127.0.0.1:3000", Some("PUT")).await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "http://127.0.0.1:3000");
     let rules = s3.get_bucket_cors().bucket("ftb-documents").send().await.unwrap();
     assert_eq!(rules.cors_rules()[0].allowed_methods(), ["GET", "PUT"]);
     let none = s3.get_bucket_cors().bucket("ftb-uploads").send().await.unwrap_err();

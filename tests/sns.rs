@@ -227,6 +227,8 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
     assert_eq!(again.topic_arn(), Some(arn.as_str()));
     let changed = sns.create_topic().name("api").attributes("DisplayName", "Other").send().await.unwrap_err();
     assert_eq!(changed.code(), Some("InvalidParameter"));
+    let by_name = sns.create_topic().name("api").send().await.unwrap();
+    assert_eq!(by_name.topic_arn(), Some(arn.as_str()), "a name alone returns the existing topic");
     let bad_name = sns.create_topic().name("no spaces").send().await.unwrap_err();
     assert_eq!((bad_name.code(), bad_name.message()), (Some("InvalidParameter"), Some("Invalid parameter: Topic Name")));
     let fifo_name = sns.create_topic().name("plain").attributes("FifoTopic", "true").send().await.unwrap_err();
@@ -271,6 +273,8 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
     let shown = shown.attributes.unwrap();
     assert_eq!((shown["Protocol"].as_str(), shown["RawMessageDelivery"].as_str()), ("sqs", "true"));
     assert_eq!(shown["PendingConfirmation"], "false");
+    let again = sns.subscribe().topic_arn(&arn).protocol("sqs").endpoint(&queue_arn).send().await.unwrap();
+    assert_eq!(again.subscription_arn(), Some(subscription.as_str()), "subscribing again returns the subscription");
     let raw_lambda = sns
         .subscribe()
         .topic_arn(&arn)
@@ -301,19 +305,33 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
     let got = drain(&sqs, &queue).await;
     assert_eq!(got.iter().map(|m| m.body().unwrap()).collect::<Vec<_>>(), ["for queues"]);
 
-    // PublishBatch: per-entry outcomes; malformed batches refused whole.
+    // PublishBatch: each entry published; a batch with one entry SNS would refuse, or repeated ids, refused whole.
     let entry = |id: &str, message: &str| PublishBatchRequestEntry::builder().id(id).message(message).build().unwrap();
     let batch = sns
         .publish_batch()
         .topic_arn(&arn)
         .publish_batch_request_entries(entry("one", "1"))
-        .publish_batch_request_entries(entry("two", ""))
+        .publish_batch_request_entries(entry("two", "2"))
         .send()
         .await
         .unwrap();
-    assert_eq!(batch.successful().iter().filter_map(|s| s.id()).collect::<Vec<_>>(), ["one"]);
-    assert_eq!(batch.failed()[0].id(), "two");
-    assert!(batch.failed()[0].sender_fault());
+    assert_eq!(batch.successful().iter().filter_map(|s| s.id()).collect::<Vec<_>>(), ["one", "two"]);
+    assert!(batch.failed().is_empty());
+    let bad = PublishBatchRequestEntry::builder()
+        .id("bad")
+        .message("3")
+        .message_attributes("c", MessageAttributeValue::builder().data_type("Colour").string_value("red").build().unwrap())
+        .build()
+        .unwrap();
+    let refused = sns
+        .publish_batch()
+        .topic_arn(&arn)
+        .publish_batch_request_entries(entry("good", "4"))
+        .publish_batch_request_entries(bad)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("ParameterValueInvalid"));
     let twice = sns
         .publish_batch()
         .topic_arn(&arn)
@@ -323,7 +341,7 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
         .await
         .unwrap_err();
     assert_eq!(twice.code(), Some("BatchEntryIdsNotDistinct"));
-    assert_eq!(drain(&sqs, &queue).await.len(), 1, "only the good entry was delivered");
+    assert_eq!(drain(&sqs, &queue).await.len(), 2, "the first batch's two messages, and nothing of the refused ones");
 
     // Tags, on the template's topic and through the API.
     let tags = sns.list_tags_for_resource().resource_arn(topic_arn("orders")).send().await.unwrap();
@@ -335,8 +353,9 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
 
     // Unsubscribe, DeleteTopic (and its subscriptions with it), pages of 100.
     sns.unsubscribe().subscription_arn(&subscription).send().await.unwrap();
-    let gone = sns.unsubscribe().subscription_arn(&subscription).send().await.unwrap_err();
-    assert_eq!(gone.code(), Some("NotFound"));
+    sns.unsubscribe().subscription_arn(&subscription).send().await.expect("unsubscribing twice succeeds, as on SNS");
+    let malformed = sns.unsubscribe().subscription_arn("arn:aws:sns").send().await.unwrap_err();
+    assert_eq!(malformed.code(), Some("InvalidParameter"));
     sns.delete_topic().topic_arn(&arn).send().await.unwrap();
     let listed = sns.list_subscriptions().send().await.unwrap();
     assert!(listed.subscriptions().iter().all(|s| s.topic_arn() != Some(arn.as_str())), "deleted with the topic");

@@ -77,8 +77,12 @@ impl Buckets {
     /// Sends `change` to every configuration of its bucket that matches it.
     pub fn notify(&self, change: &ObjectChange) {
         let rules = self.settings(&change.bucket).notifications;
+        // One record per change (one sequencer, one time), each configuration naming itself in it.
+        let record = change.record(&self.region);
         for rule in rules.iter().filter(|rule| rule.matches(change.event, &change.key)) {
-            let message = json!({"Records": [change.record(&rule.id, &self.region)]});
+            let mut record = record.clone();
+            record["s3"]["configurationId"] = rule.id.clone().into();
+            let message = json!({"Records": [record]});
             if let Err(reason) = self.deliver(&rule.target, &message.to_string()) {
                 tracing::warn!(target: "s3", "{} {} of s3://{}/{} was not notified to {:?}: {reason}", change.event, rule.id, change.bucket, change.key, rule.target);
             }

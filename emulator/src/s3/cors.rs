@@ -20,6 +20,7 @@ pub struct CorsRule {
 
 /// Why a preflight was refused, in S3's words.
 pub const NOT_ENABLED: &str = "CORSResponse: CORS is not enabled for this bucket.";
+pub const NO_BUCKET: &str = "CORSResponse: Bucket not found";
 pub const NOT_ALLOWED: &str = "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
 
 /// The headers of an allowed preflight, or why it is refused.
@@ -46,12 +47,18 @@ pub fn preflight(rules: &[CorsRule], origin: &str, method: &str, requested_heade
     Ok(headers)
 }
 
-/// The CORS headers an actual request from `origin` gets, when a rule allows it.
+/// The CORS headers an actual request from `origin` gets, when a rule allows it (S3 sends the rule's methods and
+/// max age on these too).
 pub fn actual(rules: &[CorsRule], origin: &str, method: &str) -> Option<HeaderMap> {
     let rule = rules
         .iter()
         .find(|rule| allows_origin(rule, origin) && rule.allowed_methods.iter().any(|m| m.eq_ignore_ascii_case(method)))?;
-    Some(origin_headers(rule, origin))
+    let mut headers = origin_headers(rule, origin);
+    insert(&mut headers, "access-control-allow-methods", &rule.allowed_methods.join(", "));
+    if let Some(age) = rule.max_age_seconds {
+        insert(&mut headers, "access-control-max-age", &age.to_string());
+    }
+    Some(headers)
 }
 
 fn origin_headers(rule: &CorsRule, origin: &str) -> HeaderMap {

@@ -61,8 +61,8 @@ pub struct ObjectChange {
 static SEQUENCER: AtomicU64 = AtomicU64::new(0);
 
 impl ObjectChange {
-    /// The `Records` entry of this change for the configuration `rule_id`.
-    pub fn record(&self, rule_id: &str, region: &str) -> Value {
+    /// The `Records` entry of this change; its `configurationId` is set per configuration.
+    pub fn record(&self, region: &str) -> Value {
         let sequence = SEQUENCER.fetch_add(1, Ordering::SeqCst);
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
         let mut object = json!({
@@ -84,7 +84,7 @@ impl ObjectChange {
             "responseElements": {"x-amz-request-id": self.request_id, "x-amz-id-2": format!("local/{}", self.request_id)},
             "s3": {
                 "s3SchemaVersion": "1.0",
-                "configurationId": rule_id,
+                "configurationId": "",
                 "bucket": {
                     "name": self.bucket,
                     "ownerIdentity": {"principalId": names::ACCOUNT_ID},

@@ -59,13 +59,17 @@ impl S3Gateway {
         reply
     }
 
-    /// A browser's preflight: allowed by the bucket's CORS rules, or 403 as S3 answers it.
+    /// A browser's preflight: allowed by the bucket's CORS rules, or 403 `AccessForbidden` as S3 answers it.
     fn preflight(&self, request: &Request<Incoming>, origin: Option<&str>, bucket: &str) -> Response<Body> {
         let headers = request.headers();
         let method = headers.get("access-control-request-method").and_then(|v| v.to_str().ok());
+        let resource = if request.uri().path().trim_matches('/').contains('/') { "OBJECT" } else { "BUCKET" };
         let (Some(origin), Some(method)) = (origin, method) else {
-            return error(StatusCode::BAD_REQUEST, "BadRequest", "Insufficient information. Origin request header needed.");
+            return forbidden(cors::NOT_ALLOWED, resource);
         };
+        if !self.buckets.exists(bucket) {
+            return forbidden(cors::NO_BUCKET, resource);
+        }
         let requested: Vec<String> = headers
             .get("access-control-request-headers")
             .and_then(|v| v.to_str().ok())
@@ -77,9 +81,21 @@ impl S3Gateway {
                 reply.headers_mut().extend(allowed);
                 reply
             }
-            Err(why) => error(StatusCode::FORBIDDEN, "AccessForbidden", why),
+            Err(why) => forbidden(why, resource),
         }
     }
+}
+
+/// A refused preflight, as S3 words it: `AccessForbidden` with the method and what it was for.
+fn forbidden(message: &str, resource: &str) -> Response<Body> {
+    let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>");
+    crate::aws::query::element(&mut body, "Code", "AccessForbidden");
+    crate::aws::query::element(&mut body, "Message", message);
+    crate::aws::query::element(&mut body, "Method", "OPTIONS");
+    crate::aws::query::element(&mut body, "ResourceType", resource);
+    crate::aws::query::element(&mut body, "RequestId", &uuid::Uuid::new_v4().simple().to_string().to_uppercase());
+    body.push_str("</Error>");
+    response(StatusCode::FORBIDDEN, "application/xml", body)
 }
 
 /// The bucket a request is for: its virtual host, else the first segment of its path.

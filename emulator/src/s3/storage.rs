@@ -114,10 +114,12 @@ impl S3 for LocalS3 {
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key, credentials) = (req.input.bucket.clone(), req.input.key.clone(), req.credentials.clone());
+        // s3s hands a browser's form upload (POST Object) to put_object too; S3 names its event Post.
+        let event = if req.method == hyper::Method::POST { "ObjectCreated:Post" } else { "ObjectCreated:Put" };
         self.no_bucket(&bucket)?;
         let answer = self.files.put_object(req).await?;
         if !key.ends_with('/') {
-            self.created(credentials.as_ref(), &bucket, &key, "ObjectCreated:Put", answer.output.e_tag.as_ref());
+            self.created(credentials.as_ref(), &bucket, &key, event, answer.output.e_tag.as_ref());
         }
         Ok(answer)
     }
@@ -290,7 +292,8 @@ fn cors_dto(rule: CorsRule) -> CORSRule {
 }
 
 fn key_filter(prefix: Option<String>, suffix: Option<String>) -> Option<NotificationConfigurationFilter> {
-    let rules: Vec<FilterRule> = [("prefix", prefix), ("suffix", suffix)]
+    // S3 shows the rule names capitalised, whatever case they were set in.
+    let rules: Vec<FilterRule> = [("Prefix", prefix), ("Suffix", suffix)]
         .into_iter()
         .filter_map(|(name, value)| Some(FilterRule { name: Some(FilterRuleName::from(name.to_string())), value: Some(value?) }))
         .collect();

@@ -56,13 +56,12 @@ impl FilterPolicy {
         let Ok(Value::Object(policy)) = serde_json::from_str::<Value>(text) else {
             return Err(refuse("failed to parse JSON, or the policy is not a JSON object"));
         };
-        let mut keys = 0;
-        let mut combinations = 1usize;
-        check_object(&policy, scope, &mut keys, &mut combinations).map_err(|why| refuse(&why))?;
+        let (mut keys, mut combos) = (0, 1usize);
+        check_object(&policy, scope, &mut keys, &mut combos).map_err(|why| refuse(&why))?;
         if keys > MAX_FILTER_KEYS {
             return Err(refuse(&format!("Filter policy can not have more than {MAX_FILTER_KEYS} keys")));
         }
-        if combinations > MAX_FILTER_COMBINATIONS {
+        if combos > MAX_FILTER_COMBINATIONS {
             return Err(refuse("Filter policy is too complex"));
         }
         Ok(Self { text: text.to_string(), policy, scope })
@@ -105,7 +104,7 @@ fn check_object(policy: &Map<String, Value>, scope: Scope, keys: &mut usize, com
                     let Value::Object(alternative) = alternative else {
                         return Err("\"$or\" must be a list of objects".into());
                     };
-                    check_object(alternative, scope, keys, combos)?;
+                    check_object(alternative, scope, &mut 0, &mut 1)?;
                 }
             }
             (_, Value::Array(rules)) => {
@@ -113,17 +112,39 @@ fn check_object(policy: &Map<String, Value>, scope: Scope, keys: &mut usize, com
                     return Err(format!("Empty arrays are not allowed (\"{key}\")"));
                 }
                 *keys += 1;
-                *combos = combos.saturating_mul(rules.len());
                 rules.iter().try_for_each(check_rule)?;
             }
-            (_, Value::Object(nested)) if scope == Scope::MessageBody => check_object(nested, scope, keys, combos)?,
+            (_, Value::Object(nested)) if scope == Scope::MessageBody => {
+                *keys += 1;
+                check_object(nested, scope, &mut 0, &mut 1)?;
+            }
             (_, Value::Object(_)) => {
                 return Err("Filter policy scope MessageAttributes does not support nested filter policy".into())
             }
             _ => return Err(format!("\"{key}\" must be an object or an array")),
         }
     }
+    *combos = combinations(policy);
     Ok(())
+}
+
+/// The policy's complexity as SNS counts it: the product of its value lists' sizes (nested objects multiply in),
+/// and for `$or`, the sum over its alternatives, each taken with the rest of the policy.
+fn combinations(policy: &Map<String, Value>) -> usize {
+    let mut product = 1usize;
+    let mut alternatives = None;
+    for (key, value) in policy {
+        match (key.as_str(), value) {
+            ("$or", Value::Array(list)) => {
+                let sum = list.iter().filter_map(Value::as_object).map(combinations).fold(0usize, usize::saturating_add);
+                alternatives = Some(sum.max(1));
+            }
+            (_, Value::Array(rules)) => product = product.saturating_mul(rules.len()),
+            (_, Value::Object(nested)) => product = product.saturating_mul(combinations(nested)),
+            _ => {}
+        }
+    }
+    product.saturating_mul(alternatives.unwrap_or(1))
 }
 
 fn check_rule(rule: &Value) -> Result<(), String> {
@@ -173,11 +194,16 @@ fn check_numeric(operand: &Value) -> Result<(), String> {
 }
 
 fn object_matches(policy: &Map<String, Value>, document: &Value) -> bool {
+    // An array of objects matches when any of its objects does (SNS walks arrays in payloads).
+    if let Value::Array(items) = document {
+        return items.iter().any(|item| object_matches(policy, item));
+    }
     policy.iter().all(|(key, rules)| match (key.as_str(), rules) {
         ("$or", Value::Array(alternatives)) => {
             alternatives.iter().any(|alternative| alternative.as_object().is_some_and(|a| object_matches(a, document)))
         }
-        (_, Value::Object(nested)) => document.get(key).is_some_and(|inner| object_matches(nested, inner)),
+        // A missing parent is matched as absent leaves, so `exists: false` below it holds.
+        (_, Value::Object(nested)) => object_matches(nested, document.get(key).unwrap_or(&Value::Null)),
         (_, Value::Array(rules)) => key_matches(rules, document.get(key)),
         _ => false,
     })
@@ -319,6 +345,23 @@ mod tests {
         assert!(policy.passes(r#"{"order":{"status":"ship-rush"}}"#, &BTreeMap::new()));
         assert!(!policy.passes(r#"{"order":{"status":"open"}}"#, &BTreeMap::new()));
         assert!(!policy.passes("not json", &BTreeMap::new()));
+        let records = FilterPolicy::parse(r#"{"Records":{"s3":{"object":{"key":[{"prefix":"auto-"}]}}}}"#, Scope::MessageBody).unwrap();
+        assert!(records.passes(r#"{"Records":[{"s3":{"object":{"key":"x"}}},{"s3":{"object":{"key":"auto-1"}}}]}"#, &BTreeMap::new()));
+        let absent = FilterPolicy::parse(r#"{"a":{"b":[{"exists":false}]}}"#, Scope::MessageBody).unwrap();
+        assert!(absent.passes(r#"{"c":1}"#, &BTreeMap::new()), "a missing parent leaves b absent");
+    }
+
+    #[test]
+    fn or_branches_are_counted_apart() {
+        // (3·6) + (3·4·4) + (3·4·7) = 150: accepted, as SNS accepts it.
+        let list = |n: usize| serde_json::to_string(&(0..n).collect::<Vec<_>>()).unwrap();
+        let text = format!(
+            r#"{{"a":{},"$or":[{{"b":{}}},{{"c":{},"d":{}}},{{"e":{},"f":{}}}]}}"#,
+            list(3), list(6), list(4), list(4), list(4), list(7)
+        );
+        assert!(FilterPolicy::parse(&text, Scope::MessageAttributes).is_ok(), "{text}");
+        let too_many = format!(r#"{{"a":{},"b":{}}}"#, list(13), list(12));
+        assert!(FilterPolicy::parse(&too_many, Scope::MessageAttributes).unwrap_err().message.contains("too complex"));
     }
 
     #[test]

@@ -99,8 +99,8 @@ pub fn execute(sns: &Sns, caller: &Caller, request: Request) -> Result<Response,
     })
 }
 
-/// PublishBatch: the whole request is refused for a bad batch (empty, too long, ids repeated or malformed) or an
-/// unknown topic; otherwise each entry succeeds or fails on its own.
+/// PublishBatch: the whole request is refused for a bad batch (empty, too long, ids repeated or malformed), an
+/// unknown topic, or any entry SNS would not publish; otherwise each entry succeeds or fails on its own.
 fn publish_batch(sns: &Sns, topic_arn: &str, entries: Vec<(String, Publication)>) -> Result<Response, SnsError> {
     if entries.is_empty() {
         return Err(SnsError::new(ErrorCode::EmptyBatchRequest, "The batch request doesn't contain any entries"));
@@ -129,7 +129,12 @@ fn publish_batch(sns: &Sns, topic_arn: &str, entries: Vec<(String, Publication)>
             ));
         }
     }
-    sns.topic(topic_arn)?;
+    // A bad entry (FIFO ids, structure, attributes) fails the whole request, as on SNS; nothing is published.
+    let topic = sns.topic(topic_arn)?;
+    for (_, publication) in &entries {
+        publication.check()?;
+        publication.deduplication_for(&topic)?;
+    }
     let (mut successful, mut failed) = (Vec::new(), Vec::new());
     for (id, publication) in entries {
         match sns.publish(topic_arn, publication) {

@@ -133,7 +133,7 @@ impl Protocol {
             "sms" => Self::Sms,
             "application" => Self::Application,
             "firehose" => Self::Firehose,
-            other => return Err(SnsError::invalid(format!("Invalid protocol type: {other}"))),
+            other => return Err(SnsError::invalid(format!("Amazon SNS does not support this protocol string: {other}"))),
         })
     }
 

@@ -31,7 +31,20 @@ fn variations(input: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// Panics anywhere in the process, the emulator's own tasks included (a panic there only drops a connection, which
+/// the replay would not notice otherwise).
+static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn count_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        previous(info);
+    }));
+}
+
 fn replay(target: &str, run: fn(&[u8])) -> usize {
+    count_panics();
     let mut count = 0;
     for input in corpus(target) {
         for variation in variations(&input) {
@@ -40,6 +53,7 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
         }
     }
     println!("fuzz corpus: {target}: {count} inputs");
+    assert_eq!(PANICS.load(std::sync::atomic::Ordering::SeqCst), 0, "a panic while replaying {target}'s corpus");
     count
 }
 

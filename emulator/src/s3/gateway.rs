@@ -43,11 +43,20 @@ impl S3Gateway {
         if request.method() == Method::OPTIONS {
             return self.preflight(&request, origin.as_deref(), &bucket);
         }
+        if let Err(refusal) = super::signature::check_syntax(&request) {
+            return refusal;
+        }
         let method = request.method().to_string();
-        let mut reply = match self.service.call(request.map(s3s::Body::from)).await {
-            Ok(reply) => reply.map(|body| body.map_err(std::io::Error::other).boxed_unsync()),
-            Err(err) => {
+        // s3s is not ours: should it panic on some input, that request gets S3's internal error and the rest go on.
+        let call = std::panic::AssertUnwindSafe(self.service.call(request.map(s3s::Body::from)));
+        let mut reply = match futures_util::FutureExt::catch_unwind(call).await {
+            Ok(Ok(reply)) => reply.map(|body| body.map_err(std::io::Error::other).boxed_unsync()),
+            Ok(Err(err)) => {
                 tracing::warn!(target: "s3", "the request failed: {err:?}");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error. Please try again.");
+            }
+            Err(_) => {
+                tracing::warn!(target: "s3", "s3s panicked on a request; it was answered with InternalError");
                 return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error. Please try again.");
             }
         };
@@ -109,7 +118,7 @@ fn bucket_of<B>(request: &Request<B>) -> String {
 }
 
 /// An S3 error document.
-fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>");
     crate::aws::query::element(&mut body, "Code", code);
     crate::aws::query::element(&mut body, "Message", message);

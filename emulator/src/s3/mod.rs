@@ -8,7 +8,8 @@
 //! - [`buckets`]: each bucket's CORS rules and notification configurations, and delivering notifications.
 //! - [`events`]: which configurations a change matches, and the S3 event record.
 //! - [`cors`]: CORS rule evaluation.
-//! - [`auth`]: the key pairs whose signatures are accepted; [`host`]: virtual-hosted-style names.
+//! - [`auth`]: the key pairs whose signatures are accepted; [`host`]: virtual-hosted-style names;
+//!   [`signature`]: a signature's malformed dates and scope, refused before s3s reads them.
 //! - [`resources`]: buckets, CORS and notifications from `serverless.yml`.
 
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod events;
 pub mod gateway;
 pub mod host;
 pub mod resources;
+pub mod signature;
 pub mod storage;
 
 pub use gateway::S3Gateway;

@@ -2,6 +2,7 @@
 //! ([`variables`]), the typed model ([`model`], [`events`], [`triggers`]), and CloudFormation intrinsics against the local
 //! endpoints ([`intrinsics`]). Every error carries the file, line and column, the key path and what was expected.
 
+pub mod api_keys;
 pub mod authorizers;
 pub mod error;
 pub mod events;
@@ -243,7 +244,7 @@ fn auth_settings(provider: &Provider, custom: Option<&Value>, service_dir: &Path
     let http_api_authorizers =
         authorizers::parse_http_api_authorizers(provider.http_api.as_ref().and_then(|h| h.authorizers.as_ref()))?;
     let api_gateway = provider.api_gateway.as_ref();
-    let api_keys = authorizers::parse_api_keys(api_gateway.and_then(|a| a.api_keys.as_ref()))?;
+    let api_keys = api_keys::parse_api_keys(api_gateway.and_then(|a| a.api_keys.as_ref()))?;
     let api_key_from_authorizer = match api_gateway.and_then(|a| a.api_key_source_type.as_deref()) {
         None => false,
         Some(source) if source.eq_ignore_ascii_case("HEADER") => false,

@@ -3,7 +3,8 @@
 //! CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, …) are kept as JSON values here (environment values, resource
 //! properties, SQS ARNs): they resolve only once the emulator knows its bound addresses (see `intrinsics`).
 
-use super::authorizers::{ApiKey, Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer};
+use super::api_keys::ApiKey;
+use super::authorizers::{Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer};
 use super::{ConfigError, Locations};
 use crate::aws::endpoints::LocalEndpoints;
 use indexmap::IndexMap;

@@ -389,6 +389,14 @@ pub fn join_path(parent: &str, key: &str) -> String {
     }
 }
 
+/// A value as text: a string as itself, anything else as its JSON (a number written for a key value is its digits).
+pub fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
 pub fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

@@ -3,7 +3,7 @@
 //! them and enabled, else 403 `Forbidden`. Keys without a value get one generated, stable for the service,
 //! stage and name, so that a restart or a live edit keeps them.
 
-use crate::config::authorizers::ApiKey;
+use crate::config::api_keys::ApiKey;
 use crate::config::Service;
 use sha2::{Digest, Sha256};
 

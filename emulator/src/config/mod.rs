@@ -9,12 +9,14 @@ pub mod events;
 pub mod intrinsics;
 pub mod model;
 pub mod references;
+pub mod settings;
 pub mod triggers;
 pub mod variables;
 pub mod yaml;
 
 pub use error::{ConfigError, Location};
 pub use model::*;
+pub use settings::*;
 
 use crate::guard::{self, GuardSettings};
 use indexmap::IndexMap;

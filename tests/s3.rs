@@ -301,3 +301,23 @@ async fn the_aws_cli_and_virtual_hosted_requests_reach_the_same_objects() {
         .unwrap();
     assert!(String::from_utf8_lossy(&missing.stderr).contains("404"), "{}", String::from_utf8_lossy(&missing.stderr));
 }
+
+#[tokio::test]
+async fn objects_without_persist_live_in_a_folder_removed_at_stop_or_by_the_next_emulator() {
+    // A folder left by an emulator killed with SIGKILL: its owner's pid no longer runs.
+    let gone = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = gone.id();
+    let mut gone = gone;
+    gone.wait().unwrap();
+    let left = std::env::temp_dir().join(format!("ftb-offline-s3-killed-{}", std::process::id()));
+    std::fs::create_dir_all(left.join("a-bucket")).unwrap();
+    std::fs::write(left.join("owner.pid"), dead_pid.to_string()).unwrap();
+
+    let events = tempfile::tempdir().unwrap();
+    let emulator = start(s3_options(events.path())).await;
+    assert!(!left.exists(), "the next emulator removes what a killed one left");
+    let root = emulator.s3_buckets().root().to_path_buf();
+    assert!(root.join("ftb-uploads").is_dir(), "the app's buckets are folders in {}", root.display());
+    emulator.stop().await;
+    assert!(!root.exists(), "without --persist the objects go when the emulator stops");
+}

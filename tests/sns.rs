@@ -257,7 +257,11 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
         .await
         .unwrap_err();
     assert_eq!(bad_policy.code(), Some("InvalidParameter"));
-    assert!(bad_policy.message().unwrap().contains("does not support nested filter policy"), "{bad_policy:?}");
+    assert!(
+        bad_policy.message().unwrap().starts_with("Invalid parameter: Attributes Reason: FilterPolicy:")
+            && bad_policy.message().unwrap().contains("does not support nested filter policy"),
+        "{bad_policy:?}"
+    );
     let subscription = sns
         .subscribe()
         .topic_arn(&arn)
@@ -273,6 +277,15 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
     let shown = shown.attributes.unwrap();
     assert_eq!((shown["Protocol"].as_str(), shown["RawMessageDelivery"].as_str()), ("sqs", "true"));
     assert_eq!(shown["PendingConfirmation"], "false");
+    let set_bad = sns
+        .set_subscription_attributes()
+        .subscription_arn(&subscription)
+        .attribute_name("FilterPolicy")
+        .attribute_value(r#"{"a":"b"}"#)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(set_bad.message().unwrap().starts_with("Invalid parameter: FilterPolicy:"), "no Attributes Reason here: {set_bad:?}");
     let again = sns.subscribe().topic_arn(&arn).protocol("sqs").endpoint(&queue_arn).send().await.unwrap();
     assert_eq!(again.subscription_arn(), Some(subscription.as_str()), "subscribing again returns the subscription");
     let raw_lambda = sns

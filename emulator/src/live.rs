@@ -19,6 +19,7 @@ use crate::config::{self, Service};
 use crate::error::Error;
 use crate::functions::{FunctionCode, UnitsByRuntime};
 use crate::guard::Guard;
+use crate::lambda::runtimes::cargo::{is_abandoned, OWNER_FILE};
 use crate::lambda::{FunctionChanges, Lambda, PoolSettings};
 use crate::options::EmulatorOptions;
 use crate::plan::{self, Plan};
@@ -411,14 +412,34 @@ fn s3_root(service: &Service, persist: bool) -> Result<PathBuf, Error> {
     let root = if persist {
         service.state_dir().join("s3")
     } else {
-        std::env::temp_dir().join(format!("ftb-offline-s3-{}-{}", service.stage, uuid::Uuid::new_v4().simple()))
+        std::env::temp_dir().join(format!("{S3_SCRATCH_PREFIX}{}-{}", service.stage, uuid::Uuid::new_v4().simple()))
     };
-    std::fs::create_dir_all(&root)
-        .map_err(|e| Error::Unavailable(format!("the S3 data folder {} cannot be created: {e}", root.display())))?;
+    let unavailable = |e: std::io::Error| Error::Unavailable(format!("the S3 data folder {} cannot be created: {e}", root.display()));
+    std::fs::create_dir_all(&root).map_err(unavailable)?;
     if persist {
         tracing::info!(target: "s3", "objects are kept in {} (stop:db --purge removes them)", root.display());
+    } else {
+        // Its owner, so that the next emulator can remove it should this one be killed before it cleans up.
+        std::fs::write(root.join(OWNER_FILE), std::process::id().to_string()).map_err(unavailable)?;
+        remove_abandoned_s3_folders(&root);
     }
     Ok(root)
+}
+
+/// The temporary S3 folders of emulators started without `--persist`.
+const S3_SCRATCH_PREFIX: &str = "ftb-offline-s3-";
+
+/// Removes the temporary S3 folders that emulators now gone left behind (one killed with SIGKILL cannot remove
+/// its own): ours by name, with an owner that no longer runs.
+fn remove_abandoned_s3_folders(mine: &std::path::Path) {
+    let entries = std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten();
+    for stale in entries.map(|entry| entry.path()).filter(|dir| dir != mine) {
+        let ours = stale.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(S3_SCRATCH_PREFIX));
+        if ours && is_abandoned(&stale) {
+            tracing::debug!(target: "s3", "removing {}, left by an emulator that is gone", stale.display());
+            let _ = std::fs::remove_dir_all(&stale);
+        }
+    }
 }
 
 fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<Sqs>, Error> {

@@ -28,7 +28,7 @@ impl Scope {
             "MessageAttributes" => Ok(Self::MessageAttributes),
             "MessageBody" => Ok(Self::MessageBody),
             other => Err(SnsError::invalid(format!(
-                "Attributes Reason: FilterPolicyScope: Invalid value [{other}]. Please use either MessageBody or MessageAttributes"
+                "FilterPolicyScope: Invalid value [{other}]. Please use either MessageBody or MessageAttributes"
             ))),
         }
     }

@@ -391,13 +391,19 @@ fn check_endpoint(topic: &Topic, protocol: Protocol, endpoint: &str) -> Result<(
     Ok(())
 }
 
-/// Subscribe's `Attributes`, the scope first so that the filter policy is checked against it.
+/// Subscribe's `Attributes`, the scope first so that the filter policy is checked against it. A refusal reads
+/// "Invalid parameter: Attributes Reason: …" here, where SetSubscriptionAttributes says "Invalid parameter: …"
+/// (LocalStack's AWS-validated SNS snapshots).
 fn apply_attributes(subscription: &mut Subscription, attributes: &BTreeMap<String, String>) -> Result<(), SnsError> {
-    if let Some(scope) = attributes.get("FilterPolicyScope") {
-        subscription.set_attribute("FilterPolicyScope", scope)?;
-    }
-    for (name, value) in attributes.iter().filter(|(name, _)| name.as_str() != "FilterPolicyScope") {
-        subscription.set_attribute(name, value)?;
+    let scope = attributes.get("FilterPolicyScope").map(|scope| ("FilterPolicyScope", scope));
+    let rest = attributes.iter().filter(|(name, _)| name.as_str() != "FilterPolicyScope");
+    for (name, value) in scope.into_iter().chain(rest.map(|(n, v)| (n.as_str(), v))) {
+        subscription.set_attribute(name, value).map_err(|mut error| {
+            if let Some(reason) = error.message.strip_prefix("Invalid parameter: ") {
+                error.message = format!("Invalid parameter: Attributes Reason: {reason}");
+            }
+            error
+        })?;
     }
     Ok(())
 }

@@ -223,15 +223,15 @@ impl Subscription {
         }
     }
 
-    /// Sets one attribute, as SetSubscriptionAttributes (and Subscribe's `Attributes`) does; the filter policy is
-    /// checked with its scope.
+    /// Sets one attribute, as SetSubscriptionAttributes does (Subscribe words the same refusals with an
+    /// `Attributes Reason:` in front); the filter policy is checked with its scope.
     pub fn set_attribute(&mut self, name: &str, value: &str) -> Result<(), SnsError> {
         match name {
             "RawMessageDelivery" => {
                 let raw = parse_bool(name, value)?;
                 if raw && !self.protocol.takes_raw_delivery() {
                     return Err(SnsError::invalid(format!(
-                        "Attributes Reason: Delivery protocol [{}] does not support raw message delivery.",
+                        "Delivery protocol [{}] does not support raw message delivery.",
                         self.protocol.name()
                     )));
                 }
@@ -289,6 +289,6 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, SnsError> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(SnsError::invalid(format!("Attributes Reason: {name}: Invalid value [{value}]. Must be true or false."))),
+        _ => Err(SnsError::invalid(format!("{name}: Invalid value [{value}]. Must be true or false."))),
     }
 }

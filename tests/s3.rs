@@ -10,21 +10,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectI
 use ftb_offline_tests::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-/// The invocations a recording function logged, waiting until there are `count`.
-async fn invocations(events: &Path, function: &str, count: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let lines = recorded_lines(events, &format!("{function}.jsonl"));
-        if lines.len() >= count {
-            return lines;
-        }
-        assert!(Instant::now() < deadline, "{function} was invoked {} times, not {count}: {lines:#?}", lines.len());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use std::time::Duration;
 
 async fn receive_one(sqs: &aws_sdk_sqs::Client, url: &str) -> Value {
     let received = sqs.receive_message().queue_url(url).wait_time_seconds(5).send().await.unwrap();

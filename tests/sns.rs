@@ -8,8 +8,7 @@ use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use ftb_offline::Emulator;
 use ftb_offline_tests::*;
 use serde_json::Value;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn topic_arn(name: &str) -> String {
     format!("arn:aws:sns:eu-north-1:000000000000:{name}")
@@ -45,19 +44,6 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::
             sqs.delete_message().queue_url(url).receipt_handle(message.receipt_handle().unwrap()).send().await.unwrap();
         }
         all.extend(messages);
-    }
-}
-
-/// The invocations a recording subscriber logged, waiting until there are `count`.
-async fn invocations(events: &Path, function: &str, count: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let lines = recorded_lines(events, &format!("{function}.jsonl"));
-        if lines.len() >= count {
-            return lines;
-        }
-        assert!(Instant::now() < deadline, "{function} was invoked {} times, not {count}: {lines:#?}", lines.len());
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

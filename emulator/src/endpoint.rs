@@ -35,9 +35,13 @@ impl Endpoint {
         let path = request.uri().path().to_string();
         let (head, body) = request.into_parts();
         let body = read_body(body, sqs::api::MAX_REQUEST_BYTES).await;
-        if let (Ok(bytes), false) = (&body, head.headers.contains_key("x-amz-target")) {
+        // SQS's JSON requests carry X-Amz-Target and signed SQS requests name sqs: only the rest are read as a form
+        // here, so an SQS request is never parsed twice.
+        let signed = signed_service(&head.headers);
+        let maybe_sns = !head.headers.contains_key("x-amz-target") && signed.as_deref() != Some("sqs");
+        if let (Ok(bytes), true) = (&body, maybe_sns) {
             let form = Form::parse(head.uri.query(), bytes);
-            if sns::api::is_sns(signed_service(&head.headers).as_deref(), &form) {
+            if sns::api::is_sns(signed.as_deref(), &form) {
                 let caller = Caller::of_request(&head.headers, head.uri.query(), self.sns.home());
                 return sns::api::handle(&self.sns, &caller, &form);
             }

@@ -105,6 +105,24 @@ pub fn recorded_lines(events_dir: &Path, file: &str) -> Vec<serde_json::Value> {
     complete.lines().map(|line| serde_json::from_str(line).expect("one JSON value per line")).collect()
 }
 
+/// The lines a recording function wrote to `events_dir/<function>.jsonl`, waiting (up to 20 s) until there are
+/// `count`: an asynchronous invocation (SNS, S3) runs after the call that caused it has returned.
+pub async fn invocations(events_dir: &Path, function: &str, count: usize) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let lines = recorded_lines(events_dir, &format!("{function}.jsonl"));
+        if lines.len() >= count {
+            return lines;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{function} was invoked {} times, not {count}: {lines:#?}",
+            lines.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The events the WebSocket fixture recorded so far.
 pub fn recorded_events(events_dir: &Path) -> Vec<serde_json::Value> {
     recorded_lines(events_dir, "events.jsonl")

@@ -457,6 +457,21 @@ pub(crate) fn typed<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, 
     })
 }
 
+/// The `names` a resource's properties set, as the text an AWS API takes for them: strings as they are,
+/// anything else (numbers, booleans, JSON policies) as its JSON text. Unset and null properties are left out.
+pub fn properties_as_attributes<'a>(
+    properties: &Value,
+    names: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, String> {
+    names
+        .into_iter()
+        .filter_map(|name| match properties.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some((name.to_string(), variables::text_of(value))),
+        })
+        .collect()
+}
+
 /// `Tags: [{Key, Value}]`, as CloudFormation lists them.
 pub fn resource_tags(properties: &Value, path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let Some(tags) = properties.get("Tags").filter(|t| !t.is_null()) else { return Ok(BTreeMap::new()) };

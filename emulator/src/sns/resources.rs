@@ -121,20 +121,20 @@ fn event_attributes(intrinsics: &Intrinsics, event: &SnsEvent, path: &str) -> Re
     Ok(attributes)
 }
 
-/// The properties of an `AWS::SNS::Topic` that are topic attributes.
+/// The properties of an `AWS::SNS::Topic` that are topic attributes (`FifoTopic: false` is the default, left out).
 fn topic_attributes(properties: &Value) -> BTreeMap<String, String> {
-    let mut attributes = BTreeMap::new();
-    for key in ["DisplayName", "KmsMasterKeyId", "SignatureVersion", "TracingConfig", "FifoTopic", "ContentBasedDeduplication", "ArchivePolicy", "DataProtectionPolicy", "DeliveryPolicy"] {
-        match properties.get(key) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(text)) => {
-                attributes.insert(key.to_string(), text.clone());
-            }
-            Some(other) => {
-                attributes.insert(key.to_string(), other.to_string());
-            }
-        }
-    }
+    const NAMES: [&str; 9] = [
+        "DisplayName",
+        "KmsMasterKeyId",
+        "SignatureVersion",
+        "TracingConfig",
+        "FifoTopic",
+        "ContentBasedDeduplication",
+        "ArchivePolicy",
+        "DataProtectionPolicy",
+        "DeliveryPolicy",
+    ];
+    let mut attributes = crate::config::properties_as_attributes(properties, NAMES);
     if attributes.get("FifoTopic").is_some_and(|v| v == "false") {
         attributes.remove("FifoTopic");
     }
@@ -144,19 +144,15 @@ fn topic_attributes(properties: &Value) -> BTreeMap<String, String> {
 /// The properties of an `AWS::SNS::Subscription` that are subscription attributes; policies given as objects
 /// become their JSON text.
 fn subscription_attributes(properties: &Value) -> BTreeMap<String, String> {
-    let mut attributes = BTreeMap::new();
-    for key in ["RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy", "DeliveryPolicy", "SubscriptionRoleArn"] {
-        match properties.get(key) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(text)) => {
-                attributes.insert(key.to_string(), text.clone());
-            }
-            Some(other) => {
-                attributes.insert(key.to_string(), other.to_string());
-            }
-        }
-    }
-    attributes
+    const NAMES: [&str; 6] = [
+        "RawMessageDelivery",
+        "FilterPolicy",
+        "FilterPolicyScope",
+        "RedrivePolicy",
+        "DeliveryPolicy",
+        "SubscriptionRoleArn",
+    ];
+    crate::config::properties_as_attributes(properties, NAMES)
 }
 
 fn text(value: &Value, key: &str, path: &str) -> Result<String, ConfigError> {

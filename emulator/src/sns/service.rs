@@ -45,6 +45,15 @@ struct State {
     next_sequence: u64,
 }
 
+impl State {
+    /// The subscription of the same endpoint, by the same protocol, to the same topic.
+    fn same_endpoint(&self, wanted: &Subscription) -> Option<&Subscription> {
+        self.subscriptions.values().find(|s| {
+            s.topic_arn == wanted.topic_arn && s.protocol == wanted.protocol && s.endpoint == wanted.endpoint
+        })
+    }
+}
+
 impl Sns {
     pub fn new(region: &str, deliveries: Deliveries) -> Arc<Self> {
         Arc::new(Self { home: Caller::home(region), state: Mutex::default(), deliveries })
@@ -138,28 +147,18 @@ impl Sns {
         endpoint: &str,
         attributes: &BTreeMap<String, String>,
     ) -> Result<Subscription, SnsError> {
-        let protocol = Protocol::parse(protocol)?;
-        let topic = self.topic(topic_arn)?;
-        check_endpoint(&topic, protocol, endpoint)?;
-        let mut subscription = Subscription::new(&topic, protocol, endpoint);
-        apply_attributes(&mut subscription, attributes)?;
+        let subscription = self.checked_subscription(topic_arn, protocol, endpoint, attributes)?;
         let mut state = self.state.lock().unwrap();
-        let existing = state
-            .subscriptions
-            .values()
-            .find(|s| s.topic_arn == topic_arn && s.protocol == protocol && s.endpoint == endpoint);
-        if let Some(existing) = existing {
+        if let Some(existing) = state.same_endpoint(&subscription) {
             // Only the attributes the request gives are compared, as SNS compares them.
-            let shown = existing.attributes();
-            let wanted = subscription.attributes();
-            let differs = attributes.keys().any(|name| shown.get(name) != wanted.get(name));
-            if differs {
+            let (shown, wanted) = (existing.attributes(), subscription.attributes());
+            if attributes.keys().any(|name| shown.get(name) != wanted.get(name)) {
                 return Err(SnsError::invalid("Attributes Reason: Subscription already exists with different attributes"));
             }
             return Ok(existing.clone());
         }
-        if !protocol.delivered_locally() {
-            tracing::warn!(target: "sns", "{topic_arn}: the {} subscription to {endpoint} is kept, but only Lambda functions and SQS queues receive messages locally", protocol.name());
+        if !subscription.protocol.delivered_locally() {
+            tracing::warn!(target: "sns", "{topic_arn}: the {protocol} subscription to {endpoint} is kept, but only Lambda functions and SQS queues receive messages locally");
         }
         state.subscriptions.insert(subscription.arn.clone(), subscription.clone());
         Ok(subscription)
@@ -174,21 +173,30 @@ impl Sns {
         endpoint: &str,
         attributes: &BTreeMap<String, String>,
     ) -> Result<Subscription, SnsError> {
+        let mut subscription = self.checked_subscription(topic_arn, protocol, endpoint, attributes)?;
+        subscription.pending_confirmation = false;
+        let mut state = self.state.lock().unwrap();
+        if let Some(existing) = state.same_endpoint(&subscription) {
+            subscription.arn = existing.arn.clone();
+        }
+        state.subscriptions.insert(subscription.arn.clone(), subscription.clone());
+        Ok(subscription)
+    }
+
+    /// A new subscription of `endpoint` to a topic, its protocol, endpoint and attributes checked as Subscribe
+    /// checks them.
+    fn checked_subscription(
+        &self,
+        topic_arn: &str,
+        protocol: &str,
+        endpoint: &str,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<Subscription, SnsError> {
         let protocol = Protocol::parse(protocol)?;
         let topic = self.topic(topic_arn)?;
         check_endpoint(&topic, protocol, endpoint)?;
         let mut subscription = Subscription::new(&topic, protocol, endpoint);
         apply_attributes(&mut subscription, attributes)?;
-        subscription.pending_confirmation = false;
-        let mut state = self.state.lock().unwrap();
-        let existing = state
-            .subscriptions
-            .values()
-            .find(|s| s.topic_arn == topic_arn && s.protocol == protocol && s.endpoint == endpoint);
-        if let Some(existing) = existing {
-            subscription.arn = existing.arn.clone();
-        }
-        state.subscriptions.insert(subscription.arn.clone(), subscription.clone());
         Ok(subscription)
     }
 

@@ -35,17 +35,9 @@ pub fn define_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> R
 /// ones (RedrivePolicy, Policy…) become their JSON text. `FifoQueue: false`, which CloudFormation accepts for a
 /// standard queue, is the default and left out.
 fn queue_attributes(properties: &Value) -> BTreeMap<String, String> {
-    let mut attributes = BTreeMap::new();
-    for setting in Setting::ALL {
-        let text = match properties.get(setting.name()) {
-            None | Some(Value::Null) => continue,
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
-        if setting == Setting::FifoQueue && text == "false" {
-            continue;
-        }
-        attributes.insert(setting.name().to_string(), text);
+    let mut attributes = crate::config::properties_as_attributes(properties, Setting::ALL.iter().map(|s| s.name()));
+    if attributes.get(Setting::FifoQueue.name()).is_some_and(|v| v == "false") {
+        attributes.remove(Setting::FifoQueue.name());
     }
     attributes
 }

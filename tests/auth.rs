@@ -158,12 +158,26 @@ async fn cached_policies_are_evaluated_against_each_method_and_expire() {
     }
     assert_eq!(auth.calls_with("allow-cached"), 1, "five requests with one token: one call (TTL 300 s)");
     // The policy allows only the method ARN it was first asked about; the cached policy is evaluated again.
-    assert_refused(&auth.get_as(&auth.rest("/token/2"), "allow-cached").await, 403, "AccessDeniedException", IMPLICIT_DENY);
-    assert_refused(&auth.get_as(&auth.rest("/other/1"), "allow-cached").await, 403, "AccessDeniedException", IMPLICIT_DENY);
+    assert_refused(
+        &auth.get_as(&auth.rest("/token/2"), "allow-cached").await,
+        403,
+        "AccessDeniedException",
+        IMPLICIT_DENY,
+    );
+    assert_refused(
+        &auth.get_as(&auth.rest("/other/1"), "allow-cached").await,
+        403,
+        "AccessDeniedException",
+        IMPLICIT_DENY,
+    );
     assert_eq!(auth.calls_with("allow-cached"), 1, "the cache is keyed by the token, not the route");
 
     assert_eq!(auth.get_as(&auth.rest("/token/1"), "allow-all").await.status, 200);
-    assert_eq!(auth.get_as(&auth.rest("/other/9"), "allow-all").await.status, 200, "a wildcard resource allows another route");
+    assert_eq!(
+        auth.get_as(&auth.rest("/other/9"), "allow-all").await.status,
+        200,
+        "a wildcard resource allows another route"
+    );
     assert_eq!(auth.calls_with("allow-all"), 1);
 
     assert_eq!(auth.get_as(&auth.rest("/token/1"), "mixed").await.status, 200);
@@ -214,14 +228,23 @@ async fn api_keys_guard_private_routes() {
     let url = auth.rest("/keyed");
     let forbidden = r#"{"message":"Forbidden"}"#;
     assert_refused(&auth.get(&url, &[]).await, 403, "ForbiddenException", forbidden);
-    assert_refused(&auth.get(&url, &[("x-api-key", "not-a-key-0123456789")]).await, 403, "ForbiddenException", forbidden);
+    assert_refused(
+        &auth.get(&url, &[("x-api-key", "not-a-key-0123456789")]).await,
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
     let fixed = auth.get(&url, &[("x-api-key", "fixed-key-0123456789abcdef")]).await.event();
     assert_eq!(fixed["requestContext"]["identity"]["apiKey"], "fixed-key-0123456789abcdef");
     assert!(fixed["requestContext"]["identity"]["apiKeyId"].as_str().is_some_and(|id| !id.is_empty()));
 
     let keys = auth.emulator.api_keys();
     let generated = keys.iter().find(|k| k.name == "generated").expect("the key named without a value");
-    assert!(generated.value.len() == 40 && generated.value.chars().all(|c| c.is_ascii_alphanumeric()), "{}", generated.value);
+    assert!(
+        generated.value.len() == 40 && generated.value.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{}",
+        generated.value
+    );
     assert_eq!(auth.get(&url, &[("x-api-key", &generated.value)]).await.status, 200);
     assert_eq!(auth.integration_calls().len(), 2);
 
@@ -231,7 +254,12 @@ async fn api_keys_guard_private_routes() {
     assert_eq!(auth.integration_calls().len(), 3, "aws_iam cannot be checked here: refused, never let through");
     let no_key = auth.get(&auth.rest("/keyed-authorized"), &[("authorization", "allow-all")]).await;
     assert_eq!(no_key.status, 403, "an authorizer's allow does not stand in for the key");
-    let both = auth.get(&auth.rest("/keyed-authorized"), &[("authorization", "allow-all"), ("x-api-key", "fixed-key-0123456789abcdef")]).await;
+    let both = auth
+        .get(
+            &auth.rest("/keyed-authorized"),
+            &[("authorization", "allow-all"), ("x-api-key", "fixed-key-0123456789abcdef")],
+        )
+        .await;
     assert_eq!(both.event()["requestContext"]["authorizer"]["principalId"], "user-allow-all");
 }
 
@@ -307,11 +335,19 @@ async fn http_api_jwt_authorizers_check_real_tokens() {
     let mut client_only = issuer.claims();
     client_only.as_object_mut().unwrap().remove("aud");
     client_only["client_id"] = json!("ftb-app");
-    assert_eq!(auth.get_as(&url, &issuer.token(&client_only)).await.status, 200, "client_id stands in for a missing aud");
+    assert_eq!(
+        auth.get_as(&url, &issuer.token(&client_only)).await.status,
+        200,
+        "client_id stands in for a missing aud"
+    );
     let mut other_issuer = issuer.claims();
     other_issuer["iss"] = json!(format!("{}/", issuer.url));
     assert_eq!(unauthorized(auth.get_as(&url, &issuer.token(&other_issuer)).await), expected, "iss must match exactly");
-    assert_eq!(unauthorized(auth.get_as(&url, &issuer.forged_token(&issuer.claims())).await), expected, "bad signature");
+    assert_eq!(
+        unauthorized(auth.get_as(&url, &issuer.forged_token(&issuer.claims())).await),
+        expected,
+        "bad signature"
+    );
     assert_eq!(unauthorized(auth.get(&url, &[]).await), expected, "no token");
     assert_eq!(unauthorized(auth.get_as(&url, "Bearer not.a.jwt").await), expected, "garbage");
 
@@ -349,11 +385,19 @@ async fn cognito_user_pool_authorizers_check_the_pools_tokens() {
     assert_eq!(auth.get_as(&auth.rest("/cognito-id"), &issuer.token(&other_pool)).await.status, 401);
 
     let scoped = auth.rest("/cognito");
-    assert_eq!(auth.get_as(&scoped, &issuer.token(&id_token)).await.status, 401, "a route with scopes takes access tokens");
+    assert_eq!(
+        auth.get_as(&scoped, &issuer.token(&id_token)).await.status,
+        401,
+        "a route with scopes takes access tokens"
+    );
     let access = json!({"iss": pool, "client_id": "app-client", "sub": "u-1", "token_use": "access",
         "scope": "tasks/read openid", "exp": now + 600, "iat": now - 5});
     assert_eq!(auth.get_as(&scoped, &issuer.token(&access)).await.status, 200);
-    assert_eq!(auth.get_as(&auth.rest("/cognito-id"), &issuer.token(&access)).await.status, 401, "one without, ID tokens");
+    assert_eq!(
+        auth.get_as(&auth.rest("/cognito-id"), &issuer.token(&access)).await.status,
+        401,
+        "one without, ID tokens"
+    );
     let mut unscoped = access.clone();
     unscoped["scope"] = json!("openid");
     assert_eq!(auth.get_as(&scoped, &issuer.token(&unscoped)).await.status, 403, "none of the route's scopes");
@@ -390,7 +434,10 @@ async fn http_api_lambda_authorizers_answer_simply_or_with_a_policy() {
     let call = auth.authorizer_calls().into_iter().find(|c| calls_token(c) == "allow-v1").unwrap();
     assert_eq!((call["version"].as_str(), call["type"].as_str()), (Some("1.0"), Some("REQUEST")));
     assert_eq!(call["methodArn"], "arn:aws:execute-api:eu-north-1:000000000000:localhttp/$default/GET/v1/5");
-    assert_eq!((call["identitySource"].as_str(), call["authorizationToken"].as_str()), (Some("allow-v1"), Some("allow-v1")));
+    assert_eq!(
+        (call["identitySource"].as_str(), call["authorizationToken"].as_str()),
+        (Some("allow-v1"), Some("allow-v1"))
+    );
     assert_eq!(auth.get_as(&v1, "deny").await.status, 403);
 }
 
@@ -519,7 +566,9 @@ fn generated_service(dir: &Path) -> tempfile::NamedTempFile {
     for (kind, name) in http_api_guards {
         for method in methods {
             let path = format!("/h/{kind}/{{id}}");
-            events.push_str(&format!("      - httpApi: {{ method: {method}, path: '{path}', authorizer: {{ name: {name} }} }}\n"));
+            events.push_str(&format!(
+                "      - httpApi: {{ method: {method}, path: '{path}', authorizer: {{ name: {name} }} }}\n"
+            ));
         }
     }
     let fixture = std::fs::read_to_string(dir.join("auth.yml")).unwrap();
@@ -528,7 +577,8 @@ fn generated_service(dir: &Path) -> tempfile::NamedTempFile {
         "{head}functions:\n  authorizer:\n    handler: bootstrap\n    package: {{ artifact: target/lambda/fixture-authorizer/bootstrap.zip }}\n    timeout: 2\n  protected:\n    handler: bootstrap\n    package: {{ artifact: target/lambda/fixture-event/bootstrap.zip }}\n    events:\n{events}"
     );
     let mut file = tempfile::Builder::new().prefix(".generated-auth-").suffix(".yml").tempfile_in(dir).unwrap();
-    std::io::Write::write_all(&mut file, text.replace("service: ftb-auth", "service: ftb-auth-generated").as_bytes()).unwrap();
+    std::io::Write::write_all(&mut file, text.replace("service: ftb-auth", "service: ftb-auth-generated").as_bytes())
+        .unwrap();
     file
 }
 
@@ -569,7 +619,10 @@ async fn the_authorized_example_answers_as_its_readme_says() {
     assert_eq!(get("/dev/hello", None).await.status, 401);
     assert_eq!(get("/dev/hello", Some("Bearer deny".into())).await.status, 403);
     let hello = get("/dev/hello", Some("Bearer allow-ada".into())).await.json();
-    assert_eq!((hello["authorizer"]["principalId"].as_str(), hello["authorizer"]["user"].as_str()), (Some("ada"), Some("ada")));
+    assert_eq!(
+        (hello["authorizer"]["principalId"].as_str(), hello["authorizer"]["user"].as_str()),
+        (Some("ada"), Some("ada"))
+    );
     assert_eq!(get("/dev/public", None).await.json(), json!({"authorizer": null}));
 
     let mint = |args: &'static [&'static str]| {
@@ -582,7 +635,10 @@ async fn the_authorized_example_answers_as_its_readme_says() {
     };
     let token = mint(&["ada"]).await;
     let me = get("/me", Some(format!("Bearer {token}"))).await.json();
-    assert_eq!((me["authorizer"]["jwt"]["claims"]["sub"].as_str(), &me["authorizer"]["jwt"]["scopes"]), (Some("ada"), &Value::Null));
+    assert_eq!(
+        (me["authorizer"]["jwt"]["claims"]["sub"].as_str(), &me["authorizer"]["jwt"]["scopes"]),
+        (Some("ada"), &Value::Null)
+    );
     assert_eq!(get("/me/tasks", Some(format!("Bearer {token}"))).await.status, 403);
     let scoped = mint(&["ada", "tasks.read"]).await;
     assert_eq!(get("/me/tasks", Some(format!("Bearer {scoped}"))).await.status, 200);

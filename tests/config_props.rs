@@ -59,7 +59,8 @@ const PIECES: &[&str] = &[
 fn load_everything(text: &str) {
     let options = LoadOptions { env: Arc::new(|_| None), ..LoadOptions::default() };
     if let Ok(service) = config::load_str(text, Path::new("/nonexistent/serverless.yml"), &options) {
-        let endpoints = LocalEndpoints { host: "127.0.0.1".into(), http_port: 1, websocket_port: 2, lambda_port: 3, s3_port: 4 };
+        let endpoints =
+            LocalEndpoints { host: "127.0.0.1".into(), http_port: 1, websocket_port: 2, lambda_port: 3, s3_port: 4 };
         let intrinsics = Intrinsics::new(&service, &endpoints);
         for function in service.functions.values() {
             let _ = intrinsics.environment(function);

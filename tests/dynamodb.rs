@@ -554,7 +554,8 @@ async fn stream_mappings_deliver_in_order_retry_bisect_report_failures_filter_ba
 
     // bisectBatchOnFunctionError: the failing batch is halved until the poison record is alone; it fails its two
     // attempts (maximumRetryAttempts: 1) and is dropped, and every other record is delivered in a batch that passed.
-    let key = |l: &serde_json::Value| l["record"]["dynamodb"]["Keys"]["id"]["S"].as_str().unwrap_or_default().to_string();
+    let key =
+        |l: &serde_json::Value| l["record"]["dynamodb"]["Keys"]["id"]["S"].as_str().unwrap_or_default().to_string();
     let bisected = || ftb_offline_tests::recorded_lines(events.path(), "bisected.jsonl");
     let poison_alone = |lines: &[serde_json::Value]| {
         lines.iter().filter(|l| key(l) == "poison" && l["batchOf"] == 1 && l["failed"] == true).count()
@@ -567,8 +568,11 @@ async fn stream_mappings_deliver_in_order_retry_bisect_report_failures_filter_ba
     let sizes: Vec<u64> = lines.iter().filter(|l| key(l) == "poison").map(|l| l["batchOf"].as_u64().unwrap()).collect();
     assert_eq!(sizes.first(), Some(&5), "first the whole batch: {sizes:?}");
     assert!(sizes.windows(2).all(|w| w[1] <= w[0]), "then ever smaller halves: {sizes:?}");
-    let passed: std::collections::HashSet<String> =
-        lines.iter().filter(|l| l["failed"] == false).map(|l| l["record"]["dynamodb"]["SequenceNumber"].to_string()).collect();
+    let passed: std::collections::HashSet<String> = lines
+        .iter()
+        .filter(|l| l["failed"] == false)
+        .map(|l| l["record"]["dynamodb"]["SequenceNumber"].to_string())
+        .collect();
     assert_eq!(passed.len(), 4, "the four other records were delivered: {lines:#?}");
     assert!(lines.iter().filter(|l| key(l) == "poison").all(|l| l["failed"] == true), "the poison never passed");
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -607,7 +611,11 @@ async fn stream_mappings_deliver_in_order_retry_bisect_report_failures_filter_ba
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let keys: Vec<String> = late().iter().map(|l| l["record"]["dynamodb"]["Keys"]["id"].to_string()).collect();
-    assert_eq!(late()[0]["record"]["dynamodb"]["Keys"]["id"]["S"], "after-edit", "LATEST: only what came after: {keys:?}");
+    assert_eq!(
+        late()[0]["record"]["dynamodb"]["Keys"]["id"]["S"],
+        "after-edit",
+        "LATEST: only what came after: {keys:?}"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(inserts().len(), before, "the removed mapping reads no more");
     process.interrupt();

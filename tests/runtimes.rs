@@ -322,8 +322,12 @@ async fn boto3_reaches_the_local_sns_and_s3_with_no_endpoint_in_the_code() {
     let url = format!("{}/000000000000/ftb-runtimes-notified-dev", emulator.endpoints().lambda_url());
     let received = sqs.receive_message().queue_url(&url).wait_time_seconds(1).send().await.unwrap();
     let envelope: Value = serde_json::from_str(received.messages()[0].body().unwrap()).unwrap();
-    assert_eq!((envelope["Message"].as_str(), envelope["MessageId"].as_str()), (Some("from boto3"), body["messageId"].as_str()));
-    let object = s3_client(&emulator).get_object().bucket("ftb-runtimes-dev").key("from-boto3.txt").send().await.unwrap();
+    assert_eq!(
+        (envelope["Message"].as_str(), envelope["MessageId"].as_str()),
+        (Some("from boto3"), body["messageId"].as_str())
+    );
+    let object =
+        s3_client(&emulator).get_object().bucket("ftb-runtimes-dev").key("from-boto3.txt").send().await.unwrap();
     assert_eq!(object.e_tag(), body["eTag"].as_str());
     assert_eq!(object.body.collect().await.unwrap().into_bytes().as_ref(), b"from boto3");
     emulator.stop().await;

@@ -31,7 +31,14 @@ async fn objects_round_trip_with_a_20_mb_multipart_upload_and_s3s_errors() {
         assert!(buckets.contains(&name.to_string()), "{name}: {buckets:?}");
     }
 
-    let put = s3.put_object().bucket("work").key("notes/a b.txt").body(ByteStream::from_static(b"hello")).send().await.unwrap();
+    let put = s3
+        .put_object()
+        .bucket("work")
+        .key("notes/a b.txt")
+        .body(ByteStream::from_static(b"hello"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.e_tag(), Some(format!("\"{:x}\"", md5::compute(b"hello")).as_str()));
     let got = s3.get_object().bucket("work").key("notes/a b.txt").send().await.unwrap();
     assert_eq!(got.content_length(), Some(5));
@@ -64,7 +71,14 @@ async fn objects_round_trip_with_a_20_mb_multipart_upload_and_s3s_errors() {
     let listed_parts = s3.list_parts().bucket("work").key("big.bin").upload_id(upload_id).send().await.unwrap();
     assert_eq!(listed_parts.parts().len(), 4);
     let completed = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
-    s3.complete_multipart_upload().bucket("work").key("big.bin").upload_id(upload_id).multipart_upload(completed).send().await.unwrap();
+    s3.complete_multipart_upload()
+        .bucket("work")
+        .key("big.bin")
+        .upload_id(upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await
+        .unwrap();
     let big = s3.get_object().bucket("work").key("big.bin").send().await.unwrap();
     let read = big.body.collect().await.unwrap().into_bytes();
     assert_eq!(read.len(), data.len());
@@ -147,7 +161,11 @@ async fn s3_events_reach_functions_queues_and_topics_with_the_record_s3_sends() 
     assert!(object["sequencer"].as_str().is_some_and(|s| !s.is_empty()));
 
     // A copy is ObjectCreated:Copy; a removal reaches the other function, without size or eTag.
-    let copy = s3.copy_object().bucket("ftb-uploads").key("incoming/copy.jpg").copy_source("ftb-uploads/incoming/red%20flower.jpg");
+    let copy = s3
+        .copy_object()
+        .bucket("ftb-uploads")
+        .key("incoming/copy.jpg")
+        .copy_source("ftb-uploads/incoming/red%20flower.jpg");
     copy.send().await.unwrap();
     let calls = invocations(events.path(), "onUpload", 2).await;
     assert_eq!(calls[1]["event"]["Records"][0]["eventName"], "ObjectCreated:Copy");
@@ -160,7 +178,9 @@ async fn s3_events_reach_functions_queues_and_topics_with_the_record_s3_sends() 
 
     // The resource bucket's NotificationConfiguration: .pdf objects to the queue.
     let documents_queue = format!("{}/000000000000/document-events", emulator.endpoints().lambda_url());
-    let upload = |key: &'static str| s3.put_object().bucket("ftb-documents").key(key).body(ByteStream::from_static(b"%PDF")).send();
+    let upload = |key: &'static str| {
+        s3.put_object().bucket("ftb-documents").key(key).body(ByteStream::from_static(b"%PDF")).send()
+    };
     upload("reports/q1.txt").await.unwrap();
     upload("reports/q1.pdf").await.unwrap();
     let message = receive_one(&sqs, &documents_queue).await;
@@ -183,7 +203,12 @@ async fn s3_events_reach_functions_queues_and_topics_with_the_record_s3_sends() 
                 .unwrap(),
         )
         .build();
-    s3.put_bucket_notification_configuration().bucket("api-bucket").notification_configuration(configuration).send().await.unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket("api-bucket")
+        .notification_configuration(configuration)
+        .send()
+        .await
+        .unwrap();
     let shown = s3.get_bucket_notification_configuration().bucket("api-bucket").send().await.unwrap();
     assert_eq!(shown.topic_configurations()[0].id(), Some("to-topic"));
     s3.put_object().bucket("api-bucket").key("k").body(ByteStream::from_static(b"v")).send().await.unwrap();
@@ -254,7 +279,14 @@ async fn the_aws_cli_and_virtual_hosted_requests_reach_the_same_objects() {
     let file = events.path().join("report.csv");
     std::fs::write(&file, "a,b\n1,2\n").unwrap();
     let copied = aws_cli()
-        .args(["s3", "cp", file.to_str().unwrap(), "s3://ftb-documents/reports/report.csv", "--endpoint-url", &endpoint])
+        .args([
+            "s3",
+            "cp",
+            file.to_str().unwrap(),
+            "s3://ftb-documents/reports/report.csv",
+            "--endpoint-url",
+            &endpoint,
+        ])
         .output()
         .await
         .unwrap();

@@ -517,7 +517,8 @@ async fn custom_ftb_offline_allows_origins_and_hosts_as_the_flags_do() {
     let allow = "custom:\n  ftb-offline:\n    allowOrigins: [http://trusted.example:3000]\n    allowHosts:\n      - host.docker.internal\n";
     std::fs::write(project.path().join("serverless.yml"), format!("{QUEUES_ONLY}{allow}")).unwrap();
     let mut options = ftb_offline::EmulatorOptions::new(project.path().join("serverless.yml"));
-    (options.http_port, options.websocket_port, options.lambda_port, options.s3_port) = (Some(0), Some(0), Some(0), Some(0));
+    (options.http_port, options.websocket_port, options.lambda_port, options.s3_port) =
+        (Some(0), Some(0), Some(0), Some(0));
     options.build = ftb_offline::lambda::runtimes::cargo::BuildMode::NoBuild { release: false };
     let emulator = start(options).await;
     let sqs = sqs_client(&emulator);

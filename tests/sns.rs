@@ -52,8 +52,15 @@ async fn a_topic_fans_out_to_a_function_and_to_raw_and_filtered_queues_as_aws_sh
     let events = tempfile::tempdir().unwrap();
     let emulator = start(sns_options(events.path())).await;
     let (sns, sqs) = (sns_client(&emulator), sqs_client(&emulator));
-    let topics: Vec<String> =
-        sns.list_topics().send().await.unwrap().topics().iter().filter_map(|t| t.topic_arn().map(String::from)).collect();
+    let topics: Vec<String> = sns
+        .list_topics()
+        .send()
+        .await
+        .unwrap()
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn().map(String::from))
+        .collect();
     for name in ["orders", "alerts", "ledger.fifo"] {
         assert!(topics.contains(&topic_arn(name)), "{name} is defined: {topics:?}");
     }
@@ -170,7 +177,10 @@ async fn a_fifo_topic_delivers_in_order_to_a_fifo_queue_and_deduplicates() {
 
     let missing_group = sns.publish().topic_arn(&ledger).message("x").send().await.unwrap_err();
     assert_eq!(missing_group.code(), Some("InvalidParameter"));
-    assert_eq!(missing_group.message(), Some("Invalid parameter: The MessageGroupId parameter is required for FIFO topics"));
+    assert_eq!(
+        missing_group.message(),
+        Some("Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+    );
     let function = sns
         .subscribe()
         .topic_arn(&ledger)
@@ -216,12 +226,21 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
     let by_name = sns.create_topic().name("api").send().await.unwrap();
     assert_eq!(by_name.topic_arn(), Some(arn.as_str()), "a name alone returns the existing topic");
     let bad_name = sns.create_topic().name("no spaces").send().await.unwrap_err();
-    assert_eq!((bad_name.code(), bad_name.message()), (Some("InvalidParameter"), Some("Invalid parameter: Topic Name")));
+    assert_eq!(
+        (bad_name.code(), bad_name.message()),
+        (Some("InvalidParameter"), Some("Invalid parameter: Topic Name"))
+    );
     let fifo_name = sns.create_topic().name("plain").attributes("FifoTopic", "true").send().await.unwrap_err();
     assert_eq!(fifo_name.code(), Some("InvalidParameter"));
 
     // Attributes: set, derived, and refused.
-    sns.set_topic_attributes().topic_arn(&arn).attribute_name("DisplayName").attribute_value("Renamed").send().await.unwrap();
+    sns.set_topic_attributes()
+        .topic_arn(&arn)
+        .attribute_name("DisplayName")
+        .attribute_value("Renamed")
+        .send()
+        .await
+        .unwrap();
     let attributes = sns.get_topic_attributes().topic_arn(&arn).send().await.unwrap().attributes.unwrap();
     assert_eq!(attributes["DisplayName"], "Renamed");
     assert_eq!(attributes["Owner"], "000000000000");
@@ -271,7 +290,10 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
         .send()
         .await
         .unwrap_err();
-    assert!(set_bad.message().unwrap().starts_with("Invalid parameter: FilterPolicy:"), "no Attributes Reason here: {set_bad:?}");
+    assert!(
+        set_bad.message().unwrap().starts_with("Invalid parameter: FilterPolicy:"),
+        "no Attributes Reason here: {set_bad:?}"
+    );
     let again = sns.subscribe().topic_arn(&arn).protocol("sqs").endpoint(&queue_arn).send().await.unwrap();
     assert_eq!(again.subscription_arn(), Some(subscription.as_str()), "subscribing again returns the subscription");
     let raw_lambda = sns
@@ -289,7 +311,8 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
 
     // Publish checks, with AWS's codes.
     let bad_type = MessageAttributeValue::builder().data_type("Colour").string_value("red").build().unwrap();
-    let refused = sns.publish().topic_arn(&arn).message("m").message_attributes("c", bad_type).send().await.unwrap_err();
+    let refused =
+        sns.publish().topic_arn(&arn).message("m").message_attributes("c", bad_type).send().await.unwrap_err();
     assert_eq!(refused.code(), Some("ParameterValueInvalid"));
     assert!(refused.message().unwrap().contains("supported type prefixes is Binary, Number, and String"));
     let no_default = sns.publish().topic_arn(&arn).message(r#"{"sqs":"x"}"#).message_structure("json").send().await;
@@ -300,7 +323,13 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
     assert_eq!(too_big.message(), Some("Invalid parameter: Message too long"));
 
     // A structured message: the queue gets its `sqs` entry.
-    sns.publish().topic_arn(&arn).message(r#"{"default":"d","sqs":"for queues"}"#).message_structure("json").send().await.unwrap();
+    sns.publish()
+        .topic_arn(&arn)
+        .message(r#"{"default":"d","sqs":"for queues"}"#)
+        .message_structure("json")
+        .send()
+        .await
+        .unwrap();
     let got = drain(&sqs, &queue).await;
     assert_eq!(got.iter().map(|m| m.body().unwrap()).collect::<Vec<_>>(), ["for queues"]);
 
@@ -319,7 +348,10 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
     let bad = PublishBatchRequestEntry::builder()
         .id("bad")
         .message("3")
-        .message_attributes("c", MessageAttributeValue::builder().data_type("Colour").string_value("red").build().unwrap())
+        .message_attributes(
+            "c",
+            MessageAttributeValue::builder().data_type("Colour").string_value("red").build().unwrap(),
+        )
         .build()
         .unwrap();
     let refused = sns

@@ -20,13 +20,13 @@ mod fanout;
 mod launch;
 mod limit;
 mod load;
+mod notifications;
 mod overhead;
 mod peers;
 mod processes;
 mod queue;
 mod reload;
 mod runtimes;
-mod notifications;
 mod streams;
 mod tools;
 

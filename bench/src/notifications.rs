@@ -25,7 +25,10 @@ pub async fn table(root: &Path) -> String {
     match measured {
         Ok(figures) => {
             let [sns, s3] = [figures.sns, figures.s3].map(|(p50, p99)| format!("{} ms / {} ms", ms(p50), ms(p99)));
-            println!("notifications: SNS → handler {sns}, S3 → handler {s3}, fan-out {:.0} messages/s", figures.fan_out);
+            println!(
+                "notifications: SNS → handler {sns}, S3 → handler {s3}, fan-out {:.0} messages/s",
+                figures.fan_out
+            );
             format!(
                 "{header}| SNS Publish → handler start, p50 / p99 ({SAMPLES} messages, one at a time) | {sns} |\n\
                  | S3 PutObject → handler start, p50 / p99 ({SAMPLES} objects, one at a time) | {s3} |\n\
@@ -59,13 +62,19 @@ async fn measure(binary: &Path, dir: &Path, out: &Path) -> Result<Figures, Strin
     args.extend(["--lambda-port", &lambda_port, "--s3-port", &s3_port]);
     let _running = cli::start_until_ready(binary, dir, &args)?;
     let lambda_url = format!("http://127.0.0.1:{lambda_port}");
-    let (sns, s3, sqs) = (sns_client(&lambda_url), s3_client(&format!("http://127.0.0.1:{s3_port}")), sqs_client(&lambda_url));
+    let (sns, s3, sqs) =
+        (sns_client(&lambda_url), s3_client(&format!("http://127.0.0.1:{s3_port}")), sqs_client(&lambda_url));
     let mut written = 0;
 
     let topic = "arn:aws:sns:eu-north-1:000000000000:bench-latency";
     let mut sns_latencies = Vec::with_capacity(SAMPLES);
     for i in 0..WARM_UP + SAMPLES {
-        sns.publish().topic_arn(topic).message(now_us().to_string()).send().await.map_err(|e| format!("Publish: {e}"))?;
+        sns.publish()
+            .topic_arn(topic)
+            .message(now_us().to_string())
+            .send()
+            .await
+            .map_err(|e| format!("Publish: {e}"))?;
         written += 1;
         let latency = latency_of(&wait_for_lines(out, written).await?);
         if i >= WARM_UP {
@@ -96,7 +105,12 @@ async fn fan_out(sns: &aws_sdk_sns::Client, sqs: &aws_sdk_sqs::Client, lambda_ur
         let sns = sns.clone();
         publishers.spawn(async move {
             for i in 0..FAN_OUT_MESSAGES / PUBLISHERS {
-                sns.publish().topic_arn(topic).message(format!("{publisher}-{i}")).send().await.map_err(|e| format!("Publish: {e}"))?;
+                sns.publish()
+                    .topic_arn(topic)
+                    .message(format!("{publisher}-{i}"))
+                    .send()
+                    .await
+                    .map_err(|e| format!("Publish: {e}"))?;
             }
             Ok::<(), String>(())
         });

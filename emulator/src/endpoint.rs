@@ -7,10 +7,10 @@
 use crate::aws::caller::Caller;
 use crate::aws::query::{signed_service, Form};
 use crate::guard::Guard;
-use crate::server::read_body;
-use crate::sns::{self, Sns};
 use crate::lambda::{invoke_api, Lambda};
+use crate::server::read_body;
 use crate::server::Body;
+use crate::sns::{self, Sns};
 use crate::sqs::{self, Sqs};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};

@@ -25,9 +25,9 @@ use crate::options::EmulatorOptions;
 use crate::plan::{self, Plan};
 use crate::schedule::{Clock, Schedules};
 use crate::server::Shutdown;
+use crate::sns::Sns;
 use crate::sqs;
 use crate::sqs::mapping::{MappingChanges, Mappings};
-use crate::sns::Sns;
 use crate::sqs::Sqs;
 use crate::streams::StreamMappings;
 use arc_swap::ArcSwap;
@@ -322,7 +322,8 @@ impl Live {
             }
         }
         self.queues = queues;
-        let topics = crate::sns::resources::define(&service, &intrinsics, &services.sns).map_err(|e| service.locate(e))?;
+        let topics =
+            crate::sns::resources::define(&service, &intrinsics, &services.sns).map_err(|e| service.locate(e))?;
         for arn in self.topics.subscriptions.difference(&topics.subscriptions) {
             let _ = services.sns.unsubscribe(arn);
         }
@@ -390,8 +391,11 @@ fn empty_services(service: &Service, endpoints: &LocalEndpoints, options: &Emula
     let sqs = queues(service, endpoints, options.persist)?;
     let deliveries = crate::sns::delivery::Deliveries::new(&lambda, &sqs, &endpoints.lambda_url(), &service.region);
     let sns = Sns::new(&service.region, deliveries);
-    let destinations =
-        crate::s3::buckets::Destinations { lambda: Arc::downgrade(&lambda), sqs: Arc::downgrade(&sqs), sns: Arc::downgrade(&sns) };
+    let destinations = crate::s3::buckets::Destinations {
+        lambda: Arc::downgrade(&lambda),
+        sqs: Arc::downgrade(&sqs),
+        sns: Arc::downgrade(&sns),
+    };
     let buckets = crate::s3::buckets::Buckets::new(&s3_root(service, options.persist)?, &service.region, destinations);
     let s3 = crate::s3::S3Gateway::new(buckets, guard.clone())
         .map_err(|e| Error::Unavailable(format!("the S3 data folder cannot be used: {e}")))?;
@@ -414,7 +418,8 @@ fn s3_root(service: &Service, persist: bool) -> Result<PathBuf, Error> {
     } else {
         std::env::temp_dir().join(format!("{S3_SCRATCH_PREFIX}{}-{}", service.stage, uuid::Uuid::new_v4().simple()))
     };
-    let unavailable = |e: std::io::Error| Error::Unavailable(format!("the S3 data folder {} cannot be created: {e}", root.display()));
+    let unavailable =
+        |e: std::io::Error| Error::Unavailable(format!("the S3 data folder {} cannot be created: {e}", root.display()));
     std::fs::create_dir_all(&root).map_err(unavailable)?;
     if persist {
         tracing::info!(target: "s3", "objects are kept in {} (stop:db --purge removes them)", root.display());

@@ -192,7 +192,8 @@ fn generated_api_references_point_at_the_local_endpoints() {
 #[test]
 fn the_endpoints_follow_the_bound_ports() {
     let service = resources_service();
-    let endpoints = LocalEndpoints { host: "127.0.0.1".into(), http_port: 1, websocket_port: 2, lambda_port: 3, s3_port: 4 };
+    let endpoints =
+        LocalEndpoints { host: "127.0.0.1".into(), http_port: 1, websocket_port: 2, lambda_port: 3, s3_port: 4 };
     let env = Intrinsics::new(&service, &endpoints).environment(&service.functions["worker"]).unwrap();
     assert_eq!(env["QUEUE_URL"], "http://127.0.0.1:3/000000000000/orders-dev");
     assert_eq!(env["WS"], "http://127.0.0.1:2/dev");
@@ -395,7 +396,8 @@ fn http_api_shorthands_and_catch_all_routes() {
 
 #[test]
 fn unsupported_events_are_kept_not_dropped() {
-    let text = format!("{BASE}functions:\n  balancer:\n    handler: bootstrap\n    events:\n      - alb: {{priority: 1}}\n");
+    let text =
+        format!("{BASE}functions:\n  balancer:\n    handler: bootstrap\n    events:\n      - alb: {{priority: 1}}\n");
     let service = load(&text).unwrap();
     assert!(matches!(&service.functions["balancer"].events[0], Event::Unsupported { kind, .. } if kind == "alb"));
 }
@@ -419,8 +421,9 @@ fn sns_events_take_serverless_forms_and_mistakes_are_located() {
     assert_eq!(events[1].topic_name.as_deref(), Some("orders"), "the name after the ARN's last colon");
     assert_eq!(events[2].topic_name.as_deref(), Some("t"));
     assert_eq!(events[2].filter_policy_scope.as_deref(), Some("MessageBody"));
-    let without_name =
-        format!("{BASE}functions:\n  f:\n    handler: bootstrap\n    events:\n      - sns:\n          arn: {{Ref: Topic}}\n");
+    let without_name = format!(
+        "{BASE}functions:\n  f:\n    handler: bootstrap\n    events:\n      - sns:\n          arn: {{Ref: Topic}}\n"
+    );
     let error = load(&without_name).unwrap_err().to_string();
     assert!(error.contains("serverless.yml:9:") && error.contains("topicName is required"), "{error}");
     let bad_scope = format!(

@@ -86,8 +86,10 @@ pub fn sns_query(data: &[u8]) {
     let sns = Sns::new("eu-north-1", Deliveries::nowhere("eu-north-1"));
     let caller = sns.home().clone();
     if let Ok(topic) = sns.create_topic(&caller, "fuzz", &Default::default(), &Default::default()) {
-        let filter = [("FilterPolicy".to_string(), r#"{"kind":["a",{"prefix":"b"}],"n":[{"numeric":[">",1]}]}"#.to_string())];
-        let _ = sns.subscribe(&topic.arn, "sqs", "arn:aws:sqs:eu-north-1:000000000000:fuzz", &filter.into_iter().collect());
+        let filter =
+            [("FilterPolicy".to_string(), r#"{"kind":["a",{"prefix":"b"}],"n":[{"numeric":[">",1]}]}"#.to_string())];
+        let _ =
+            sns.subscribe(&topic.arn, "sqs", "arn:aws:sqs:eu-north-1:000000000000:fuzz", &filter.into_iter().collect());
     }
     let _ = sns_requests::execute(&sns, &caller, request);
 }

@@ -145,13 +145,16 @@ impl Exchange<'_> {
                 let function = matched.route.function.clone();
                 let path = event["rawPath"].as_str().unwrap_or_default().to_string();
                 // A payload 1.0 authorizer gets the request as a REST REQUEST event.
-                let v1_event = matches!(&matched.route.guard, Some(RouteGuard::Lambda(a)) if a.flavour == Flavour::HttpApiV1)
-                    .then(|| events::rest_event(&incoming, &matched, &path, &api));
+                let v1_event =
+                    matches!(&matched.route.guard, Some(RouteGuard::Lambda(a)) if a.flavour == Flavour::HttpApiV1)
+                        .then(|| events::rest_event(&incoming, &matched, &path, &api));
                 let target = ("$default", path.as_str());
                 let authorized =
                     self.authorize(matched.route, Api::HttpApi, &incoming, &mut event, target, v1_event.as_ref()).await;
                 let mut reply = match authorized {
-                    Ok(()) => self.invoke(&function, event, self.routes.http_api_timeout(&function), Api::HttpApi).await,
+                    Ok(()) => {
+                        self.invoke(&function, event, self.routes.http_api_timeout(&function), Api::HttpApi).await
+                    }
                     Err(refused) => refused,
                 };
                 if let Some(cors) = &self.routes.http_api_cors {

@@ -76,7 +76,8 @@ impl RouteTable {
                 let path = format!("functions.{}.events.{index}", function.key);
                 match event {
                     Event::Http(http) => {
-                        let mut route = Route::new(Api::Rest, &http.method, &http.path, &function.key, http.cors.clone());
+                        let mut route =
+                            Route::new(Api::Rest, &http.method, &http.path, &function.key, http.cors.clone());
                         if let Some(authorizer) = &http.authorizer {
                             let name = format!("{} {}", route.method, route.resource);
                             route.guard = guard.rest(authorizer, &name, &format!("{path}.http.authorizer"))?;

@@ -81,8 +81,10 @@ mod tests {
 
     #[test]
     fn api_keys_are_names_values_or_usage_plans() {
-        let keys = parse_api_keys(Some(&json!(["first", {"name": "second", "value": "0123456789abcdefghij"}, {"free": ["third"]}])))
-            .unwrap();
+        let keys = parse_api_keys(Some(
+            &json!(["first", {"name": "second", "value": "0123456789abcdefghij"}, {"free": ["third"]}]),
+        ))
+        .unwrap();
         let names: Vec<_> = keys.iter().map(|k| (k.name.as_str(), k.value.as_deref())).collect();
         assert_eq!(names, [("first", None), ("second", Some("0123456789abcdefghij")), ("third", None)]);
     }

@@ -195,7 +195,10 @@ pub fn parse_rest(value: &Value, path: &str) -> Result<Authorizer, ConfigError> 
         return Ok(Authorizer::Cognito(CognitoAuthorizer {
             pool_arn: reference,
             scopes: string_list(map.get("scopes"), &format!("{path}.scopes"))?,
-            identity_source: identity_source.into_iter().next().unwrap_or_else(|| IdentitySource::header("Authorization")),
+            identity_source: identity_source
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| IdentitySource::header("Authorization")),
         }));
     }
     let token = match kind.as_deref() {
@@ -208,8 +211,8 @@ pub fn parse_rest(value: &Value, path: &str) -> Result<Authorizer, ConfigError> 
             ))
         }
     };
-    let ttl_seconds = ttl(map.get("resultTtlInSeconds"), &format!("{path}.resultTtlInSeconds"))?
-        .unwrap_or(DEFAULT_REST_TTL_SECONDS);
+    let ttl_seconds =
+        ttl(map.get("resultTtlInSeconds"), &format!("{path}.resultTtlInSeconds"))?.unwrap_or(DEFAULT_REST_TTL_SECONDS);
     // Serverless: a REQUEST authorizer without caching has no identity source unless one is given.
     let identity_sources = match identity_source {
         given if !given.is_empty() => given,
@@ -254,8 +257,7 @@ pub fn parse_websocket(value: &Value, path: &str) -> Result<Authorizer, ConfigEr
         }
         other => return Err(expected_authorizer(path, other)),
     };
-    let identity_sources =
-        if identity.is_empty() { vec![IdentitySource::header("Auth")] } else { identity };
+    let identity_sources = if identity.is_empty() { vec![IdentitySource::header("Auth")] } else { identity };
     Ok(Authorizer::Lambda(LambdaAuthorizer {
         name: name.unwrap_or_else(|| function_of(&reference)),
         function: reference,
@@ -294,9 +296,7 @@ pub fn parse_http_api_route(value: &Value, path: &str) -> Result<HttpApiRouteAut
 }
 
 /// `provider.httpApi.authorizers`.
-pub fn parse_http_api_authorizers(
-    value: Option<&Value>,
-) -> Result<IndexMap<String, HttpApiAuthorizer>, ConfigError> {
+pub fn parse_http_api_authorizers(value: Option<&Value>) -> Result<IndexMap<String, HttpApiAuthorizer>, ConfigError> {
     const PATH: &str = "provider.httpApi.authorizers";
     let map = match value {
         None | Some(Value::Null) => return Ok(IndexMap::new()),
@@ -414,7 +414,13 @@ fn is_cognito_arn(text: &str) -> bool {
 
 /// The function's name in a Lambda ARN, or the reference itself: what Serverless names the authorizer.
 fn function_of(reference: &str) -> String {
-    reference.rsplit_once(":function:").map_or(reference, |(_, name)| name).split(':').next().unwrap_or(reference).to_string()
+    reference
+        .rsplit_once(":function:")
+        .map_or(reference, |(_, name)| name)
+        .split(':')
+        .next()
+        .unwrap_or(reference)
+        .to_string()
 }
 
 /// An ARN as written: a string, or the logical id an intrinsic names (`Fn::GetAtt: [AuthLambdaFunction, Arn]`
@@ -460,7 +466,10 @@ mod tests {
     fn serverless_defaults_apply() {
         let Authorizer::Lambda(token) = parse_rest(&json!("auth"), "a").unwrap() else { panic!() };
         assert!(token.token);
-        assert_eq!((token.ttl_seconds, token.identity_sources.as_slice()), (300, &[IdentitySource::header("authorization")][..]));
+        assert_eq!(
+            (token.ttl_seconds, token.identity_sources.as_slice()),
+            (300, &[IdentitySource::header("authorization")][..])
+        );
         let request = parse_rest(&json!({"name": "auth", "type": "request", "resultTtlInSeconds": 0}), "a").unwrap();
         let Authorizer::Lambda(request) = request else { panic!() };
         assert!(!request.token && request.identity_sources.is_empty(), "no identity source without caching");
@@ -470,15 +479,23 @@ mod tests {
         assert_eq!(parse_rest(&json!("aws_iam"), "a").unwrap(), Authorizer::Iam);
         assert_eq!(parse_rest(&json!({"type": "aws_iam"}), "a").unwrap(), Authorizer::Iam);
         let pool = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc";
-        assert!(matches!(parse_rest(&json!({"arn": pool, "scopes": ["email"]}), "a").unwrap(), Authorizer::Cognito(c) if c.scopes == ["email"]));
+        assert!(
+            matches!(parse_rest(&json!({"arn": pool, "scopes": ["email"]}), "a").unwrap(), Authorizer::Cognito(c) if c.scopes == ["email"])
+        );
     }
 
     #[test]
     fn identity_sources_in_each_apis_spelling() {
-        assert_eq!(IdentitySource::parse("method.request.header.X-Token"), Some(IdentitySource::Header("x-token".into())));
+        assert_eq!(
+            IdentitySource::parse("method.request.header.X-Token"),
+            Some(IdentitySource::Header("x-token".into()))
+        );
         assert_eq!(IdentitySource::parse("$request.querystring.token"), Some(IdentitySource::Query("token".into())));
         assert_eq!(IdentitySource::parse("route.request.querystring.t"), Some(IdentitySource::Query("t".into())));
-        assert_eq!(IdentitySource::parse("$context.identity.sourceIp"), Some(IdentitySource::Context("identity.sourceIp".into())));
+        assert_eq!(
+            IdentitySource::parse("$context.identity.sourceIp"),
+            Some(IdentitySource::Context("identity.sourceIp".into()))
+        );
         assert_eq!(IdentitySource::parse("stageVariables.v"), Some(IdentitySource::StageVariable("v".into())));
         assert_eq!(IdentitySource::parse("method.request.path.id"), None, "path parameters cannot be identity sources");
         assert_eq!(IdentitySource::parse("Authorization"), None);
@@ -486,15 +503,16 @@ mod tests {
 
     #[test]
     fn mistakes_name_their_key() {
-        let err = parse_rest(&json!({"name": "a", "type": "oauth"}), "functions.f.events.0.http.authorizer").unwrap_err();
+        let err =
+            parse_rest(&json!({"name": "a", "type": "oauth"}), "functions.f.events.0.http.authorizer").unwrap_err();
         assert!(err.to_string().contains("functions.f.events.0.http.authorizer.type"), "{err}");
         let err = parse_rest(&json!({"name": "a", "resultTtlInSeconds": 7200}), "x").unwrap_err();
         assert!(err.to_string().contains("0 to 3600"), "{err}");
         let authorizers = json!({"cached": {"type": "request", "functionName": "auth", "resultTtlInSeconds": 60}});
         let err = parse_http_api_authorizers(Some(&authorizers)).unwrap_err();
         assert!(err.to_string().contains("identitySource"), "{err}");
-        let err = crate::config::api_keys::parse_api_keys(Some(&json!([{"name": "short", "value": "abc"}]))).unwrap_err();
+        let err =
+            crate::config::api_keys::parse_api_keys(Some(&json!([{"name": "short", "value": "abc"}]))).unwrap_err();
         assert!(err.to_string().contains("20 characters"), "{err}");
     }
-
 }

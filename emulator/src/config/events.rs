@@ -1,12 +1,12 @@
 //! Function events in their Serverless v3 forms (`http: POST /tasks`, `sqs: arn`, the object forms) → typed
 //! [`Event`]s, with CORS settings. Errors name the key path; the loader adds file and line.
 
+use super::authorizers;
 use super::error::ConfigError;
 use super::model::{
     Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_FUNCTION_URL_CORS_HEADERS,
     DEFAULT_REST_CORS_HEADERS,
 };
-use super::authorizers;
 use super::triggers;
 use super::variables::kind_of;
 use serde_json::Value;

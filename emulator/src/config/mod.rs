@@ -189,10 +189,12 @@ fn build_service(
         Some(value) => typed(value.clone(), "custom.serverless-offline")?,
         None => OfflineSettings::default(),
     };
-    let s3 = S3Settings { port: match custom.get("s3").and_then(|s3| s3.get("port")) {
-        Some(port) => typed(port.clone(), "custom.s3.port")?,
-        None => S3Settings::default().port,
-    } };
+    let s3 = S3Settings {
+        port: match custom.get("s3").and_then(|s3| s3.get("port")) {
+            Some(port) => typed(port.clone(), "custom.s3.port")?,
+            None => S3Settings::default().port,
+        },
+    };
     let dynamodb: DynamoDbLocalSettings = match custom.get("dynamodb").and_then(|d| d.get("start")) {
         Some(value) => typed(value.clone(), "custom.dynamodb.start")?,
         None => DynamoDbLocalSettings::default(),

@@ -187,7 +187,11 @@ pub(super) fn parse_sns(value: &Value, path: &str) -> Result<SnsEvent, ConfigErr
     let arn = map.get("arn").filter(|v| !v.is_null()).cloned();
     let topic_name = text("topicName")?.or_else(|| arn.as_ref().and_then(Value::as_str).and_then(topic_of_arn));
     if topic_name.is_none() {
-        let why = if arn.is_some() { "topicName is required when arn is an intrinsic function" } else { "expected arn or topicName" };
+        let why = if arn.is_some() {
+            "topicName is required when arn is an intrinsic function"
+        } else {
+            "expected arn or topicName"
+        };
         return Err(ConfigError::at_path(path, why));
     }
     let filter_policy = match map.get("filterPolicy") {
@@ -234,24 +238,42 @@ fn sns_defaults() -> SnsEvent {
 pub(super) fn parse_s3(value: &Value, path: &str) -> Result<S3Event, ConfigError> {
     let map = match value {
         Value::String(bucket) => {
-            return Ok(S3Event { bucket: bucket.clone(), event: DEFAULT_S3_EVENT.into(), prefix: None, suffix: None, existing: false })
+            return Ok(S3Event {
+                bucket: bucket.clone(),
+                event: DEFAULT_S3_EVENT.into(),
+                prefix: None,
+                suffix: None,
+                existing: false,
+            })
         }
         Value::Object(map) => map,
         other => {
-            return Err(ConfigError::at_path(path, format!("expected a bucket name or an object, found {}", kind_of(other))))
+            return Err(ConfigError::at_path(
+                path,
+                format!("expected a bucket name or an object, found {}", kind_of(other)),
+            ))
         }
     };
     let text = |key: &str| optional_str(map.get(key), &format!("{path}.{key}")).map(|s| s.map(String::from));
-    let bucket = text("bucket")?.ok_or_else(|| ConfigError::at_path(&format!("{path}.bucket"), "expected the bucket's name"))?;
+    let bucket =
+        text("bucket")?.ok_or_else(|| ConfigError::at_path(&format!("{path}.bucket"), "expected the bucket's name"))?;
     let event = text("event")?.unwrap_or_else(|| DEFAULT_S3_EVENT.into());
     if !event.starts_with("s3:") {
-        return Err(ConfigError::at_path(&format!("{path}.event"), format!("expected an S3 event type such as s3:ObjectCreated:*, found `{event}`")));
+        return Err(ConfigError::at_path(
+            &format!("{path}.event"),
+            format!("expected an S3 event type such as s3:ObjectCreated:*, found `{event}`"),
+        ));
     }
     let (mut prefix, mut suffix) = (None, None);
     let rules = match map.get("rules") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(rules)) => rules.clone(),
-        Some(other) => return Err(ConfigError::at_path(&format!("{path}.rules"), format!("expected a list such as [{{prefix: uploads/}}], found {}", kind_of(other)))),
+        Some(other) => {
+            return Err(ConfigError::at_path(
+                &format!("{path}.rules"),
+                format!("expected a list such as [{{prefix: uploads/}}], found {}", kind_of(other)),
+            ))
+        }
     };
     for (i, rule) in rules.iter().enumerate() {
         let at = format!("{path}.rules.{i}");
@@ -264,7 +286,13 @@ pub(super) fn parse_s3(value: &Value, path: &str) -> Result<S3Event, ConfigError
             return Err(ConfigError::at_path(&at, "S3 takes at most one prefix rule and one suffix rule"));
         }
     }
-    Ok(S3Event { bucket, event, prefix, suffix, existing: map.get("existing").and_then(Value::as_bool).unwrap_or(false) })
+    Ok(S3Event {
+        bucket,
+        event,
+        prefix,
+        suffix,
+        existing: map.get("existing").and_then(Value::as_bool).unwrap_or(false),
+    })
 }
 
 /// The event an `s3` event notifies when it names none (Serverless v3, `compile/events/s3`).

@@ -94,7 +94,10 @@ impl Buckets {
         match target {
             Target::Function(arn) => {
                 let lambda = self.destinations.lambda.upgrade().ok_or_else(stopping)?;
-                lambda.invoke_event(arn, InvokeRequest::new(message.to_string())).map(|_| ()).ok_or(format!("no function {arn}"))
+                lambda
+                    .invoke_event(arn, InvokeRequest::new(message.to_string()))
+                    .map(|_| ())
+                    .ok_or(format!("no function {arn}"))
             }
             Target::Queue(arn) => {
                 let sqs = self.destinations.sqs.upgrade().ok_or_else(stopping)?;
@@ -104,8 +107,11 @@ impl Buckets {
             }
             Target::Topic(arn) => {
                 let sns = self.destinations.sns.upgrade().ok_or_else(stopping)?;
-                let publication =
-                    Publication { message: message.to_string(), subject: Some(SNS_SUBJECT.into()), ..Publication::default() };
+                let publication = Publication {
+                    message: message.to_string(),
+                    subject: Some(SNS_SUBJECT.into()),
+                    ..Publication::default()
+                };
                 sns.publish(arn, publication).map(|_| ()).map_err(|e| e.message)
             }
         }

@@ -24,7 +24,12 @@ pub const NO_BUCKET: &str = "CORSResponse: Bucket not found";
 pub const NOT_ALLOWED: &str = "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
 
 /// The headers of an allowed preflight, or why it is refused.
-pub fn preflight(rules: &[CorsRule], origin: &str, method: &str, requested_headers: &[String]) -> Result<HeaderMap, &'static str> {
+pub fn preflight(
+    rules: &[CorsRule],
+    origin: &str,
+    method: &str,
+    requested_headers: &[String],
+) -> Result<HeaderMap, &'static str> {
     if rules.is_empty() {
         return Err(NOT_ENABLED);
     }
@@ -33,7 +38,9 @@ pub fn preflight(rules: &[CorsRule], origin: &str, method: &str, requested_heade
         .find(|rule| {
             allows_origin(rule, origin)
                 && rule.allowed_methods.iter().any(|m| m.eq_ignore_ascii_case(method))
-                && requested_headers.iter().all(|h| rule.allowed_headers.iter().any(|allowed| wildcard(allowed, h, true)))
+                && requested_headers
+                    .iter()
+                    .all(|h| rule.allowed_headers.iter().any(|allowed| wildcard(allowed, h, true)))
         })
         .ok_or(NOT_ALLOWED)?;
     let mut headers = origin_headers(rule, origin);
@@ -50,9 +57,9 @@ pub fn preflight(rules: &[CorsRule], origin: &str, method: &str, requested_heade
 /// The CORS headers an actual request from `origin` gets, when a rule allows it (S3 sends the rule's methods and
 /// max age on these too).
 pub fn actual(rules: &[CorsRule], origin: &str, method: &str) -> Option<HeaderMap> {
-    let rule = rules
-        .iter()
-        .find(|rule| allows_origin(rule, origin) && rule.allowed_methods.iter().any(|m| m.eq_ignore_ascii_case(method)))?;
+    let rule = rules.iter().find(|rule| {
+        allows_origin(rule, origin) && rule.allowed_methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+    })?;
     let mut headers = origin_headers(rule, origin);
     insert(&mut headers, "access-control-allow-methods", &rule.allowed_methods.join(", "));
     if let Some(age) = rule.max_age_seconds {
@@ -82,7 +89,11 @@ fn allows_origin(rule: &CorsRule, origin: &str) -> bool {
 
 /// A pattern with at most one `*`, as S3 allows in origins and headers; headers compare without case.
 fn wildcard(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let (pattern, text) = if ignore_case { (pattern.to_ascii_lowercase(), text.to_ascii_lowercase()) } else { (pattern.to_string(), text.to_string()) };
+    let (pattern, text) = if ignore_case {
+        (pattern.to_ascii_lowercase(), text.to_ascii_lowercase())
+    } else {
+        (pattern.to_string(), text.to_string())
+    };
     match pattern.split_once('*') {
         None => pattern == text,
         Some((head, tail)) => text.len() >= head.len() + tail.len() && text.starts_with(head) && text.ends_with(tail),

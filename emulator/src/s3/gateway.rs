@@ -53,11 +53,19 @@ impl S3Gateway {
             Ok(Ok(reply)) => reply.map(|body| body.map_err(std::io::Error::other).boxed_unsync()),
             Ok(Err(err)) => {
                 tracing::warn!(target: "s3", "the request failed: {err:?}");
-                return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error. Please try again.");
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                );
             }
             Err(_) => {
                 tracing::warn!(target: "s3", "s3s panicked on a request; it was answered with InternalError");
-                return error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "We encountered an internal error. Please try again.");
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                );
             }
         };
         if let Some(origin) = origin {

@@ -19,7 +19,9 @@ pub type BucketPlan = BTreeMap<String, (Vec<CorsRule>, Vec<NotificationRule>)>;
 pub fn define(service: &Service, intrinsics: &Intrinsics, buckets: &Buckets) -> Result<Vec<String>, ConfigError> {
     let settings = plan(service, intrinsics)?;
     for (bucket, (cors, notifications)) in &settings {
-        buckets.ensure(bucket).map_err(|e| ConfigError::at_path("resources", format!("bucket `{bucket}` cannot be created: {e}")))?;
+        buckets
+            .ensure(bucket)
+            .map_err(|e| ConfigError::at_path("resources", format!("bucket `{bucket}` cannot be created: {e}")))?;
         buckets.set_cors(bucket, cors.clone());
         buckets.set_notifications(bucket, notifications.clone());
     }
@@ -51,7 +53,8 @@ pub fn plan(service: &Service, intrinsics: &Intrinsics) -> Result<BucketPlan, Co
         }
     }
     for bucket in settings.keys() {
-        check_bucket_name(bucket).map_err(|why| ConfigError::at_path("resources", format!("bucket `{bucket}`: {why}")))?;
+        check_bucket_name(bucket)
+            .map_err(|why| ConfigError::at_path("resources", format!("bucket `{bucket}`: {why}")))?;
     }
     Ok(settings)
 }
@@ -80,8 +83,12 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 
 /// `CorsConfiguration: {CorsRules: [{AllowedOrigins, AllowedMethods, AllowedHeaders, ExposedHeaders, MaxAge, Id}]}`.
 fn cors_rules(properties: &Value, path: &str) -> Result<Vec<CorsRule>, ConfigError> {
-    let Some(rules) = properties.get("CorsConfiguration").and_then(|c| c.get("CorsRules")) else { return Ok(Vec::new()) };
-    let rules = rules.as_array().ok_or_else(|| ConfigError::at_path(&format!("{path}.CorsRules"), "expected a list of rules"))?;
+    let Some(rules) = properties.get("CorsConfiguration").and_then(|c| c.get("CorsRules")) else {
+        return Ok(Vec::new());
+    };
+    let rules = rules
+        .as_array()
+        .ok_or_else(|| ConfigError::at_path(&format!("{path}.CorsRules"), "expected a list of rules"))?;
     rules
         .iter()
         .enumerate()
@@ -95,7 +102,10 @@ fn cors_rules(properties: &Value, path: &str) -> Result<Vec<CorsRule>, ConfigErr
                 max_age_seconds: rule.get("MaxAge").and_then(Value::as_i64).map(|age| age as i32),
             };
             if cors.allowed_origins.is_empty() || cors.allowed_methods.is_empty() {
-                return Err(ConfigError::at_path(&format!("{path}.CorsRules.{i}"), "expected AllowedOrigins and AllowedMethods"));
+                return Err(ConfigError::at_path(
+                    &format!("{path}.CorsRules.{i}"),
+                    "expected AllowedOrigins and AllowedMethods",
+                ));
             }
             Ok(cors)
         })
@@ -107,25 +117,37 @@ fn cors_rules(properties: &Value, path: &str) -> Result<Vec<CorsRule>, ConfigErr
 fn notification_rules(properties: &Value, path: &str) -> Result<Vec<NotificationRule>, ConfigError> {
     let Some(configuration) = properties.get("NotificationConfiguration") else { return Ok(Vec::new()) };
     let mut rules = Vec::new();
-    for (list, field) in [("LambdaConfigurations", "Function"), ("QueueConfigurations", "Queue"), ("TopicConfigurations", "Topic")] {
+    for (list, field) in
+        [("LambdaConfigurations", "Function"), ("QueueConfigurations", "Queue"), ("TopicConfigurations", "Topic")]
+    {
         for (i, entry) in configuration.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
             let at = format!("{path}.{list}.{i}");
-            let arn = entry
-                .get(field)
-                .and_then(Value::as_str)
-                .ok_or_else(|| ConfigError::at_path(&format!("{at}.{field}"), "expected an ARN (such as !GetAtt …Arn)"))?;
-            let event = entry.get("Event").and_then(Value::as_str).ok_or_else(|| ConfigError::at_path(&format!("{at}.Event"), "expected an event type such as s3:ObjectCreated:*"))?;
+            let arn = entry.get(field).and_then(Value::as_str).ok_or_else(|| {
+                ConfigError::at_path(&format!("{at}.{field}"), "expected an ARN (such as !GetAtt …Arn)")
+            })?;
+            let event = entry.get("Event").and_then(Value::as_str).ok_or_else(|| {
+                ConfigError::at_path(&format!("{at}.Event"), "expected an event type such as s3:ObjectCreated:*")
+            })?;
             let (mut prefix, mut suffix) = (None, None);
-            let filters = entry.get("Filter").and_then(|f| f.get("S3Key")).and_then(|k| k.get("Rules")).and_then(Value::as_array);
+            let filters =
+                entry.get("Filter").and_then(|f| f.get("S3Key")).and_then(|k| k.get("Rules")).and_then(Value::as_array);
             for rule in filters.into_iter().flatten() {
                 let value = rule.get("Value").and_then(Value::as_str).map(String::from);
                 let slot = match rule.get("Name").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
                     Some("prefix") => &mut prefix,
                     Some("suffix") => &mut suffix,
-                    _ => return Err(ConfigError::at_path(&format!("{at}.Filter"), "expected rules named prefix or suffix")),
+                    _ => {
+                        return Err(ConfigError::at_path(
+                            &format!("{at}.Filter"),
+                            "expected rules named prefix or suffix",
+                        ))
+                    }
                 };
                 if slot.replace(value.unwrap_or_default()).is_some() {
-                    return Err(ConfigError::at_path(&format!("{at}.Filter"), "S3 takes at most one prefix rule and one suffix rule"));
+                    return Err(ConfigError::at_path(
+                        &format!("{at}.Filter"),
+                        "S3 takes at most one prefix rule and one suffix rule",
+                    ));
                 }
             }
             let target = match field {
@@ -133,7 +155,13 @@ fn notification_rules(properties: &Value, path: &str) -> Result<Vec<Notification
                 "Queue" => Target::Queue(arn.to_string()),
                 _ => Target::Topic(arn.to_string()),
             };
-            rules.push(NotificationRule { id: format!("{list}-{i}"), events: vec![event.to_string()], prefix, suffix, target });
+            rules.push(NotificationRule {
+                id: format!("{list}-{i}"),
+                events: vec![event.to_string()],
+                prefix,
+                suffix,
+                target,
+            });
         }
     }
     Ok(rules)

@@ -16,7 +16,8 @@ pub fn check_syntax<B>(request: &Request<B>) -> Result<(), Response<Body>> {
         if let Some((_, rest)) = auth.split_once("Credential=") {
             let credential = rest.split([',', ' ']).next().unwrap_or_default();
             if !credential_scope_ok(credential) {
-                let message = format!("The authorization header is malformed; the Credential is mal-formed; {CREDENTIAL_FORM}");
+                let message =
+                    format!("The authorization header is malformed; the Credential is mal-formed; {CREDENTIAL_FORM}");
                 return Err(error(StatusCode::BAD_REQUEST, "AuthorizationHeaderMalformed", &message));
             }
         }
@@ -36,7 +37,9 @@ pub fn check_syntax<B>(request: &Request<B>) -> Result<(), Response<Body>> {
     };
     if parameter("X-Amz-Signature").is_some() {
         if !parameter("X-Amz-Credential").is_some_and(|c| credential_scope_ok(&c)) {
-            let message = format!("Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; {CREDENTIAL_FORM}");
+            let message = format!(
+                "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; {CREDENTIAL_FORM}"
+            );
             return Err(error(StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", &message));
         }
         if !parameter("X-Amz-Date").is_some_and(|d| amz_date_ok(&d)) {
@@ -81,8 +84,15 @@ mod tests {
         assert_eq!(refused(good, &[]), None);
         let bad_scope = "/b/k?X-Amz-Signature=00&X-Amz-Credential=test%2F1205%2st%2F2026Feu%2Fs3%2Faws4_request&X-Amz-Date=20261205T000000Z";
         assert_eq!(refused(bad_scope, &[]), Some(400));
-        assert_eq!(refused("/b/k?X-Amz-Signature=00&X-Amz-Credential=test%2F20261205%2Fr%2Fs3%2Faws4_request&X-Amz-Date=2026", &[]), Some(400));
-        let header = "AWS4-HMAC-SHA256 Credential=test/2026-12-05/eu-north-1/s3/aws4_request, SignedHeaders=host, Signature=00";
+        assert_eq!(
+            refused(
+                "/b/k?X-Amz-Signature=00&X-Amz-Credential=test%2F20261205%2Fr%2Fs3%2Faws4_request&X-Amz-Date=2026",
+                &[]
+            ),
+            Some(400)
+        );
+        let header =
+            "AWS4-HMAC-SHA256 Credential=test/2026-12-05/eu-north-1/s3/aws4_request, SignedHeaders=host, Signature=00";
         assert_eq!(refused("/b/k", &[("authorization", header)]), Some(400));
         assert_eq!(refused("/b/k", &[("x-amz-date", "20261205T00000Z")]), Some(403));
         assert_eq!(refused("/b/k", &[]), None, "unsigned requests are for s3s to refuse");

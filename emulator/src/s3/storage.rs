@@ -31,7 +31,14 @@ impl LocalS3 {
     }
 
     /// Notifies a created object, reading its size from disk.
-    fn created(&self, credentials: Option<&s3s::auth::Credentials>, bucket: &str, key: &str, event: &'static str, etag: Option<&ETag>) {
+    fn created(
+        &self,
+        credentials: Option<&s3s::auth::Credentials>,
+        bucket: &str,
+        key: &str,
+        event: &'static str,
+        etag: Option<&ETag>,
+    ) {
         let size = std::fs::metadata(self.buckets.root().join(bucket).join(key)).map(|m| m.len()).ok();
         self.buckets.notify(&ObjectChange {
             bucket: bucket.to_string(),
@@ -108,7 +115,10 @@ impl S3 for LocalS3 {
         self.files.list_buckets(req).await
     }
 
-    async fn get_bucket_location(&self, req: S3Request<GetBucketLocationInput>) -> S3Result<S3Response<GetBucketLocationOutput>> {
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
         self.files.get_bucket_location(req).await
     }
 
@@ -156,8 +166,14 @@ impl S3 for LocalS3 {
     async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let (bucket, credentials) = (req.input.bucket.clone(), req.credentials.clone());
         self.no_bucket(&bucket)?;
-        let existed: Vec<String> =
-            req.input.delete.objects.iter().map(|o| o.key.clone()).filter(|key| self.object_exists(&bucket, key)).collect();
+        let existed: Vec<String> = req
+            .input
+            .delete
+            .objects
+            .iter()
+            .map(|o| o.key.clone())
+            .filter(|key| self.object_exists(&bucket, key))
+            .collect();
         let answer = self.files.delete_objects(req).await?;
         for key in existed.iter().filter(|key| !self.object_exists(&bucket, key)) {
             self.removed(credentials.as_ref(), &bucket, key);
@@ -187,7 +203,10 @@ impl S3 for LocalS3 {
         self.files.upload_part(req).await
     }
 
-    async fn upload_part_copy(&self, req: S3Request<UploadPartCopyInput>) -> S3Result<S3Response<UploadPartCopyOutput>> {
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         self.files.upload_part_copy(req).await
     }
 
@@ -230,7 +249,10 @@ impl S3 for LocalS3 {
         Ok(S3Response::new(GetBucketCorsOutput { cors_rules: Some(rules) }))
     }
 
-    async fn delete_bucket_cors(&self, req: S3Request<DeleteBucketCorsInput>) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
         self.no_bucket(&req.input.bucket)?;
         self.buckets.set_cors(&req.input.bucket, Vec::new());
         Ok(S3Response::new(DeleteBucketCorsOutput::default()))
@@ -255,9 +277,15 @@ impl S3 for LocalS3 {
         let mut output = GetBucketNotificationConfigurationOutput::default();
         let (mut functions, mut queues, mut topics) = (Vec::new(), Vec::new(), Vec::new());
         for rule in rules {
-            let (events, filter, id) = (rule.events.into_iter().map(Event::from).collect(), key_filter(rule.prefix, rule.suffix), Some(rule.id));
+            let (events, filter, id) = (
+                rule.events.into_iter().map(Event::from).collect(),
+                key_filter(rule.prefix, rule.suffix),
+                Some(rule.id),
+            );
             match rule.target {
-                Target::Function(arn) => functions.push(LambdaFunctionConfiguration { events, filter, id, lambda_function_arn: arn }),
+                Target::Function(arn) => {
+                    functions.push(LambdaFunctionConfiguration { events, filter, id, lambda_function_arn: arn })
+                }
                 Target::Queue(arn) => queues.push(QueueConfiguration { events, filter, id, queue_arn: arn }),
                 Target::Topic(arn) => topics.push(TopicConfiguration { events, filter, id, topic_arn: arn }),
             }
@@ -295,19 +323,32 @@ fn key_filter(prefix: Option<String>, suffix: Option<String>) -> Option<Notifica
     // S3 shows the rule names capitalised, whatever case they were set in.
     let rules: Vec<FilterRule> = [("Prefix", prefix), ("Suffix", suffix)]
         .into_iter()
-        .filter_map(|(name, value)| Some(FilterRule { name: Some(FilterRuleName::from(name.to_string())), value: Some(value?) }))
+        .filter_map(|(name, value)| {
+            Some(FilterRule { name: Some(FilterRuleName::from(name.to_string())), value: Some(value?) })
+        })
         .collect();
-    (!rules.is_empty()).then(|| NotificationConfigurationFilter { key: Some(S3KeyFilter { filter_rules: Some(rules) }) })
+    (!rules.is_empty())
+        .then(|| NotificationConfigurationFilter { key: Some(S3KeyFilter { filter_rules: Some(rules) }) })
 }
 
 /// The rules of a PutBucketNotificationConfiguration, checked as S3 checks them: at most one prefix and one suffix
 /// rule per configuration.
 fn notification_rules(configuration: NotificationConfiguration) -> S3Result<Vec<NotificationRule>> {
     let mut rules = Vec::new();
-    let mut add = |id: Option<String>, events: Vec<Event>, filter: Option<NotificationConfigurationFilter>, target: Target| -> S3Result<()> {
+    let mut add = |id: Option<String>,
+                   events: Vec<Event>,
+                   filter: Option<NotificationConfigurationFilter>,
+                   target: Target|
+     -> S3Result<()> {
         let (prefix, suffix) = prefix_and_suffix(filter)?;
         let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        rules.push(NotificationRule { id, events: events.into_iter().map(String::from).collect(), prefix, suffix, target });
+        rules.push(NotificationRule {
+            id,
+            events: events.into_iter().map(String::from).collect(),
+            prefix,
+            suffix,
+            target,
+        });
         Ok(())
     };
     for c in configuration.lambda_function_configurations.unwrap_or_default() {

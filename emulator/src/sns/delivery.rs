@@ -25,7 +25,12 @@ pub struct Deliveries {
 
 impl Deliveries {
     pub fn new(lambda: &Arc<Lambda>, sqs: &Arc<Sqs>, endpoint: &str, region: &str) -> Self {
-        Self { lambda: Arc::downgrade(lambda), sqs: Arc::downgrade(sqs), endpoint: endpoint.into(), region: region.into() }
+        Self {
+            lambda: Arc::downgrade(lambda),
+            sqs: Arc::downgrade(sqs),
+            endpoint: endpoint.into(),
+            region: region.into(),
+        }
     }
 
     /// Nowhere: for checking plans, where nothing is published.
@@ -57,7 +62,10 @@ impl Deliveries {
         let lambda = self.lambda.upgrade().ok_or("the emulator is stopping")?;
         let event = notification.lambda_event(&subscription.arn, &self.links(subscription));
         let request = InvokeRequest::new(serde_json::to_vec(&event).expect("JSON values serialise"));
-        lambda.invoke_event(&subscription.endpoint, request).map(|_| ()).ok_or_else(|| format!("no function {}", subscription.endpoint))
+        lambda
+            .invoke_event(&subscription.endpoint, request)
+            .map(|_| ())
+            .ok_or_else(|| format!("no function {}", subscription.endpoint))
     }
 
     fn to_queue(&self, subscription: &Subscription, notification: &Notification) -> Result<(), String> {
@@ -66,7 +74,10 @@ impl Deliveries {
         let (body, attributes) = if subscription.raw {
             let attributes = notification.delivered_attributes();
             if attributes.len() > MAX_RAW_SQS_ATTRIBUTES {
-                return Err(format!("{} message attributes, more than the {MAX_RAW_SQS_ATTRIBUTES} SQS takes", attributes.len()));
+                return Err(format!(
+                    "{} message attributes, more than the {MAX_RAW_SQS_ATTRIBUTES} SQS takes",
+                    attributes.len()
+                ));
             }
             (notification.message_for("sqs"), attributes)
         } else {
@@ -97,8 +108,12 @@ impl Deliveries {
             sqs.send(&queue, NewMessage { body, attributes, ..NewMessage::default() }).ok()
         });
         match sent {
-            Some(_) => tracing::warn!(target: "sns", "{topic}: message {} not delivered to {target}: {reason}; sent to the dead-letter queue {dlq}", notification.message_id),
-            None => tracing::warn!(target: "sns", "{topic}: message {} not delivered to {target}: {reason}, nor to the dead-letter queue {dlq}; dropped", notification.message_id),
+            Some(_) => {
+                tracing::warn!(target: "sns", "{topic}: message {} not delivered to {target}: {reason}; sent to the dead-letter queue {dlq}", notification.message_id)
+            }
+            None => {
+                tracing::warn!(target: "sns", "{topic}: message {} not delivered to {target}: {reason}, nor to the dead-letter queue {dlq}; dropped", notification.message_id)
+            }
         }
     }
 }

@@ -71,8 +71,10 @@ impl FilterPolicy {
     pub fn passes(&self, message: &str, attributes: &BTreeMap<String, AttributeValue>) -> bool {
         match self.scope {
             Scope::MessageAttributes => {
-                let document: Map<String, Value> =
-                    attributes.iter().filter_map(|(name, value)| Some((name.clone(), attribute_json(value)?))).collect();
+                let document: Map<String, Value> = attributes
+                    .iter()
+                    .filter_map(|(name, value)| Some((name.clone(), attribute_json(value)?)))
+                    .collect();
                 object_matches(&self.policy, &Value::Object(document))
             }
             Scope::MessageBody => match serde_json::from_str::<Value>(message) {
@@ -136,7 +138,8 @@ fn combinations(policy: &Map<String, Value>) -> usize {
     for (key, value) in policy {
         match (key.as_str(), value) {
             ("$or", Value::Array(list)) => {
-                let sum = list.iter().filter_map(Value::as_object).map(combinations).fold(0usize, usize::saturating_add);
+                let sum =
+                    list.iter().filter_map(Value::as_object).map(combinations).fold(0usize, usize::saturating_add);
                 alternatives = Some(sum.max(1));
             }
             (_, Value::Array(rules)) => product = product.saturating_mul(rules.len()),
@@ -153,16 +156,15 @@ fn check_rule(rule: &Value) -> Result<(), String> {
         Some(pair) if rule.len() == 1 => pair,
         _ => return Err("Match value must be String, number, true, false, or null".into()),
     };
-    let text_or = |what: &str| operand.is_string().then_some(()).ok_or(format!("{what} match pattern must be a string"));
+    let text_or =
+        |what: &str| operand.is_string().then_some(()).ok_or(format!("{what} match pattern must be a string"));
     match operator.as_str() {
         "prefix" | "suffix" => text_or(operator),
         "equals-ignore-case" => text_or("equals-ignore-case"),
-        "exists" => operand.is_boolean().then_some(()).ok_or("exists match pattern must be either true or false.".into()),
-        "cidr" => operand
-            .as_str()
-            .and_then(parse_cidr)
-            .map(|_| ())
-            .ok_or("Malformed CIDR, one '/' required".into()),
+        "exists" => {
+            operand.is_boolean().then_some(()).ok_or("exists match pattern must be either true or false.".into())
+        }
+        "cidr" => operand.as_str().and_then(parse_cidr).map(|_| ()).ok_or("Malformed CIDR, one '/' required".into()),
         "anything-but" => match operand {
             Value::Object(inner) => match inner.iter().next() {
                 Some((op, Value::String(_))) if inner.len() == 1 && (op == "prefix" || op == "suffix") => Ok(()),
@@ -233,9 +235,10 @@ fn rule_matches(rule: &Value, value: &Value) -> bool {
             one => !same(one, value),
         },
         "numeric" => value.as_f64().is_some_and(|n| numeric(operand, n)),
-        "cidr" => text.and_then(|t| t.parse::<IpAddr>().ok()).zip(operand.as_str().and_then(parse_cidr)).is_some_and(
-            |(ip, (network, bits))| in_network(ip, network, bits),
-        ),
+        "cidr" => text
+            .and_then(|t| t.parse::<IpAddr>().ok())
+            .zip(operand.as_str().and_then(parse_cidr))
+            .is_some_and(|(ip, (network, bits))| in_network(ip, network, bits)),
         _ => false,
     }
 }
@@ -310,9 +313,17 @@ mod tests {
             Scope::MessageAttributes,
         )
         .unwrap();
-        let good = attrs(&[("store", string("example_corp")), ("event", string("order_placed")), ("price_usd", typed("Number", "210.75"))]);
+        let good = attrs(&[
+            ("store", string("example_corp")),
+            ("event", string("order_placed")),
+            ("price_usd", typed("Number", "210.75")),
+        ]);
         assert!(policy.passes("", &good));
-        let cheap = attrs(&[("store", string("example_corp")), ("event", string("order_placed")), ("price_usd", typed("Number", "9"))]);
+        let cheap = attrs(&[
+            ("store", string("example_corp")),
+            ("event", string("order_placed")),
+            ("price_usd", typed("Number", "9")),
+        ]);
         assert!(!policy.passes("", &cheap));
         let missing = attrs(&[("store", string("example_corp")), ("price_usd", typed("Number", "210"))]);
         assert!(!policy.passes("", &missing), "anything-but needs the attribute");
@@ -324,7 +335,9 @@ mod tests {
         let absent = FilterPolicy::parse(r#"{"skip":[{"exists":false}]}"#, Scope::MessageAttributes).unwrap();
         assert!(absent.passes("", &attrs(&[])) && !absent.passes("", &attrs(&[("skip", string("x"))])));
 
-        let or = FilterPolicy::parse(r#"{"a":["1"],"$or":[{"b":["2"]},{"c":[{"prefix":"x"}]}]}"#, Scope::MessageAttributes).unwrap();
+        let or =
+            FilterPolicy::parse(r#"{"a":["1"],"$or":[{"b":["2"]},{"c":[{"prefix":"x"}]}]}"#, Scope::MessageAttributes)
+                .unwrap();
         assert!(or.passes("", &attrs(&[("a", string("1")), ("c", string("xyz"))])));
         assert!(!or.passes("", &attrs(&[("a", string("1")), ("c", string("abc"))])));
 
@@ -345,8 +358,13 @@ mod tests {
         assert!(policy.passes(r#"{"order":{"status":"ship-rush"}}"#, &BTreeMap::new()));
         assert!(!policy.passes(r#"{"order":{"status":"open"}}"#, &BTreeMap::new()));
         assert!(!policy.passes("not json", &BTreeMap::new()));
-        let records = FilterPolicy::parse(r#"{"Records":{"s3":{"object":{"key":[{"prefix":"auto-"}]}}}}"#, Scope::MessageBody).unwrap();
-        assert!(records.passes(r#"{"Records":[{"s3":{"object":{"key":"x"}}},{"s3":{"object":{"key":"auto-1"}}}]}"#, &BTreeMap::new()));
+        let records =
+            FilterPolicy::parse(r#"{"Records":{"s3":{"object":{"key":[{"prefix":"auto-"}]}}}}"#, Scope::MessageBody)
+                .unwrap();
+        assert!(records.passes(
+            r#"{"Records":[{"s3":{"object":{"key":"x"}}},{"s3":{"object":{"key":"auto-1"}}}]}"#,
+            &BTreeMap::new()
+        ));
         let absent = FilterPolicy::parse(r#"{"a":{"b":[{"exists":false}]}}"#, Scope::MessageBody).unwrap();
         assert!(absent.passes(r#"{"c":1}"#, &BTreeMap::new()), "a missing parent leaves b absent");
     }
@@ -357,7 +375,12 @@ mod tests {
         let list = |n: usize| serde_json::to_string(&(0..n).collect::<Vec<_>>()).unwrap();
         let text = format!(
             r#"{{"a":{},"$or":[{{"b":{}}},{{"c":{},"d":{}}},{{"e":{},"f":{}}}]}}"#,
-            list(3), list(6), list(4), list(4), list(4), list(7)
+            list(3),
+            list(6),
+            list(4),
+            list(4),
+            list(4),
+            list(7)
         );
         assert!(FilterPolicy::parse(&text, Scope::MessageAttributes).is_ok(), "{text}");
         let too_many = format!(r#"{{"a":{},"b":{}}}"#, list(13), list(12));
@@ -371,7 +394,9 @@ mod tests {
         assert!(error(r#"{"a":"b"}"#, Scope::MessageAttributes).contains("must be an object or an array"));
         assert!(error(r#"{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1]}"#, Scope::MessageAttributes)
             .contains("more than 5 keys"));
-        assert!(error(r#"{"a":[{"wildcard":"x"}]}"#, Scope::MessageAttributes).contains("Unrecognized match type wildcard"));
+        assert!(
+            error(r#"{"a":[{"wildcard":"x"}]}"#, Scope::MessageAttributes).contains("Unrecognized match type wildcard")
+        );
         assert!(error(r#"{"a":[{"numeric":[">>",1]}]}"#, Scope::MessageAttributes).contains("numeric range operator"));
         assert!(error("[1]", Scope::MessageAttributes).starts_with("Invalid parameter: FilterPolicy"));
     }

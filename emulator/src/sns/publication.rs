@@ -31,7 +31,9 @@ impl Publication {
             .attributes
             .iter()
             .map(|(name, value)| {
-                name.len() + value.data_type.len() + value.string.as_ref().map_or(0, String::len)
+                name.len()
+                    + value.data_type.len()
+                    + value.string.as_ref().map_or(0, String::len)
                     + value.binary.as_ref().map_or(0, Vec::len)
             })
             .sum();
@@ -92,7 +94,8 @@ fn check_attribute(name: &str, value: &AttributeValue) -> Result<(), SnsError> {
             "The message attribute '{name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."
         )));
     }
-    let present = if kind == "Binary" { value.binary.is_some() } else { value.string.as_deref().is_some_and(|s| !s.is_empty()) };
+    let present =
+        if kind == "Binary" { value.binary.is_some() } else { value.string.as_deref().is_some_and(|s| !s.is_empty()) };
     if !present {
         return Err(invalid(format!(
             "The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{kind}'."
@@ -103,7 +106,9 @@ fn check_attribute(name: &str, value: &AttributeValue) -> Result<(), SnsError> {
         return Err(invalid(format!("Could not cast message attribute '{name}' value to number.")));
     }
     if value.data_type == "String.Array" && !serde_json::from_str::<Value>(text).is_ok_and(|v| v.is_array()) {
-        return Err(invalid(format!("The message attribute '{name}' with type 'String.Array' has an invalid value: it must be a JSON array.")));
+        return Err(invalid(format!(
+            "The message attribute '{name}' with type 'String.Array' has an invalid value: it must be a JSON array."
+        )));
     }
     Ok(())
 }

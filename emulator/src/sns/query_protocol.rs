@@ -42,7 +42,9 @@ pub fn parse(form: &Form) -> Result<Request, SnsError> {
     let attributes = |prefix: &str| form.entries(&format!("{prefix}.entry"), "key", "value");
     let tags = || form.entries("Tags.member", "Key", "Value");
     Ok(match action {
-        "CreateTopic" => Request::CreateTopic { name: required("Name")?, attributes: attributes("Attributes"), tags: tags() },
+        "CreateTopic" => {
+            Request::CreateTopic { name: required("Name")?, attributes: attributes("Attributes"), tags: tags() }
+        }
         "DeleteTopic" => Request::DeleteTopic { topic_arn: required("TopicArn")? },
         "ListTopics" => Request::ListTopics { next_token: form.get("NextToken") },
         "GetTopicAttributes" => Request::GetTopicAttributes { topic_arn: required("TopicArn")? },
@@ -76,9 +78,12 @@ pub fn parse(form: &Form) -> Result<Request, SnsError> {
         },
         "Publish" => {
             if form.get("PhoneNumber").is_some() && form.get("TopicArn").is_none() && form.get("TargetArn").is_none() {
-                return Err(SnsError::invalid("PhoneNumber Reason: SMS messages are not sent locally; publish to a topic"));
+                return Err(SnsError::invalid(
+                    "PhoneNumber Reason: SMS messages are not sent locally; publish to a topic",
+                ));
             }
-            let topic_arn = form.get("TopicArn").or_else(|| form.get("TargetArn")).ok_or_else(|| SnsError::missing("TopicArn"))?;
+            let topic_arn =
+                form.get("TopicArn").or_else(|| form.get("TargetArn")).ok_or_else(|| SnsError::missing("TopicArn"))?;
             Request::Publish { topic_arn, publication: publication(form, "")? }
         }
         "PublishBatch" => {
@@ -92,7 +97,10 @@ pub fn parse(form: &Form) -> Result<Request, SnsError> {
         "UntagResource" => Request::UntagResource { arn: required("ResourceArn")?, keys: form.list("TagKeys.member") },
         "ListTagsForResource" => Request::ListTagsForResource { arn: required("ResourceArn")? },
         other => {
-            return Err(SnsError::new(ErrorCode::InvalidAction, format!("The action {other} is not valid for this endpoint.")))
+            return Err(SnsError::new(
+                ErrorCode::InvalidAction,
+                format!("The action {other} is not valid for this endpoint."),
+            ))
         }
     })
 }
@@ -122,11 +130,17 @@ fn message_attributes(form: &Form, prefix: &str) -> Result<BTreeMap<String, Attr
         let value = |field: &str| form.get(&format!("{prefix}.{i}.Value.{field}"));
         let binary = match value("BinaryValue") {
             Some(b64) => Some(base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| {
-                SnsError::new(ErrorCode::InvalidParameterValue, format!("The BinaryValue of message attribute '{name}' is not base64"))
+                SnsError::new(
+                    ErrorCode::InvalidParameterValue,
+                    format!("The BinaryValue of message attribute '{name}' is not base64"),
+                )
             })?),
             None => None,
         };
-        out.insert(name, AttributeValue { data_type: value("DataType").unwrap_or_default(), string: value("StringValue"), binary });
+        out.insert(
+            name,
+            AttributeValue { data_type: value("DataType").unwrap_or_default(), string: value("StringValue"), binary },
+        );
     }
     Ok(out)
 }

@@ -11,23 +11,73 @@ use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Clone)]
 pub enum Request {
-    CreateTopic { name: String, attributes: BTreeMap<String, String>, tags: BTreeMap<String, String> },
-    DeleteTopic { topic_arn: String },
-    ListTopics { next_token: Option<String> },
-    GetTopicAttributes { topic_arn: String },
-    SetTopicAttributes { topic_arn: String, name: String, value: String },
-    Subscribe { topic_arn: String, protocol: String, endpoint: String, attributes: BTreeMap<String, String>, return_arn: bool },
-    ConfirmSubscription { topic_arn: String, token: String },
-    Unsubscribe { subscription_arn: String },
-    ListSubscriptions { next_token: Option<String> },
-    ListSubscriptionsByTopic { topic_arn: String, next_token: Option<String> },
-    GetSubscriptionAttributes { subscription_arn: String },
-    SetSubscriptionAttributes { subscription_arn: String, name: String, value: String },
-    Publish { topic_arn: String, publication: Publication },
-    PublishBatch { topic_arn: String, entries: Vec<(String, Publication)> },
-    TagResource { arn: String, tags: BTreeMap<String, String> },
-    UntagResource { arn: String, keys: Vec<String> },
-    ListTagsForResource { arn: String },
+    CreateTopic {
+        name: String,
+        attributes: BTreeMap<String, String>,
+        tags: BTreeMap<String, String>,
+    },
+    DeleteTopic {
+        topic_arn: String,
+    },
+    ListTopics {
+        next_token: Option<String>,
+    },
+    GetTopicAttributes {
+        topic_arn: String,
+    },
+    SetTopicAttributes {
+        topic_arn: String,
+        name: String,
+        value: String,
+    },
+    Subscribe {
+        topic_arn: String,
+        protocol: String,
+        endpoint: String,
+        attributes: BTreeMap<String, String>,
+        return_arn: bool,
+    },
+    ConfirmSubscription {
+        topic_arn: String,
+        token: String,
+    },
+    Unsubscribe {
+        subscription_arn: String,
+    },
+    ListSubscriptions {
+        next_token: Option<String>,
+    },
+    ListSubscriptionsByTopic {
+        topic_arn: String,
+        next_token: Option<String>,
+    },
+    GetSubscriptionAttributes {
+        subscription_arn: String,
+    },
+    SetSubscriptionAttributes {
+        subscription_arn: String,
+        name: String,
+        value: String,
+    },
+    Publish {
+        topic_arn: String,
+        publication: Publication,
+    },
+    PublishBatch {
+        topic_arn: String,
+        entries: Vec<(String, Publication)>,
+    },
+    TagResource {
+        arn: String,
+        tags: BTreeMap<String, String>,
+    },
+    UntagResource {
+        arn: String,
+        keys: Vec<String>,
+    },
+    ListTagsForResource {
+        arn: String,
+    },
 }
 
 #[derive(Debug)]
@@ -67,7 +117,9 @@ pub fn execute(sns: &Sns, caller: &Caller, request: Request) -> Result<Response,
             };
             Response::SubscriptionArn(shown)
         }
-        Request::ConfirmSubscription { topic_arn, token } => Response::SubscriptionArn(sns.confirm(&topic_arn, &token)?),
+        Request::ConfirmSubscription { topic_arn, token } => {
+            Response::SubscriptionArn(sns.confirm(&topic_arn, &token)?)
+        }
         Request::Unsubscribe { subscription_arn } => {
             sns.unsubscribe(&subscription_arn)?;
             Response::Empty

@@ -27,7 +27,12 @@ pub fn define(service: &Service, intrinsics: &Intrinsics, sns: &Sns) -> Result<D
         let properties = intrinsics.resolve(&resource.properties, &path)?.unwrap_or(Value::Null);
         let name = intrinsics.physical_name(logical)?;
         let topic = sns
-            .define_topic(&home, &name, &topic_attributes(&properties), &crate::config::resource_tags(&properties, &path)?)
+            .define_topic(
+                &home,
+                &name,
+                &topic_attributes(&properties),
+                &crate::config::resource_tags(&properties, &path)?,
+            )
             .map_err(|err| ConfigError::at_path(&path, format!("the topic cannot be created: {}", err.message)))?;
         for (i, inline) in properties.get("Subscription").and_then(Value::as_array).into_iter().flatten().enumerate() {
             let at = format!("{path}.Subscription.{i}");
@@ -99,7 +104,11 @@ fn event_topic(
 }
 
 /// An `sns` event's filter policy, its scope and its redrive policy, as subscription attributes.
-fn event_attributes(intrinsics: &Intrinsics, event: &SnsEvent, path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+fn event_attributes(
+    intrinsics: &Intrinsics,
+    event: &SnsEvent,
+    path: &str,
+) -> Result<BTreeMap<String, String>, ConfigError> {
     let mut attributes = BTreeMap::new();
     if let Some(policy) = &event.filter_policy {
         attributes.insert("FilterPolicy".into(), policy.to_string());
@@ -111,10 +120,14 @@ fn event_attributes(intrinsics: &Intrinsics, event: &SnsEvent, path: &str) -> Re
         let at = format!("{path}.redrivePolicy");
         let target = match (redrive.get("deadLetterTargetArn"), redrive.get("deadLetterTargetRef")) {
             (Some(arn), _) => intrinsics.resolve_string(arn, &format!("{at}.deadLetterTargetArn"))?,
-            (None, Some(Value::String(logical))) => {
-                intrinsics.resolve_string(&json!({"Fn::GetAtt": [logical, "Arn"]}), &format!("{at}.deadLetterTargetRef"))?
+            (None, Some(Value::String(logical))) => intrinsics
+                .resolve_string(&json!({"Fn::GetAtt": [logical, "Arn"]}), &format!("{at}.deadLetterTargetRef"))?,
+            _ => {
+                return Err(ConfigError::at_path(
+                    &at,
+                    "expected deadLetterTargetArn or deadLetterTargetRef (deadLetterTargetImport is not emulated)",
+                ))
             }
-            _ => return Err(ConfigError::at_path(&at, "expected deadLetterTargetArn or deadLetterTargetRef (deadLetterTargetImport is not emulated)")),
         };
         attributes.insert("RedrivePolicy".into(), json!({"deadLetterTargetArn": target}).to_string());
     }

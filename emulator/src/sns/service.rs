@@ -48,9 +48,9 @@ struct State {
 impl State {
     /// The subscription of the same endpoint, by the same protocol, to the same topic.
     fn same_endpoint(&self, wanted: &Subscription) -> Option<&Subscription> {
-        self.subscriptions.values().find(|s| {
-            s.topic_arn == wanted.topic_arn && s.protocol == wanted.protocol && s.endpoint == wanted.endpoint
-        })
+        self.subscriptions
+            .values()
+            .find(|s| s.topic_arn == wanted.topic_arn && s.protocol == wanted.protocol && s.endpoint == wanted.endpoint)
     }
 }
 
@@ -77,9 +77,10 @@ impl Sns {
         // Only what the request gives is compared: CreateTopic with a name alone returns the existing topic.
         if let Some(existing) = state.topics.get(&candidate.arn) {
             let shown = existing.attributes(0, 0);
-            let differs = attributes.iter().filter(|(name, _)| name.as_str() != "FifoTopic").any(|(name, value)| {
-                shown.get(name).is_none_or(|current| !current.eq_ignore_ascii_case(value))
-            });
+            let differs = attributes
+                .iter()
+                .filter(|(name, _)| name.as_str() != "FifoTopic")
+                .any(|(name, value)| shown.get(name).is_none_or(|current| !current.eq_ignore_ascii_case(value)));
             if differs {
                 return Err(SnsError::invalid("Attributes Reason: Topic already exists with different attributes"));
             }
@@ -120,7 +121,8 @@ impl Sns {
     /// ListTopics: the caller's topics (its account and region), a page at a time.
     pub fn list_topics(&self, caller: &Caller, next_token: Option<&str>) -> Result<Page<String>, SnsError> {
         let state = self.state.lock().unwrap();
-        let arns: Vec<String> = state.topics.values().filter(|t| in_place(&t.arn, caller)).map(|t| t.arn.clone()).collect();
+        let arns: Vec<String> =
+            state.topics.values().filter(|t| in_place(&t.arn, caller)).map(|t| t.arn.clone()).collect();
         page(arns, next_token)
     }
 
@@ -153,7 +155,9 @@ impl Sns {
             // Only the attributes the request gives are compared, as SNS compares them.
             let (shown, wanted) = (existing.attributes(), subscription.attributes());
             if attributes.keys().any(|name| shown.get(name) != wanted.get(name)) {
-                return Err(SnsError::invalid("Attributes Reason: Subscription already exists with different attributes"));
+                return Err(SnsError::invalid(
+                    "Attributes Reason: Subscription already exists with different attributes",
+                ));
             }
             return Ok(existing.clone());
         }
@@ -217,7 +221,9 @@ impl Sns {
     pub fn unsubscribe(&self, arn: &str) -> Result<(), SnsError> {
         let parts = arn.split(':').count();
         if parts < 6 {
-            return Err(SnsError::invalid(format!("SubscriptionArn Reason: An ARN must have at least 6 elements, not {parts}")));
+            return Err(SnsError::invalid(format!(
+                "SubscriptionArn Reason: An ARN must have at least 6 elements, not {parts}"
+            )));
         }
         self.state.lock().unwrap().subscriptions.shift_remove(arn);
         Ok(())
@@ -304,7 +310,9 @@ impl Sns {
             });
             let published = Published { message_id: uuid::Uuid::new_v4().to_string(), sequence_number };
             if let Some(id) = &deduplication_id {
-                state.deduplication.insert((topic.arn.clone(), id.clone()), (now + DEDUPLICATION_WINDOW, published.clone()));
+                state
+                    .deduplication
+                    .insert((topic.arn.clone(), id.clone()), (now + DEDUPLICATION_WINDOW, published.clone()));
             }
             let notification = Notification {
                 message_id: published.message_id.clone(),
@@ -366,7 +374,9 @@ fn new_topic(
 fn check_topic_name(name: &str, fifo: bool) -> Result<(), SnsError> {
     let stem = if fifo { name.strip_suffix(".fifo") } else { Some(name) };
     let valid = stem.is_some_and(|stem| {
-        !stem.is_empty() && name.len() <= 256 && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        !stem.is_empty()
+            && name.len() <= 256
+            && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     });
     if valid {
         return Ok(());
@@ -394,7 +404,10 @@ fn check_endpoint(topic: &Topic, protocol: Protocol, endpoint: &str) -> Result<(
         _ => {}
     }
     if topic.fifo && protocol != Protocol::Sqs {
-        return Err(SnsError::invalid(format!("Invalid protocol type: {} (FIFO topics deliver to SQS queues)", protocol.name())));
+        return Err(SnsError::invalid(format!(
+            "Invalid protocol type: {} (FIFO topics deliver to SQS queues)",
+            protocol.name()
+        )));
     }
     Ok(())
 }
@@ -417,7 +430,8 @@ fn apply_attributes(subscription: &mut Subscription, attributes: &BTreeMap<Strin
 }
 
 fn in_place(topic_arn: &str, caller: &Caller) -> bool {
-    names::parse_topic_arn(topic_arn).is_some_and(|(region, account, _)| region == caller.region && account == caller.account)
+    names::parse_topic_arn(topic_arn)
+        .is_some_and(|(region, account, _)| region == caller.region && account == caller.account)
 }
 
 fn resource_not_found() -> SnsError {

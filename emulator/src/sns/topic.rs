@@ -133,7 +133,9 @@ impl Protocol {
             "sms" => Self::Sms,
             "application" => Self::Application,
             "firehose" => Self::Firehose,
-            other => return Err(SnsError::invalid(format!("Amazon SNS does not support this protocol string: {other}"))),
+            other => {
+                return Err(SnsError::invalid(format!("Amazon SNS does not support this protocol string: {other}")))
+            }
         })
     }
 
@@ -249,9 +251,10 @@ impl Subscription {
             "RedrivePolicy" => {
                 let policy: Value = serde_json::from_str(value)
                     .map_err(|_| SnsError::invalid("RedrivePolicy: Redrive policy is not a valid JSON"))?;
-                let target = policy.get("deadLetterTargetArn").and_then(Value::as_str).ok_or_else(|| {
-                    SnsError::invalid("RedrivePolicy: deadLetterTargetArn is missing")
-                })?;
+                let target = policy
+                    .get("deadLetterTargetArn")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| SnsError::invalid("RedrivePolicy: deadLetterTargetArn is missing"))?;
                 if names::parse_queue_arn(target).is_none() {
                     return Err(SnsError::invalid("RedrivePolicy: deadLetterTargetArn is an invalid arn"));
                 }

@@ -5,9 +5,9 @@ use super::error::{ErrorCode, SqsError};
 use super::message::{AttributeValue, NewMessage, Received, Sent};
 use super::move_tasks::TaskReport;
 use super::requests::{BatchFailure, Request, Response};
+use crate::aws::query::{element, Form};
 use base64::Engine;
 use std::collections::BTreeMap;
-use crate::aws::query::{element, Form};
 use std::fmt::Write;
 use std::time::Duration;
 

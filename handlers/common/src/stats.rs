@@ -52,8 +52,13 @@ impl StatsStore {
 
     /// The counts so far.
     pub async fn get(&self) -> Result<Outcomes, Error> {
-        let output =
-            self.client.get_item().table_name(&self.table).key("statsId", AttributeValue::S(STATS_ID.into())).send().await?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("statsId", AttributeValue::S(STATS_ID.into()))
+            .send()
+            .await?;
         let item = output.item.unwrap_or_default();
         let count = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
         Ok(Outcomes { submitted: count("submitted"), success: count("success"), error: count("error") })

@@ -31,7 +31,12 @@ impl Sweeper {
             if !self.tasks.claim_for_requeue(&task, &fta_common::task::timestamp(now)).await? {
                 continue; // Another sweep, or the worker, got there first.
             }
-            self.queue.send_message().queue_url(&self.queue_url).message_body(TaskMessage::body(&task.task_id)).send().await?;
+            self.queue
+                .send_message()
+                .queue_url(&self.queue_url)
+                .message_body(TaskMessage::body(&task.task_id))
+                .send()
+                .await?;
             tracing::info!(task_id = task.task_id, last_queued, "stuck task queued again");
             requeued.push(task.task_id);
         }

@@ -60,7 +60,11 @@ pub enum Keys {
 impl Keys {
     /// The keys for `issuer`: a JWKS file given for it (or for every issuer), else discovery when the issuer is on
     /// loopback, else none.
-    pub fn for_issuer(issuer: &str, files: &indexmap::IndexMap<String, std::path::PathBuf>, unchecked: bool) -> Result<Self, String> {
+    pub fn for_issuer(
+        issuer: &str,
+        files: &indexmap::IndexMap<String, std::path::PathBuf>,
+        unchecked: bool,
+    ) -> Result<Self, String> {
         if unchecked {
             return Ok(Keys::Unchecked);
         }
@@ -208,7 +212,8 @@ impl JwtAuthorizer {
 fn unverified_claims(token: &str) -> Result<Map<String, Value>, String> {
     use base64::Engine;
     let mut parts = token.split('.');
-    let (Some(_header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err("not a JWT (three dot-separated parts)".to_string());
     };
@@ -279,18 +284,14 @@ async fn get_json(url: &str) -> Result<Value, String> {
 async fn fetch_json(url: &str) -> Result<Value, String> {
     use http_body_util::{BodyExt, Empty, Limited};
     use hyper_util::client::legacy::Client;
-    let client: Client<_, Empty<bytes::Bytes>> =
-        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let client: Client<_, Empty<bytes::Bytes>> = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
     let response = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;
     if !response.status().is_success() {
         return Err(format!("{url} answered {}", response.status()));
     }
-    let body = Limited::new(response.into_body(), 1024 * 1024)
-        .collect()
-        .await
-        .map_err(|e| format!("{url}: {e}"))?
-        .to_bytes();
+    let body =
+        Limited::new(response.into_body(), 1024 * 1024).collect().await.map_err(|e| format!("{url}: {e}"))?.to_bytes();
     serde_json::from_slice(&body).map_err(|e| format!("{url} did not answer JSON: {e}"))
 }
 
@@ -368,9 +369,14 @@ mod tests {
 
     #[test]
     fn claims_reach_the_integration_as_strings() {
-        let claims = claims(json!({"sub": "u", "exp": 1787996002, "admin": true, "groups": ["a", "b"], "gone": null, "o": {"k": 1}}));
+        let claims = claims(
+            json!({"sub": "u", "exp": 1787996002, "admin": true, "groups": ["a", "b"], "gone": null, "o": {"k": 1}}),
+        );
         let http = api_gateway_claims(&claims, Style::HttpApi);
-        assert_eq!(Value::Object(http), json!({"sub": "u", "exp": "1787996002", "admin": "true", "groups": "[a b]", "o": "{\"k\":1}"}));
+        assert_eq!(
+            Value::Object(http),
+            json!({"sub": "u", "exp": "1787996002", "admin": "true", "groups": "[a b]", "o": "{\"k\":1}"})
+        );
         let cognito = api_gateway_claims(&claims, Style::Cognito);
         assert_eq!(cognito["exp"], "Sat Aug 29 09:33:22 UTC 2026");
     }
@@ -381,7 +387,9 @@ mod tests {
         assert_eq!(strip_bearer("bearer  abc"), "abc");
         assert_eq!(strip_bearer("abc"), "abc");
         assert!(is_loopback_url("http://127.0.0.1:4010/issuer") && is_loopback_url("http://localhost/x"));
-        assert!(is_loopback_url("http://[::1]:80/") && !is_loopback_url("https://cognito-idp.eu-west-1.amazonaws.com/p"));
+        assert!(
+            is_loopback_url("http://[::1]:80/") && !is_loopback_url("https://cognito-idp.eu-west-1.amazonaws.com/p")
+        );
         assert!(!is_loopback_url("https://localhost/issuer"), "no TLS client for local issuers");
         assert_eq!(token_scopes(&claims(json!({"scope": "a b"}))), ["a", "b"]);
         assert_eq!(token_scopes(&claims(json!({"scp": ["a"]}))), ["a"]);

@@ -142,7 +142,9 @@ impl LambdaAuthorizer {
     fn event(&self, request: &AuthRequest<'_>, identity: &[String]) -> Value {
         match self.flavour {
             Flavour::RestToken => json!({"type": "TOKEN", "authorizationToken": identity[0], "methodArn": request.arn}),
-            Flavour::Request => request_event(request.event, &[("type", json!("REQUEST")), ("methodArn", json!(request.arn))]),
+            Flavour::Request => {
+                request_event(request.event, &[("type", json!("REQUEST")), ("methodArn", json!(request.arn))])
+            }
             Flavour::HttpApiV1 => {
                 let joined = identity.join(",");
                 request_event(
@@ -177,12 +179,19 @@ impl LambdaAuthorizer {
             let Some(authorized) = output.get("isAuthorized").and_then(Value::as_bool) else {
                 return Err("a simple response needs isAuthorized (true or false)".to_string());
             };
-            return Ok(Answer { principal_id: None, decision: Decision::Simple(authorized), context, usage_identifier_key });
+            return Ok(Answer {
+                principal_id: None,
+                decision: Decision::Simple(authorized),
+                context,
+                usage_identifier_key,
+            });
         }
         // "You cannot set a JSON object or array as a valid value of any key in the context map."
         if let Some((key, _)) = context.iter().find(|(_, v)| v.is_object() || v.is_array()) {
             if !matches!(self.flavour, Flavour::HttpApiV2 { .. }) {
-                return Err(format!("context.{key} is an object or a list; context values must be strings, numbers or booleans"));
+                return Err(format!(
+                    "context.{key} is an object or a list; context values must be strings, numbers or booleans"
+                ));
             }
         }
         let principal_id = match output.get("principalId") {
@@ -191,7 +200,12 @@ impl LambdaAuthorizer {
             _ => return Err("principalId is missing".to_string()),
         };
         let policy = Policy::parse(output.get("policyDocument").unwrap_or(&Value::Null))?;
-        Ok(Answer { principal_id: Some(principal_id), decision: Decision::Policy(policy), context, usage_identifier_key })
+        Ok(Answer {
+            principal_id: Some(principal_id),
+            decision: Decision::Policy(policy),
+            context,
+            usage_identifier_key,
+        })
     }
 
     /// The answer applied to this request's ARN, and what the integration is told.
@@ -273,7 +287,10 @@ mod tests {
         let good = json!({"principalId": "u1", "policyDocument": policy, "context": {"n": 1, "b": true, "s": "x"}});
         let answer = rest.read_answer(good.to_string().as_bytes()).unwrap();
         let Verdict::Allow(granted) = rest.judge(&answer, "arn", 3) else { panic!("allowed") };
-        assert_eq!(granted.context, json!({"principalId": "u1", "integrationLatency": 3, "n": "1", "b": "true", "s": "x"}));
+        assert_eq!(
+            granted.context,
+            json!({"principalId": "u1", "integrationLatency": 3, "n": "1", "b": "true", "s": "x"})
+        );
         assert!(rest.read_answer(json!({"policyDocument": policy}).to_string().as_bytes()).is_err(), "no principalId");
         let nested = json!({"principalId": "u1", "policyDocument": policy, "context": {"o": {"a": 1}}});
         assert!(rest.read_answer(nested.to_string().as_bytes()).is_err(), "an object in context");

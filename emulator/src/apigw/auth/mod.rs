@@ -92,9 +92,7 @@ impl Refusal {
                 Some("AccessDeniedException"),
             ),
             (_, Refusal::Forbidden) => Reply::json(403, r#"{"message":"Forbidden"}"#, Some("ForbiddenException")),
-            (_, Refusal::Failure) => {
-                Reply::json(500, r#"{"message": null}"#, Some("AuthorizerConfigurationException"))
-            }
+            (_, Refusal::Failure) => Reply::json(500, r#"{"message": null}"#, Some("AuthorizerConfigurationException")),
         }
     }
 }

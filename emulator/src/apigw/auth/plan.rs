@@ -6,7 +6,9 @@
 use super::cache::ResultCache;
 use super::jwt::{JwtAuthorizer, Keys, Style};
 use super::lambda_authorizer::{Flavour, LambdaAuthorizer};
-use crate::config::authorizers::{self as config, Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer, IdentitySource};
+use crate::config::authorizers::{
+    self as config, Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer, IdentitySource,
+};
 use crate::config::{ConfigError, Service};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,7 +27,10 @@ pub struct AuthOptions {
 #[derive(Clone)]
 pub enum RouteGuard {
     Lambda(Arc<LambdaAuthorizer>),
-    Jwt { authorizer: Arc<JwtAuthorizer>, scopes: Vec<String> },
+    Jwt {
+        authorizer: Arc<JwtAuthorizer>,
+        scopes: Vec<String>,
+    },
     /// An authorizer that cannot run here: its requests fail, and the log says why.
     Unavailable(Arc<str>),
 }
@@ -72,7 +77,12 @@ impl<'s> Guard<'s> {
     }
 
     /// The guard of a REST route (`route` names it in warnings; `path` is its `authorizer`'s key path).
-    pub fn rest(&mut self, authorizer: &Authorizer, route: &str, path: &str) -> Result<Option<RouteGuard>, ConfigError> {
+    pub fn rest(
+        &mut self,
+        authorizer: &Authorizer,
+        route: &str,
+        path: &str,
+    ) -> Result<Option<RouteGuard>, ConfigError> {
         self.rest_or_websocket(authorizer, route, path, "rest")
     }
 
@@ -93,18 +103,33 @@ impl<'s> Guard<'s> {
         }
         let guard = match authorizer {
             Authorizer::Iam => unavailable(route, "`aws_iam` authorization (SigV4 checked against IAM policies)"),
-            Authorizer::External { id } => unavailable(route, &format!("the authorizer {id}, managed outside this service")),
+            Authorizer::External { id } => {
+                unavailable(route, &format!("the authorizer {id}, managed outside this service"))
+            }
             Authorizer::Cognito(cognito) => {
                 let Some((region, pool)) = cognito_pool(&cognito.pool_arn) else {
-                    return Err(ConfigError::at_path(path, format!("`{}` is not a Cognito user pool ARN", cognito.pool_arn)));
+                    return Err(ConfigError::at_path(
+                        path,
+                        format!("`{}` is not a Cognito user pool ARN", cognito.pool_arn),
+                    ));
                 };
                 let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
-                let jwt = self.jwt_authorizer(&cognito.pool_arn, &issuer, Vec::new(), &cognito.identity_source, Style::Cognito, route)?;
+                let jwt = self.jwt_authorizer(
+                    &cognito.pool_arn,
+                    &issuer,
+                    Vec::new(),
+                    &cognito.identity_source,
+                    Style::Cognito,
+                    route,
+                )?;
                 RouteGuard::Jwt { authorizer: jwt, scopes: cognito.scopes.clone() }
             }
             Authorizer::Lambda(lambda) => {
                 let Some(function) = self.function(&lambda.function, route, path)? else {
-                    return Ok(Some(unavailable(route, &format!("the function {}, which is not part of this service", lambda.function))));
+                    return Ok(Some(unavailable(
+                        route,
+                        &format!("the function {}, which is not part of this service", lambda.function),
+                    )));
                 };
                 let key = format!("{api}:{}", lambda.name);
                 if let Some(existing) = self.shared(&key, lambda, route) {
@@ -112,7 +137,10 @@ impl<'s> Guard<'s> {
                 }
                 let validation = match &lambda.validation_expression {
                     Some(expression) => Some(regex_lite::Regex::new(&format!("^(?:{expression})$")).map_err(|e| {
-                        ConfigError::at_path(format!("{path}.identityValidationExpression"), format!("not a valid regular expression: {e}"))
+                        ConfigError::at_path(
+                            format!("{path}.identityValidationExpression"),
+                            format!("not a valid regular expression: {e}"),
+                        )
                     })?),
                     None => None,
                 };
@@ -153,7 +181,9 @@ impl<'s> Guard<'s> {
             return Ok(None);
         }
         let (name, scopes) = match authorizer {
-            HttpApiRouteAuthorizer::Iam => return Ok(Some(unavailable(route, "`aws_iam` authorization (SigV4 checked against IAM policies)"))),
+            HttpApiRouteAuthorizer::Iam => {
+                return Ok(Some(unavailable(route, "`aws_iam` authorization (SigV4 checked against IAM policies)")))
+            }
             HttpApiRouteAuthorizer::External { id } => {
                 return Ok(Some(unavailable(route, &format!("the authorizer {id}, managed outside this service"))))
             }
@@ -163,12 +193,22 @@ impl<'s> Guard<'s> {
             let known: Vec<&str> = self.service.auth.http_api_authorizers.keys().map(String::as_str).collect();
             return Err(ConfigError::at_path(
                 format!("{path}.name"),
-                format!("no authorizer `{name}` in provider.httpApi.authorizers (found: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") }),
+                format!(
+                    "no authorizer `{name}` in provider.httpApi.authorizers (found: {})",
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
             ));
         };
         let guard = match definition {
             HttpApiAuthorizer::Jwt(jwt) => {
-                let authorizer = self.jwt_authorizer(name, &jwt.issuer, jwt.audiences.clone(), &jwt.identity_source, Style::HttpApi, route)?;
+                let authorizer = self.jwt_authorizer(
+                    name,
+                    &jwt.issuer,
+                    jwt.audiences.clone(),
+                    &jwt.identity_source,
+                    Style::HttpApi,
+                    route,
+                )?;
                 RouteGuard::Jwt { authorizer, scopes: scopes.clone() }
             }
             HttpApiAuthorizer::Lambda(lambda) => {
@@ -178,9 +218,16 @@ impl<'s> Guard<'s> {
                 }
                 let definition_path = format!("provider.httpApi.authorizers.{name}");
                 let Some(function) = self.function(&lambda.function, route, &definition_path)? else {
-                    return Ok(Some(unavailable(route, &format!("the function {}, which is not part of this service", lambda.function))));
+                    return Ok(Some(unavailable(
+                        route,
+                        &format!("the function {}, which is not part of this service", lambda.function),
+                    )));
                 };
-                let flavour = if lambda.payload_v2 { Flavour::HttpApiV2 { simple: lambda.simple_responses } } else { Flavour::HttpApiV1 };
+                let flavour = if lambda.payload_v2 {
+                    Flavour::HttpApiV2 { simple: lambda.simple_responses }
+                } else {
+                    Flavour::HttpApiV1
+                };
                 let authorizer = Arc::new(LambdaAuthorizer {
                     name: lambda.name.clone(),
                     function,

@@ -76,7 +76,8 @@ impl Statement {
     }
 
     fn covers(&self, arn: &str) -> bool {
-        let invokes = self.actions.iter().any(|action| wildcard_match(&action.to_ascii_lowercase(), "execute-api:invoke"));
+        let invokes =
+            self.actions.iter().any(|action| wildcard_match(&action.to_ascii_lowercase(), "execute-api:invoke"));
         invokes && self.resources.iter().any(|resource| wildcard_match(resource, arn))
     }
 }

@@ -12,8 +12,8 @@ use crate::apigw::auth::lambda_authorizer::AuthRequest;
 use crate::apigw::auth::{self, RouteGuard, Verdict};
 use crate::apigw::events::parse_query;
 use crate::apigw::routes::Api;
-use crate::aws::names;
 use crate::aws::endpoints::WEBSOCKET_API;
+use crate::aws::names;
 use crate::aws::websocket as limits;
 use crate::guard::Guard;
 use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
@@ -283,7 +283,8 @@ impl WebSocketGateway {
     ) -> Result<Value, Response<Body>> {
         let arn = names::websocket_route_arn(region, WEBSOCKET_API.local_id, &self.stage, "$connect");
         let parts = Parts { headers: &connection.headers, query, context: &event["requestContext"] };
-        let verdict = auth::check(guard, &self.lambda, &AuthRequest { parts, event: &event, arn: &arn, v1_event: None }).await;
+        let verdict =
+            auth::check(guard, &self.lambda, &AuthRequest { parts, event: &event, arn: &arn, v1_event: None }).await;
         match verdict {
             Verdict::Allow(granted) => {
                 connection.authorize(granted.context.clone());

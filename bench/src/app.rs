@@ -67,6 +67,7 @@ async fn measure(root: &Path) -> Result<Vec<Row>, String> {
     let http_port = cli::free_port().to_string();
     let args = [
         "start:with-db",
+        "--no-console",
         "--no-build",
         "--release",
         "--no-watch",

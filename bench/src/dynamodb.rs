@@ -67,6 +67,7 @@ pub async fn table(root: &Path) -> String {
 fn measure(binary: &Path, dir: &Path) -> Result<(Duration, Duration), String> {
     let args = [
         "start:with-db",
+        "--no-console",
         "--no-build",
         "--db-port",
         "0",

@@ -58,6 +58,7 @@ async fn measure(root: &Path) -> Result<Launch, String> {
     let lambda_port = cli::free_port().to_string();
     let args = [
         "start",
+        "--no-console",
         "--no-build",
         "--release",
         "--no-watch",

@@ -15,6 +15,7 @@
 mod app;
 mod chart;
 mod cli;
+mod console;
 mod dynamodb;
 mod fanout;
 mod launch;
@@ -45,10 +46,11 @@ const RUN_TIME: Duration = Duration::from_secs(3);
 pub(crate) const LEVELS: [usize; 2] = [1, 32];
 
 /// Every section, in the order they run. `--only a,b` runs some of them.
-const SECTIONS: [&str; 13] = [
+const SECTIONS: [&str; 14] = [
     "invoke",
     "http",
     "auth",
+    "console",
     "fanout",
     "sqs",
     "streams",
@@ -86,6 +88,11 @@ async fn main() {
     let mut failed = Vec::new();
     if ["invoke", "http", "auth", "sqs"].iter().any(|s| wanted(s)) {
         guarded("invoke, http, auth, sqs", overhead::sections(&root, &wanted, &record), &mut failed).await;
+    }
+    if wanted("console") {
+        if let Some(table) = guarded("console", console::table(&root), &mut failed).await {
+            record("console", &table);
+        }
     }
     if wanted("fanout") {
         if let Some(table) = guarded("fanout", fanout::table(&root, RUNS), &mut failed).await {

@@ -57,7 +57,8 @@ struct Figures {
 async fn measure(binary: &Path, dir: &Path, out: &Path) -> Result<Figures, String> {
     let (lambda_port, s3_port) = (cli::free_port().to_string(), cli::free_port().to_string());
     let param = format!("benchOut={}", out.display());
-    let mut args = vec!["start", "--config", "notifications.yml", "--no-build", "--release", "--no-watch"];
+    let mut args =
+        vec!["start", "--no-console", "--config", "notifications.yml", "--no-build", "--release", "--no-watch"];
     args.extend(["--stage", "bench", "--param", &param, "--http-port", "0", "--websocket-port", "0"]);
     args.extend(["--lambda-port", &lambda_port, "--s3-port", &s3_port]);
     let _running = cli::start_until_ready(binary, dir, &args)?;

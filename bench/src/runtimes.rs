@@ -111,7 +111,7 @@ async fn start_ftb_offline(binary: &Path, peer_dir: &Path) -> Result<Served, Str
     let mut command = Command::new(binary);
     command
         .current_dir(peer_dir)
-        .args(["start", "--no-watch", "--max-concurrency", "10"])
+        .args(["start", "--no-console", "--no-watch", "--max-concurrency", "10"])
         .args(["--http-port", &port.to_string(), "--websocket-port", &websocket_port.to_string()])
         .args(["--lambda-port", "0", "--s3-port", "0"]);
     tools::serve(command, port, NODE_ROUTE, Some(websocket_port)).await

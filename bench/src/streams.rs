@@ -39,7 +39,8 @@ pub async fn table(root: &Path) -> String {
 async fn measure(binary: &Path, dir: &Path, out: &Path) -> Result<(Duration, Duration), String> {
     let db_port = cli::free_port().to_string();
     let param = format!("benchOut={}", out.display());
-    let mut args = vec!["start:with-db", "--config", "streams.yml", "--no-build", "--release", "--no-watch"];
+    let mut args =
+        vec!["start:with-db", "--no-console", "--config", "streams.yml", "--no-build", "--release", "--no-watch"];
     args.extend(["--stage", STAGE, "--db-port", &db_port, "--param", &param]);
     args.extend(["--http-port", "0", "--websocket-port", "0", "--lambda-port", "0", "--s3-port", "0"]);
     let _stop_db = StopDb { binary: binary.to_path_buf(), dir: dir.to_path_buf() };

@@ -63,7 +63,7 @@ pub async fn start_ftb_offline(root: &Path, concurrency: usize) -> Result<Served
     cli::build_bench_handlers(root);
     let (port, websocket_port) = (cli::free_port(), cli::free_port());
     let config = root.join("bench/serverless.yml");
-    let args = ["start", "--no-build", "--release", "--no-watch", "-c", config.to_str().unwrap()];
+    let args = ["start", "--no-console", "--no-build", "--release", "--no-watch", "-c", config.to_str().unwrap()];
     let mut command = Command::new(binary);
     command.current_dir(root).args(args).args(["--max-concurrency", &concurrency.to_string()]).args([
         "--http-port",

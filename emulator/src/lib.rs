@@ -10,6 +10,8 @@
 //! - [`s3`]: buckets and objects on their own port, with CORS and event notifications.
 //! - [`schedule`]: `schedule` events: EventBridge rules that invoke functions on a rate or cron.
 //! - [`streams`]: `stream` events: DynamoDB Streams event source mappings on DynamoDB Local.
+//! - [`console`]: the web console on its own port: the app at a glance, steered from the browser.
+//! - [`journal`]: what happened lately (invocations, messages, pushes), for the console.
 //! - [`dynamodb`]: DynamoDB Local in Docker (or from its jar) and the tables from `resources`.
 //! - [`endpoint`]: the AWS endpoint on the Lambda port (Lambda Invoke API, SQS and SNS).
 //! - [`guard`]: refuses what a web page could send to the local AWS APIs (foreign `Host`, `Origin`).
@@ -24,11 +26,13 @@
 pub mod apigw;
 pub mod aws;
 pub mod config;
+pub mod console;
 pub mod dynamodb;
 pub mod endpoint;
 pub mod error;
 pub mod functions;
 pub mod guard;
+pub mod journal;
 pub mod lambda;
 pub mod live;
 pub mod options;
@@ -73,6 +77,8 @@ pub struct Emulator {
     staging: Vec<PathBuf>,
     trigger: ShutdownTrigger,
     servers: Vec<tokio::task::JoinHandle<()>>,
+    /// The web console's address, when it runs.
+    console_url: Option<String>,
 }
 
 impl Emulator {
@@ -100,14 +106,30 @@ impl Emulator {
             guard: services.guard.clone(),
         });
         let (http, websocket, s3) = (services.http.clone(), services.websocket.clone(), services.s3.clone());
-        let servers = vec![
+        let mut console_url = None;
+        let mut servers = Vec::new();
+        if let Some(listener) = listeners.console {
+            let address = listener.local_addr().expect("a bound listener has an address");
+            let url = format!("http://{}:{}", endpoints.host, address.port());
+            let console = console::Console::new(
+                &services,
+                service.clone(),
+                endpoints.clone(),
+                &options.dynamodb_endpoint,
+                (&endpoints.host, address.port()),
+            );
+            servers.push(server::serve(listener, move |request, _| console.clone().handle(request), shutdown.clone()));
+            console_url = Some(url);
+        }
+        servers.extend([
             server::serve(listeners.s3, move |request, _| s3.clone().handle(request), shutdown.clone()),
             server::serve(listeners.lambda, move |request, _| router.clone().route(request), shutdown.clone()),
             server::serve(listeners.http, move |request, peer| http.clone().handle(request, peer), shutdown.clone()),
             server::serve(listeners.websocket, move |request, peer| websocket.clone().handle(request, peer), shutdown),
-        ];
+        ]);
+        let console_part = console_url.as_ref().map(|url| format!(", console on {url}")).unwrap_or_default();
         tracing::info!(
-            "ready: HTTP API on {}, WebSocket API on {}, Lambda, SQS and SNS APIs on {}, S3 on {}, DynamoDB at {} ({} functions)",
+            "ready: HTTP API on {}, WebSocket API on {}, Lambda, SQS and SNS APIs on {}, S3 on {}, DynamoDB at {}{console_part} ({} functions)",
             endpoints.http_url(),
             endpoints.websocket_url(),
             endpoints.lambda_url(),
@@ -131,7 +153,13 @@ impl Emulator {
             staging,
             trigger,
             servers,
+            console_url,
         })
+    }
+
+    /// The web console's address (`http://127.0.0.1:4003`), when it runs.
+    pub fn console_url(&self) -> Option<&str> {
+        self.console_url.as_deref()
     }
 
     /// Where each API answers, with the real bound ports.
@@ -215,6 +243,8 @@ struct Listeners {
     http: tokio::net::TcpListener,
     websocket: tokio::net::TcpListener,
     s3: tokio::net::TcpListener,
+    /// The web console's, unless it is off.
+    console: Option<tokio::net::TcpListener>,
 }
 
 impl Listeners {
@@ -242,10 +272,14 @@ impl Listeners {
         )
         .await?;
         let s3 = server::bind(&host, options.s3_port.unwrap_or(service.s3.port), "S3 API", "--s3-port").await?;
+        let console = match options.console_port {
+            Some(port) => Some(server::bind(&host, port, "web console", "--console-port (or --no-console)").await?),
+            None => None,
+        };
         let port =
             |listener: &tokio::net::TcpListener| listener.local_addr().expect("a bound listener has an address").port();
         let endpoints = LocalEndpoints::new(&host, port(&http), port(&websocket), port(&lambda), port(&s3));
-        Ok((Self { lambda, http, websocket, s3 }, endpoints))
+        Ok((Self { lambda, http, websocket, s3, console }, endpoints))
     }
 }
 

@@ -132,6 +132,8 @@ pub struct Services {
     pub http: Arc<HttpGateway>,
     pub websocket: Arc<WebSocketGateway>,
     pub sqs: Arc<Sqs>,
+    /// The SQS mappings switched off from the console.
+    pub pauses: Arc<crate::sqs::pauses::Pauses>,
     pub sns: Arc<Sns>,
     pub s3: Arc<crate::s3::S3Gateway>,
 }
@@ -171,7 +173,8 @@ impl Live {
         let mut code = FunctionCode::new(&options);
         let (plan, _) = checked_plan(&mut code, service, &endpoints, &options).await?;
         let services = empty_services(&plan.service, &endpoints, &options)?;
-        let mappings = Mappings::start(services.sqs.clone(), services.lambda.clone(), Vec::new(), shutdown);
+        let (sqs, lambda, pauses) = (services.sqs.clone(), services.lambda.clone(), services.pauses.clone());
+        let mappings = Mappings::start(sqs, lambda, pauses, Vec::new(), shutdown);
         let schedules = Schedules::new(&services.lambda, Clock::system());
         let streams = StreamMappings::new(&services.lambda, &options.dynamodb_endpoint);
         let mut live = Self {
@@ -388,7 +391,7 @@ fn empty_services(service: &Service, endpoints: &LocalEndpoints, options: &Emula
     let listen_host = options.host.as_deref().unwrap_or(&service.offline.host);
     let guard = Arc::new(Guard::new(listen_host, &[&options.guard, &service.guard]));
     let websocket = WebSocketGateway::new(lambda.clone(), &service.stage, limits, WsRoutes::default(), guard.clone());
-    let sqs = queues(service, endpoints, options.persist)?;
+    let sqs = queues(service, endpoints, options.persist, lambda.journal().clone())?;
     let deliveries = crate::sns::delivery::Deliveries::new(&lambda, &sqs, &endpoints.lambda_url(), &service.region);
     let sns = Sns::new(&service.region, deliveries);
     let destinations = crate::s3::buckets::Destinations {
@@ -404,6 +407,7 @@ fn empty_services(service: &Service, endpoints: &LocalEndpoints, options: &Emula
         websocket: Arc::new(websocket),
         guard,
         sns,
+        pauses: Arc::default(),
         s3: Arc::new(s3),
         sqs,
         lambda,
@@ -447,13 +451,19 @@ fn remove_abandoned_s3_folders(mine: &std::path::Path) {
     }
 }
 
-fn queues(service: &Service, endpoints: &LocalEndpoints, persist: bool) -> Result<Arc<Sqs>, Error> {
+fn queues(
+    service: &Service,
+    endpoints: &LocalEndpoints,
+    persist: bool,
+    journal: Arc<crate::journal::Journal>,
+) -> Result<Arc<Sqs>, Error> {
     if !persist {
         tracing::info!(target: "sqs", "queues are in memory: their messages are lost when the emulator stops (start with --persist to keep them)");
-        return Ok(Sqs::new(&service.region, &endpoints.lambda_url()));
+        return Ok(Sqs::journaled(&service.region, &endpoints.lambda_url(), journal));
     }
     let file = service.state_dir().join(sqs::durable::FILE);
-    let sqs = Sqs::durable(&service.region, &endpoints.lambda_url(), file.clone()).map_err(Error::Unavailable)?;
+    let sqs =
+        Sqs::durable(&service.region, &endpoints.lambda_url(), file.clone(), journal).map_err(Error::Unavailable)?;
     tracing::info!(target: "sqs", "queues are durable: every change is written to {} before it is acknowledged", file.display());
     Ok(sqs)
 }

@@ -118,6 +118,12 @@ struct StartArgs {
     /// besides loopback names and --host; repeatable. Also custom.ftb-offline.allowHosts.
     #[arg(long = "allow-host", value_name = "HOST", value_parser = guard::allowed_host)]
     allow_hosts: Vec<String>,
+    /// The web console's port (0 picks a free one); its address is in the `ready:` line.
+    #[arg(long, default_value_t = ftb_offline::options::DEFAULT_CONSOLE_PORT, conflicts_with = "no_console")]
+    console_port: u16,
+    /// Do not serve the web console.
+    #[arg(long)]
+    no_console: bool,
     /// Check no authorizer and no API key: every route is open (serverless-offline's --noAuth).
     #[arg(long)]
     no_auth: bool,
@@ -360,6 +366,7 @@ async fn start(common: &Common, args: StartArgs, database: Option<(Database, boo
     options.migrate_tables = database.as_ref().is_some_and(|(_, migrate)| *migrate);
     options.guard = GuardSettings { allow_origins: args.allow_origins, allow_hosts: args.allow_hosts };
     options.auth = AuthOptions { no_auth: args.no_auth, ignore_jwt_signature: args.ignore_jwt_signature };
+    options.console_port = (!args.no_console).then_some(args.console_port);
     let signals = ShutdownSignals::install()?;
     let emulator = Emulator::start(options).await.map_err(|e| e.to_string())?;
     tracing::info!("press Ctrl-C to stop");

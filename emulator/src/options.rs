@@ -11,6 +11,9 @@ use std::time::Duration;
 /// Default DynamoDB Local endpoint (serverless-dynamodb-local's port).
 pub const DEFAULT_DYNAMODB_ENDPOINT: &str = "http://127.0.0.1:8000";
 
+/// The web console's port unless `--console-port` or `--no-console` says otherwise.
+pub const DEFAULT_CONSOLE_PORT: u16 = 4003;
+
 /// How to start an emulator. Port `Some(0)` picks a free port; the bound ones are in [`Emulator::endpoints`].
 #[derive(Clone)]
 pub struct EmulatorOptions {
@@ -23,6 +26,9 @@ pub struct EmulatorOptions {
     pub lambda_port: Option<u16>,
     /// The S3 API's port; `custom.s3.port` (else 4569) when `None`.
     pub s3_port: Option<u16>,
+    /// The web console's port; no console when `None` (the library's default; the CLI's is
+    /// [`DEFAULT_CONSOLE_PORT`]).
+    pub console_port: Option<u16>,
     pub build: BuildMode,
     /// Processes per function when it sets no `reservedConcurrency`.
     pub max_concurrency: usize,
@@ -67,6 +73,7 @@ impl EmulatorOptions {
             websocket_port: None,
             lambda_port: None,
             s3_port: None,
+            console_port: None,
             build: BuildMode::Build { release: false },
             max_concurrency: 10,
             async_retry_delay: None,

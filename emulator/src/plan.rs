@@ -44,28 +44,68 @@ impl Plan {
     }
 }
 
-/// Every HTTP and WebSocket route with its URL and function, one line each, as logged at start and after a live
-/// edit that changes them.
-pub fn route_lines(http: &HttpRoutes, websocket: &WsRoutes, endpoints: &LocalEndpoints) -> Vec<String> {
+/// One HTTP or WebSocket route: its API, method (or route key), URL, function and what guards it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RouteRow {
+    pub api: &'static str,
+    pub method: String,
+    pub url: String,
+    pub function: String,
+    /// `authorizer auth, API key`; empty when the route is open.
+    pub guard: String,
+}
+
+/// Every HTTP and WebSocket route with its URL and function. `websocket` is the WebSocket API's (route key,
+/// function) pairs.
+pub fn route_table(http: &HttpRoutes, websocket: &[(String, String)], endpoints: &LocalEndpoints) -> Vec<RouteRow> {
     let base = endpoints.http_url();
-    let mut lines = Vec::new();
+    let mut rows = Vec::new();
     for route in http.table.rest_routes() {
-        let prefix = http.rest_prefix();
-        let guarded = guard_note(route);
-        lines.push(format!("{:<7} {base}{prefix}{} → {}{guarded}", route.method, route.resource, route.function));
+        rows.push(RouteRow {
+            api: "REST API",
+            method: route.method.clone(),
+            url: format!("{base}{}{}", http.rest_prefix(), route.resource),
+            function: route.function.clone(),
+            guard: guard_note(route),
+        });
     }
     for route in http.table.http_api_routes() {
         let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
-        let guarded = guard_note(route);
-        lines.push(format!("{:<7} {base}{path} → {} (HTTP API){guarded}", route.method, route.function));
+        rows.push(RouteRow {
+            api: "HTTP API",
+            method: route.method.clone(),
+            url: format!("{base}{path}"),
+            function: route.function.clone(),
+            guard: guard_note(route),
+        });
     }
-    for (route, function) in websocket.keys() {
-        lines.push(format!("{route:<12} {} → {function}", endpoints.websocket_url()));
+    for (route, function) in websocket {
+        rows.push(RouteRow {
+            api: "WebSocket",
+            method: route.clone(),
+            url: endpoints.websocket_url(),
+            function: function.clone(),
+            guard: String::new(),
+        });
     }
-    lines
+    rows
 }
 
-/// ` [authorizer auth, API key]` after a guarded route's line.
+/// Every HTTP and WebSocket route with its URL and function, one line each, as logged at start and after a live
+/// edit that changes them.
+pub fn route_lines(http: &HttpRoutes, websocket: &WsRoutes, endpoints: &LocalEndpoints) -> Vec<String> {
+    let guarded = |row: &RouteRow| if row.guard.is_empty() { String::new() } else { format!(" [{}]", row.guard) };
+    route_table(http, &websocket.keys(), endpoints)
+        .iter()
+        .map(|row| match row.api {
+            "REST API" => format!("{:<7} {} → {}{}", row.method, row.url, row.function, guarded(row)),
+            "HTTP API" => format!("{:<7} {} → {} (HTTP API){}", row.method, row.url, row.function, guarded(row)),
+            _ => format!("{:<12} {} → {}", row.method, row.url, row.function),
+        })
+        .collect()
+}
+
+/// `authorizer auth, API key` for a guarded route; empty for an open one.
 fn guard_note(route: &crate::apigw::routes::Route) -> String {
     let mut notes = Vec::new();
     if let Some(guard) = &route.guard {
@@ -74,11 +114,7 @@ fn guard_note(route: &crate::apigw::routes::Route) -> String {
     if route.api_key_required {
         notes.push("API key".to_string());
     }
-    if notes.is_empty() {
-        String::new()
-    } else {
-        format!(" [{}]", notes.join(", "))
-    }
+    notes.join(", ")
 }
 
 /// Resolves the queues, mappings, topics, subscriptions and buckets of `service` against scratch services.

@@ -25,6 +25,8 @@ pub struct App {
     /// The Lambda and SQS APIs, and DynamoDB Local.
     pub lambda: String,
     pub dynamodb: String,
+    /// The web console.
+    pub console: String,
     /// Extra arguments of `start:with-db`, kept for a restart.
     extra: Vec<String>,
 }
@@ -54,9 +56,11 @@ impl App {
         let ready = process.wait_until_ready(READY);
         let (http, websocket) = (ready.address("HTTP API on "), ready.address("WebSocket API on "));
         let (lambda, dynamodb) = (ready.address("Lambda, SQS and SNS APIs on "), ready.address("DynamoDB at "));
+        let console = ready.address("console on ");
         let extra = extra.iter().map(|s| s.to_string()).collect();
         let stage = stage.to_string();
-        Self { process: Some(process), dir: dir.to_path_buf(), stage, http, websocket, lambda, dynamodb, extra }
+        let dir = dir.to_path_buf();
+        Self { process: Some(process), dir, stage, http, websocket, lambda, dynamodb, console, extra }
     }
 
     pub fn tasks_url(&self) -> String {

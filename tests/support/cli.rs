@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Arguments that put every listener of `ftb-offline start` on a free port (the ready line names them).
-pub const FREE_PORTS: [&str; 8] = ["--http-port", "0", "--websocket-port", "0", "--lambda-port", "0", "--s3-port", "0"];
+pub const FREE_PORTS: [&str; 10] =
+    ["--http-port", "0", "--websocket-port", "0", "--lambda-port", "0", "--s3-port", "0", "--console-port", "0"];
 
 /// The `ftb-offline` binary the test command built (`cargo build --workspace` before the tests).
 pub fn ftb_offline_binary() -> PathBuf {

@@ -14,7 +14,7 @@ use crate::aws::apigw as limits;
 use crate::aws::endpoints::{HTTP_API, REST_API};
 use crate::aws::names;
 use crate::config::Cors;
-use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
+use crate::lambda::{FunctionResult, InvokeRequest, Lambda, Trigger};
 use crate::server::{self, read_body, Body, BodyError};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -268,11 +268,12 @@ impl Exchange<'_> {
     /// arrives; the REST API reads it whole first.
     async fn invoke(&self, function: &str, event: serde_json::Value, timeout: Duration, api: Api) -> Reply {
         let payload = serde_json::to_vec(&event).expect("events serialise");
+        let trigger = trigger_of(api, &event);
         let lambda = self.lambda.clone();
         let key = function.to_string();
         // The invocation runs on; if the gateway stops waiting, the function still finishes (or times out) on its own.
         let invocation = tokio::spawn(async move {
-            let request = InvokeRequest::new(payload);
+            let request = InvokeRequest::new(payload).by(trigger);
             match api {
                 Api::Rest => lambda.invoke(&key, request).await,
                 Api::HttpApi | Api::FunctionUrl => lambda.invoke_streaming(&key, request).await,
@@ -385,4 +386,20 @@ fn error_reply(api: Api, error: GatewayError) -> Reply {
         Api::HttpApi => Reply::http_api_error(error),
         Api::FunctionUrl => Reply::function_url_error(error),
     }
+}
+
+/// The journal's record of what invoked the function: the API, and the method and path the event carries (REST:
+/// `httpMethod` and `path`; HTTP API and function URLs: `requestContext.http` and `rawPath`).
+fn trigger_of(api: Api, event: &serde_json::Value) -> Trigger {
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_string();
+    let (method, path) = match api {
+        Api::Rest => (text(&event["httpMethod"]), text(&event["path"])),
+        Api::HttpApi | Api::FunctionUrl => (text(&event["requestContext"]["http"]["method"]), text(&event["rawPath"])),
+    };
+    let api = match api {
+        Api::Rest => "REST API",
+        Api::HttpApi => "HTTP API",
+        Api::FunctionUrl => "function URL",
+    };
+    Trigger::Http { api: api.to_string(), method, path }
 }

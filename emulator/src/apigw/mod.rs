@@ -22,6 +22,7 @@ pub mod http;
 pub mod http_routes;
 pub mod response;
 pub mod routes;
+pub mod samples;
 pub mod websocket;
 
 use hyper::HeaderMap;

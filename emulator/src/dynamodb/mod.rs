@@ -7,6 +7,7 @@ pub mod docker;
 mod error;
 mod fetch;
 pub mod jar;
+pub mod json_api;
 mod pull;
 pub mod ready;
 pub mod seed;

@@ -12,11 +12,20 @@ pub struct InvocationLog {
 }
 
 /// Figures for the REPORT line.
+#[derive(Debug, Clone, Copy)]
 pub struct Report {
     pub duration: Duration,
     pub memory_size_mb: u32,
     pub max_memory_used_mb: Option<u64>,
     pub init_duration: Option<Duration>,
+}
+
+impl Report {
+    /// The duration rounded up to Lambda's billing granularity (at least one unit).
+    pub fn billed_ms(&self) -> u64 {
+        let ms = self.duration.as_secs_f64() * 1000.0;
+        ((ms / BILLING_GRANULARITY_MS).ceil().max(1.0) * BILLING_GRANULARITY_MS) as u64
+    }
 }
 
 impl InvocationLog {
@@ -49,9 +58,9 @@ impl InvocationLog {
         let id = self.request_id.clone();
         self.line(format!("END RequestId: {id}"));
         let ms = report.duration.as_secs_f64() * 1000.0;
-        let billed = (ms / BILLING_GRANULARITY_MS).ceil().max(1.0) * BILLING_GRANULARITY_MS;
         let mut line = format!(
-            "REPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {billed:.0} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
+            "REPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
+            report.billed_ms(),
             report.memory_size_mb,
             report.max_memory_used_mb.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
         );

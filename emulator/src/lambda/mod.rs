@@ -26,6 +26,8 @@ pub mod spec;
 pub mod stream_api;
 pub mod worker;
 
+use crate::journal::Journal;
+pub use crate::journal::Trigger;
 use bytes::Bytes;
 use indexmap::IndexMap;
 use pool::FunctionPool;
@@ -45,11 +47,18 @@ pub struct InvokeRequest {
     /// A request id chosen by the caller (every attempt of an asynchronous invocation shares one); a fresh one
     /// otherwise.
     pub request_id: Option<String>,
+    /// What invoked the function, for the journal.
+    pub trigger: Trigger,
 }
 
 impl InvokeRequest {
     pub fn new(payload: impl Into<Bytes>) -> Self {
         Self { payload: payload.into(), ..Self::default() }
+    }
+
+    /// The same request, journaled as invoked by `trigger`.
+    pub fn by(self, trigger: Trigger) -> Self {
+        Self { trigger, ..self }
     }
 }
 
@@ -77,6 +86,8 @@ pub struct Lambda {
     pools: RwLock<IndexMap<String, Arc<FunctionPool>>>,
     idle_timeout: Duration,
     async_retry_delay: Duration,
+    /// Where every finished invocation is written, and the other services write what they do.
+    journal: Arc<Journal>,
 }
 
 /// What [`Lambda::apply`] changed, by function key.
@@ -95,13 +106,22 @@ impl FunctionChanges {
 
 impl Lambda {
     pub fn start(specs: Vec<FunctionSpec>, settings: &PoolSettings) -> Arc<Self> {
-        let pools =
-            specs.into_iter().map(|spec| (spec.key.clone(), FunctionPool::new(spec, settings.idle_timeout))).collect();
+        let journal = Journal::new();
+        let pools = specs
+            .into_iter()
+            .map(|spec| (spec.key.clone(), FunctionPool::new(spec, settings.idle_timeout, journal.clone())))
+            .collect();
         Arc::new(Self {
             pools: RwLock::new(pools),
             idle_timeout: settings.idle_timeout,
             async_retry_delay: settings.async_retry_delay,
+            journal,
         })
+    }
+
+    /// The emulator's journal: invocations, and what the other services record beside them.
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
     }
 
     /// Finds a function by key (`submitTask`), deployed name (`service-stage-submitTask`) or ARN, with an
@@ -196,11 +216,11 @@ impl Lambda {
                         (spec.launch, spec.unavailable) = pool.current_code();
                     }
                     changes.changed.push(key.clone());
-                    next.insert(key, FunctionPool::new(spec, self.idle_timeout));
+                    next.insert(key, FunctionPool::new(spec, self.idle_timeout, self.journal.clone()));
                 }
                 None => {
                     changes.added.push(key.clone());
-                    next.insert(key, FunctionPool::new(spec, self.idle_timeout));
+                    next.insert(key, FunctionPool::new(spec, self.idle_timeout, self.journal.clone()));
                 }
             }
         }

@@ -10,6 +10,7 @@ use super::spec::FunctionSpec;
 use super::worker::Worker;
 use super::{FunctionResult, InvokeRequest, InvokeResponse};
 use crate::aws::lambda as limits;
+use crate::journal::{clip, Invocation, Journal, What};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ pub struct FunctionPool {
     slots: Arc<Semaphore>,
     /// How long a warm process may sit idle before it is stopped.
     idle_timeout: Duration,
+    journal: Arc<Journal>,
 }
 
 /// One version of the function's code.
@@ -44,24 +46,26 @@ enum Aftermath {
 }
 
 impl FunctionPool {
-    pub fn new(spec: FunctionSpec, idle_timeout: Duration) -> Arc<Self> {
+    pub fn new(spec: FunctionSpec, idle_timeout: Duration, journal: Arc<Journal>) -> Arc<Self> {
         let runtime = RuntimeApi::new(spec.arn.clone(), spec.timeout, spec.handler.clone());
         let slots = Arc::new(Semaphore::new(spec.max_concurrency.max(1)));
         let code =
             Mutex::new(Code { launch: spec.launch.clone(), generation: 0, unavailable: spec.unavailable.clone() });
-        let pool = Arc::new(Self { spec, code, runtime, idle: Mutex::new(Vec::new()), slots, idle_timeout });
+        let idle = Mutex::new(Vec::new());
+        let pool = Arc::new(Self { spec, code, runtime, idle, slots, idle_timeout, journal });
         tokio::spawn(reap_idle(Arc::downgrade(&pool)));
         pool
     }
 
     /// Runs one invocation to its end. Never hangs: every wait is bounded by the init or function timeout.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
+        let started_ms = crate::journal::now_ms();
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
         let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let log = InvocationLog::start(&self.spec.key, &request_id);
         let code = self.code.lock().unwrap().clone();
         if let Some(reason) = &code.unavailable {
-            return self.refuse(request_id, log, reason);
+            return self.refuse((request_id, started_ms), &request, log, reason);
         }
         let warm = self.checkout(code.generation);
         let was_warm = warm.is_some();
@@ -73,7 +77,7 @@ impl FunctionPool {
                     log.before_start(init_start(&self.spec));
                     worker
                 }
-                Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
+                Err(err) => return self.refuse((request_id, started_ms), &request, log, &spawn_failure(&code, &err)),
             },
         };
         let mut started = Instant::now();
@@ -85,7 +89,7 @@ impl FunctionPool {
             let log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
             worker = match self.cold_start(&code).await {
                 Ok(worker) => worker,
-                Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
+                Err(err) => return self.refuse((request_id, started_ms), &request, log, &spawn_failure(&code, &err)),
             };
             started = Instant::now();
             (result, aftermath) = self.run(&worker, &request_id, &request, log).await;
@@ -97,7 +101,7 @@ impl FunctionPool {
             worker.kill();
             worker = match self.cold_start(&code).await {
                 Ok(worker) => worker,
-                Err(err) => return self.refuse(request_id, log, &spawn_failure(&code, &err)),
+                Err(err) => return self.refuse((request_id, started_ms), &request, log, &spawn_failure(&code, &err)),
             };
             started = Instant::now();
             (result, aftermath) = self.run(&worker, &request_id, &request, log).await;
@@ -115,7 +119,9 @@ impl FunctionPool {
         let init_duration = worker.init_duration().filter(|_| !worker.init_reported.swap(true, Ordering::SeqCst));
         // Duration counts from the end of init, as on Lambda.
         let begun = worker.ready_at().map_or(started, |ready| ready.max(started));
-        let log_text = log.finish(self.report(begun.elapsed(), worker.max_memory_mb(), init_duration));
+        let report = self.report(begun.elapsed(), worker.max_memory_mb(), init_duration);
+        let log_text = log.finish(report);
+        self.journal_invocation((&request_id, started_ms), &request, &result, report, &log_text);
         let current = self.code.lock().unwrap().generation;
         match aftermath {
             // A process of older code finishes its invocation, then stops: new ones run the new code.
@@ -196,11 +202,73 @@ impl FunctionPool {
     }
 
     /// Fails an invocation that no process can run (`Runtime.InvalidEntrypoint`, as Lambda does for a bad bootstrap).
-    fn refuse(&self, request_id: String, mut log: InvocationLog, reason: &str) -> InvokeResponse {
+    fn refuse(
+        &self,
+        (request_id, started_ms): (String, u64),
+        request: &InvokeRequest,
+        mut log: InvocationLog,
+        reason: &str,
+    ) -> InvokeResponse {
         let message = format!("RequestId: {request_id} Error: {reason}");
         log.line(message.clone());
-        let log = log.finish(self.report(Duration::ZERO, None, None));
-        InvokeResponse { request_id, result: FunctionResult::error(limits::ERROR_INVALID_ENTRYPOINT, &message), log }
+        let report = self.report(Duration::ZERO, None, None);
+        let log = log.finish(report);
+        let result = FunctionResult::error(limits::ERROR_INVALID_ENTRYPOINT, &message);
+        self.journal_invocation((&request_id, started_ms), request, &result, report, &log);
+        InvokeResponse { request_id, result, log }
+    }
+
+    /// Writes the finished invocation into the journal.
+    fn journal_invocation(
+        &self,
+        (request_id, started_ms): (&str, u64),
+        request: &InvokeRequest,
+        result: &FunctionResult,
+        report: Report,
+        log: &str,
+    ) {
+        if !self.journal.is_enabled() {
+            return;
+        }
+        let (status, error_type, error_message, response) = match result {
+            FunctionResult::Success(body) => ("success", None, None, String::from_utf8_lossy(body).into_owned()),
+            FunctionResult::Streamed(streamed) => ("success", None, None, streamed.describe()),
+            FunctionResult::Streaming(_) => ("success", None, None, "(a response stream)".to_string()),
+            FunctionResult::Error { error_type, payload } => {
+                let document: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
+                let message = document["errorMessage"].as_str().map(String::from);
+                ("error", Some(error_type.clone()), message, String::from_utf8_lossy(payload).into_owned())
+            }
+        };
+        let invocation = Invocation {
+            function: self.spec.key.clone(),
+            request_id: request_id.to_string(),
+            trigger: request.trigger.clone(),
+            started_ms,
+            status,
+            batch_item_failures: batch_item_failures(&request.trigger, result),
+            error_type,
+            error_message,
+            duration_ms: report.duration.as_secs_f64() * 1000.0,
+            billed_duration_ms: report.billed_ms(),
+            memory_size_mb: report.memory_size_mb,
+            max_memory_used_mb: report.max_memory_used_mb,
+            init_duration_ms: report.init_duration.map(|d| d.as_secs_f64() * 1000.0),
+            payload: clip(&String::from_utf8_lossy(&request.payload)),
+            response: clip(&response),
+            log: clip(log),
+        };
+        self.journal.record(|| What::Invocation(Box::new(invocation)));
+    }
+
+    /// Processes with no invocation, ready for one.
+    pub fn warm_processes(&self) -> usize {
+        self.idle.lock().unwrap().len()
+    }
+
+    /// Invocations running now.
+    pub fn busy_processes(&self) -> usize {
+        self.spec.max_concurrency.max(1) - self.slots.available_permits()
     }
 
     /// The invocation ended before the process picked it up: an init failure.
@@ -342,4 +410,14 @@ fn spawn_failure(code: &Code, err: &std::io::Error) -> String {
 fn timed_out(request_id: &str, timeout: Duration) -> FunctionResult {
     let message = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", timeout.as_secs_f64());
     FunctionResult::error(limits::ERROR_TIMEOUT, &message)
+}
+
+/// How many items of a queue or stream batch the function reported failed, when it named any.
+fn batch_item_failures(trigger: &crate::journal::Trigger, result: &FunctionResult) -> Option<usize> {
+    use crate::journal::Trigger;
+    let (Trigger::Queue { .. } | Trigger::Stream { .. }, FunctionResult::Success(body)) = (trigger, result) else {
+        return None;
+    };
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    answer["batchItemFailures"].as_array().map(Vec::len).filter(|failed| *failed > 0)
 }

@@ -160,6 +160,11 @@ impl StreamedResponse {
         };
         Self { status: status.unwrap_or(200), headers, cookies, body }
     }
+
+    /// The response in a line and its body, for the journal: `200 (streamed)\n<body>`.
+    pub fn describe(&self) -> String {
+        format!("{} (streamed)\n{}", self.status, String::from_utf8_lossy(&self.body))
+    }
 }
 
 fn text(value: &Value) -> String {

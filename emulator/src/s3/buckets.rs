@@ -4,7 +4,7 @@
 
 use super::cors::CorsRule;
 use super::events::{NotificationRule, ObjectChange, Target};
-use crate::lambda::{InvokeRequest, Lambda};
+use crate::lambda::{InvokeRequest, Lambda, Trigger};
 use crate::sns::publication::Publication;
 use crate::sns::Sns;
 use crate::sqs::message::NewMessage;
@@ -83,19 +83,22 @@ impl Buckets {
             let mut record = record.clone();
             record["s3"]["configurationId"] = rule.id.clone().into();
             let message = json!({"Records": [record]});
-            if let Err(reason) = self.deliver(&rule.target, &message.to_string()) {
+            if let Err(reason) = self.deliver(&rule.target, &change.bucket, &message.to_string()) {
                 tracing::warn!(target: "s3", "{} {} of s3://{}/{} was not notified to {:?}: {reason}", change.event, rule.id, change.bucket, change.key, rule.target);
             }
         }
     }
 
-    fn deliver(&self, target: &Target, message: &str) -> Result<(), String> {
+    fn deliver(&self, target: &Target, bucket: &str, message: &str) -> Result<(), String> {
         let stopping = || "the emulator is stopping".to_string();
         match target {
             Target::Function(arn) => {
                 let lambda = self.destinations.lambda.upgrade().ok_or_else(stopping)?;
                 lambda
-                    .invoke_event(arn, InvokeRequest::new(message.to_string()))
+                    .invoke_event(
+                        arn,
+                        InvokeRequest::new(message.to_string()).by(Trigger::Bucket { bucket: bucket.into() }),
+                    )
                     .map(|_| ())
                     .ok_or(format!("no function {arn}"))
             }

@@ -12,7 +12,7 @@ pub mod event;
 pub mod expression;
 
 use crate::config::{ConfigError, Event, ScheduleEvent, Service};
-use crate::lambda::{InvokeRequest, Lambda};
+use crate::lambda::{InvokeRequest, Lambda, Trigger};
 use chrono::{DateTime, Utc};
 use event::{Method, Target};
 use expression::Expression;
@@ -189,7 +189,8 @@ impl Schedules {
             let fire = move |rule: &Rule, time: DateTime<Utc>| {
                 let Some(lambda) = lambda.upgrade() else { return };
                 tracing::info!(target: "schedule", "{} fires {} ({time})", rule.name, rule.function);
-                lambda.invoke_event(&rule.function, InvokeRequest::new(rule.payload(time)));
+                let request = InvokeRequest::new(rule.payload(time)).by(Trigger::Schedule { rule: rule.name.clone() });
+                lambda.invoke_event(&rule.function, request);
             };
             running.push(tokio::spawn(run(rule, self.clock.clone(), None, fire)));
         }

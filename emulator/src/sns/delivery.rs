@@ -7,7 +7,7 @@
 use super::notification::{Links, Notification};
 use super::topic::{Protocol, Subscription};
 use crate::aws::sns::MAX_RAW_SQS_ATTRIBUTES;
-use crate::lambda::{InvokeRequest, Lambda};
+use crate::lambda::{InvokeRequest, Lambda, Trigger};
 use crate::sqs::message::{AttributeValue, NewMessage};
 use crate::sqs::Sqs;
 use std::collections::BTreeMap;
@@ -61,7 +61,8 @@ impl Deliveries {
     fn to_function(&self, subscription: &Subscription, notification: &Notification) -> Result<(), String> {
         let lambda = self.lambda.upgrade().ok_or("the emulator is stopping")?;
         let event = notification.lambda_event(&subscription.arn, &self.links(subscription));
-        let request = InvokeRequest::new(serde_json::to_vec(&event).expect("JSON values serialise"));
+        let request = InvokeRequest::new(serde_json::to_vec(&event).expect("JSON values serialise"))
+            .by(Trigger::Topic { topic: subscription.topic_arn.clone() });
         lambda
             .invoke_event(&subscription.endpoint, request)
             .map(|_| ())

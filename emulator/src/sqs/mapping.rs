@@ -4,10 +4,11 @@
 //! dead-letter queue. `functionResponseType: ReportBatchItemFailures` deletes all but the failed items.
 
 use super::message::Received;
+use super::pauses::Pauses;
 use super::queue::Queue;
 use super::service::Sqs;
 use crate::aws::sqs::{MAX_BATCH, MAX_WAIT_SECONDS};
-use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
+use crate::lambda::{FunctionResult, InvokeRequest, Lambda, Trigger};
 use crate::server::{Shutdown, ShutdownTrigger};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -50,6 +51,7 @@ impl Mapping {
 pub struct Mappings {
     sqs: Arc<Sqs>,
     lambda: Arc<Lambda>,
+    pauses: Arc<Pauses>,
     shutdown: Shutdown,
     running: Vec<(Arc<Mapping>, ShutdownTrigger)>,
 }
@@ -63,8 +65,14 @@ pub struct MappingChanges {
 
 impl Mappings {
     /// Starts the pollers of every mapping; they all stop with `shutdown`.
-    pub fn start(sqs: Arc<Sqs>, lambda: Arc<Lambda>, mappings: Vec<Mapping>, shutdown: Shutdown) -> Self {
-        let mut this = Self { sqs, lambda, shutdown, running: Vec::new() };
+    pub fn start(
+        sqs: Arc<Sqs>,
+        lambda: Arc<Lambda>,
+        pauses: Arc<Pauses>,
+        mappings: Vec<Mapping>,
+        shutdown: Shutdown,
+    ) -> Self {
+        let mut this = Self { sqs, lambda, pauses, shutdown, running: Vec::new() };
         this.apply(mappings);
         this
     }
@@ -99,11 +107,11 @@ impl Mappings {
         let (trigger, stop) = crate::server::shutdown_pair();
         for _ in 0..mapping.pollers.max(1) {
             let (sqs, lambda, mapping) = (self.sqs.clone(), self.lambda.clone(), mapping.clone());
-            let (mut shutdown, stop) = (self.shutdown.clone(), stop.clone());
+            let (mut shutdown, stop, pauses) = (self.shutdown.clone(), stop.clone(), self.pauses.clone());
             tokio::spawn(async move {
                 tokio::select! {
                     _ = shutdown.wait() => {}
-                    _ = poll(&sqs, &lambda, &mapping, stop) => {}
+                    _ = poll(&sqs, &lambda, &mapping, &pauses, stop) => {}
                 }
             });
         }
@@ -111,16 +119,26 @@ impl Mappings {
     }
 }
 
-async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, mut stop: Shutdown) {
+async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, pauses: &Pauses, mut stop: Shutdown) {
+    let (function, queue_arn) = (&mapping.function, &mapping.queue.arn);
     loop {
-        let Some(batch) = collect_batch(sqs, mapping, &mut stop).await else { return };
+        pauses.wait_until_enabled(function, queue_arn).await;
+        // A pause ends the wait for a batch. Messages a batching window had already received reappear after their
+        // visibility timeout, as after a failed batch.
+        let batch = tokio::select! {
+            batch = collect_batch(sqs, mapping, &mut stop) => batch,
+            _ = pauses.wait_until_paused(function, queue_arn) => continue,
+        };
+        let Some(batch) = batch else { return };
         if batch.is_empty() {
             continue;
         }
         // With --persist, the batch is on disk as in flight before the function sees it.
         sqs.flushed().await;
         let event = json!({ "Records": batch.iter().map(|m| record(m, mapping)).collect::<Vec<_>>() });
-        let request = InvokeRequest::new(serde_json::to_vec(&event).expect("events serialise"));
+        let message_ids = batch.iter().map(|m| m.message_id.clone()).collect();
+        let request = InvokeRequest::new(serde_json::to_vec(&event).expect("events serialise"))
+            .by(Trigger::Queue { queue: mapping.queue.name.clone(), message_ids });
         let Some(response) = lambda.invoke(&mapping.function, request).await else {
             tracing::warn!(target: "sqs", "the function {} of a mapping does not exist", mapping.function);
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -29,6 +29,7 @@ pub mod json_protocol;
 pub mod mapping;
 pub mod message;
 pub mod move_tasks;
+pub mod pauses;
 pub mod policy;
 pub mod query_protocol;
 pub mod queue;

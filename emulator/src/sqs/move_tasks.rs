@@ -9,6 +9,7 @@
 use super::error::{ErrorCode, SqsError};
 use super::message::epoch_ms;
 use super::service::Sqs;
+use crate::journal::What;
 use base64::Engine;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -262,7 +263,14 @@ impl Sqs {
         match destination {
             Some(Ok(destination)) => {
                 // A redriven message is a new message there, with a new id (SQS developer guide, DLQ redrive).
-                destination.accept(vec![message.renewed()], None);
+                let (old_id, renewed) = (message.content.id.clone(), message.renewed());
+                self.journal.record(|| What::MessageMoved {
+                    from: source.name.clone(),
+                    to: destination.name.clone(),
+                    message_id: old_id,
+                    new_message_id: renewed.content.id.clone(),
+                });
+                destination.accept(vec![renewed], None);
                 self.changed(&destination);
                 self.changed(&source);
                 task.count_moved(1);

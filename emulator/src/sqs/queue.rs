@@ -47,6 +47,20 @@ pub(super) enum Sending {
     Duplicate(Sent),
 }
 
+/// A message as [`Queue::peek`] shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Peeked {
+    pub message_id: String,
+    pub body: String,
+    /// `visible`, `inFlight` (received, hidden) or `delayed`.
+    pub state: &'static str,
+    pub receive_count: u32,
+    pub sent_ms: u64,
+    pub group_id: Option<String>,
+    pub dead_letter_source_arn: Option<String>,
+}
+
 /// What one receive attempt found.
 pub(super) struct ReceiveAttempt {
     pub received: Vec<Received>,
@@ -140,8 +154,31 @@ impl Queue {
         attributes
     }
 
+    /// Up to `max` messages as they are now, oldest first, without receiving them: nothing about them changes
+    /// (SQS has no such operation; the web console shows a queue this way).
+    pub fn peek(&self, max: usize) -> Vec<Peeked> {
+        let now = Instant::now();
+        let state = self.state();
+        let live = state.messages.iter().filter(|m| m.expires_at > now);
+        live.take(max)
+            .map(|message| Peeked {
+                message_id: message.content.id.clone(),
+                body: message.content.body.clone(),
+                state: match (message.available_at <= now, message.receipt.is_some()) {
+                    (true, _) => "visible",
+                    (false, true) => "inFlight",
+                    (false, false) => "delayed",
+                },
+                receive_count: message.receive_count,
+                sent_ms: message.content.sent_ms,
+                group_id: message.content.group_id.clone(),
+                dead_letter_source_arn: message.content.dead_letter_source_arn.clone(),
+            })
+            .collect()
+    }
+
     /// Messages not expired: visible, in flight (received, hidden), delayed (sent, hidden).
-    fn counts(&self) -> (usize, usize, usize) {
+    pub fn counts(&self) -> (usize, usize, usize) {
         let now = Instant::now();
         let state = self.state();
         let (mut visible, mut in_flight, mut delayed) = (0, 0, 0);

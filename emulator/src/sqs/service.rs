@@ -13,6 +13,7 @@ use super::queue::{DeadLetters, Queue, Sending};
 use super::settings::{QueueSettings, Setting};
 use crate::aws::caller::Caller;
 use crate::aws::names::{parse_queue_arn, parse_queue_url};
+use crate::journal::{clip, Journal, What};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock, Weak};
@@ -38,26 +39,33 @@ pub struct Sqs {
     scratch: bool,
     /// With `--persist`: where every change is written before it is acknowledged.
     durability: Option<Arc<Durability>>,
+    /// Where messages sent, dead-lettered and moved are written.
+    pub(super) journal: Arc<Journal>,
     /// This service, for the message move tasks it runs.
     pub(super) me: Weak<Sqs>,
 }
 
 impl Sqs {
-    /// Queues in memory only.
+    /// Queues in memory only, with a journal of their own.
     pub fn new(region: &str, endpoint: &str) -> Arc<Self> {
-        Self::build(region, endpoint, false, None)
+        Self::journaled(region, endpoint, Journal::new())
+    }
+
+    /// Queues in memory only, writing what happens to them into `journal`.
+    pub fn journaled(region: &str, endpoint: &str, journal: Arc<Journal>) -> Arc<Self> {
+        Self::build(region, endpoint, false, None, journal)
     }
 
     /// Queues to check definitions against (a live edit of `serverless.yml`) without logging them.
     pub fn scratch(region: &str, endpoint: &str) -> Arc<Self> {
-        Self::build(region, endpoint, true, None)
+        Self::build(region, endpoint, true, None, Journal::new())
     }
 
     /// Durable queues (`--persist`): restored from `file` if it exists, and written to it as they change (by a
     /// task that ends when the queues are dropped). Changes are on disk once [`Sqs::flushed`] returns.
-    pub fn durable(region: &str, endpoint: &str, file: PathBuf) -> Result<Arc<Self>, String> {
+    pub fn durable(region: &str, endpoint: &str, file: PathBuf, journal: Arc<Journal>) -> Result<Arc<Self>, String> {
         let durability = Durability::new(file);
-        let sqs = Self::build(region, endpoint, false, Some(durability.clone()));
+        let sqs = Self::build(region, endpoint, false, Some(durability.clone()), journal);
         if let Some(snapshot) = durability.load()? {
             let messages = snapshot.restore(&sqs.home, |place, name, settings| {
                 sqs.add_queue(&mut sqs.queues.write().unwrap(), place, name, settings)
@@ -69,7 +77,13 @@ impl Sqs {
         Ok(sqs)
     }
 
-    fn build(region: &str, endpoint: &str, scratch: bool, durability: Option<Arc<Durability>>) -> Arc<Self> {
+    fn build(
+        region: &str,
+        endpoint: &str,
+        scratch: bool,
+        durability: Option<Arc<Durability>>,
+        journal: Arc<Journal>,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {
             home: Caller::home(region),
             endpoint: endpoint.to_string(),
@@ -77,6 +91,7 @@ impl Sqs {
             move_tasks: MoveTasks::default(),
             scratch,
             durability,
+            journal,
             me: me.clone(),
         })
     }
@@ -374,8 +389,14 @@ impl Sqs {
 
     /// SendMessage: checks the message as SQS does and queues it (FIFO: deduplicated within 5 minutes).
     pub fn send(&self, queue: &Queue, message: NewMessage) -> Result<Sent, SqsError> {
+        let body = self.journal.is_enabled().then(|| clip(&message.body));
         match queue.send(message)? {
             Sending::Queued(sent) => {
+                self.journal.record(|| What::MessageSent {
+                    queue: queue.name.clone(),
+                    message_id: sent.message_id.clone(),
+                    body: body.unwrap_or_default(),
+                });
                 self.changed(queue);
                 Ok(sent)
             }
@@ -428,6 +449,14 @@ impl Sqs {
             source.keep(dead_letters.messages);
             return;
         };
+        for message in &dead_letters.messages {
+            self.journal.record(|| What::DeadLettered {
+                queue: source.name.clone(),
+                dead_letter_queue: target.name.clone(),
+                message_id: message.content.id.clone(),
+                receives: message.receive_count,
+            });
+        }
         target.accept_dead_letters(source, dead_letters.messages);
         self.changed(&target);
     }

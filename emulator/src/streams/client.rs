@@ -1,25 +1,19 @@
 //! The DynamoDB Streams API of DynamoDB Local (on the database's own port, `DynamoDBStreams_20120810.*` JSON
-//! targets), called with plain JSON: the records it returns are exactly what Lambda passes on, so they go to the
+//! targets), called with plain JSON ([`JsonApi`]): the records it returns are exactly what Lambda passes on, so they go to the
 //! function untouched rather than through typed values and back. The table's stream ARN comes from DescribeTable.
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
+use crate::dynamodb::json_api::JsonApi;
 use serde_json::{json, Value};
 
 /// A client for one database.
 #[derive(Clone)]
 pub struct StreamsClient {
-    endpoint: String,
-    region: String,
-    http: Client<HttpConnector, Full<Bytes>>,
+    api: JsonApi,
 }
 
 impl StreamsClient {
     pub fn new(endpoint: &str, region: &str) -> Self {
-        let http = Client::builder(TokioExecutor::new()).build_http();
-        Self { endpoint: endpoint.trim_end_matches('/').to_string(), region: region.to_string(), http }
+        Self { api: JsonApi::new(endpoint, region) }
     }
 
     /// The table's current stream, if it has one.
@@ -65,28 +59,6 @@ impl StreamsClient {
     }
 
     async fn call(&self, target: &str, body: Value) -> Result<Value, String> {
-        // DynamoDB Local reads the access key and region of the signature; it does not check the signature.
-        let authorization = format!(
-            "AWS4-HMAC-SHA256 Credential=local/20260101/{}/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
-            self.region
-        );
-        let request = hyper::Request::post(format!("{}/", self.endpoint))
-            .header("x-amz-target", target)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("authorization", authorization)
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|e| e.to_string())?;
-        let response = self
-            .http
-            .request(request)
-            .await
-            .map_err(|e| format!("DynamoDB at {} does not answer: {e}", self.endpoint))?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(format!("{target}: {status} {}", String::from_utf8_lossy(&bytes)));
-        }
-        Ok(value)
+        self.api.call(target, body).await.map_err(|e| e.message)
     }
 }

@@ -16,7 +16,7 @@ pub mod filter;
 
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{ConfigError, Event, Service};
-use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
+use crate::lambda::{FunctionResult, InvokeRequest, Lambda, Trigger};
 use client::StreamsClient;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -308,7 +308,8 @@ async fn deliver_batch(mapping: &StreamMapping, lambda: &Weak<Lambda>, mut batch
     while !batch.is_empty() {
         let Some(lambda) = lambda.upgrade() else { return };
         let payload = json!({ "Records": batch }).to_string();
-        let Some(response) = lambda.invoke(&mapping.function, InvokeRequest::new(payload)).await else { return };
+        let request = InvokeRequest::new(payload).by(Trigger::Stream { table: mapping.table.clone() });
+        let Some(response) = lambda.invoke(&mapping.function, request).await else { return };
         let resume_at = match &response.result {
             FunctionResult::Error { error_type, .. } => {
                 tracing::warn!(target: "streams", "{} failed ({error_type}) on a batch of {}", mapping.describe(), batch.len());

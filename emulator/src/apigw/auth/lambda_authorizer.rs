@@ -8,7 +8,7 @@ use super::identity::Parts;
 use super::policy::{Effect, Policy};
 use super::{Granted, Refusal, Verdict};
 use crate::config::authorizers::IdentitySource;
-use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
+use crate::lambda::{FunctionResult, InvokeRequest, Lambda, Trigger};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -104,7 +104,8 @@ impl LambdaAuthorizer {
     async fn call(&self, lambda: &Lambda, request: &AuthRequest<'_>, identity: &[String]) -> Result<Answer, Refusal> {
         let event = self.event(request, identity);
         let payload = serde_json::to_vec(&event).expect("events serialise");
-        let invocation = lambda.invoke(&self.function, InvokeRequest::new(payload));
+        let request = InvokeRequest::new(payload).by(Trigger::Authorizer { authorizer: self.name.clone() });
+        let invocation = lambda.invoke(&self.function, request);
         let result = match tokio::time::timeout(self.timeout, invocation).await {
             Ok(Some(response)) => response.result,
             Ok(None) => {

@@ -1,6 +1,7 @@
 //! The open WebSocket connections: registered on connect, reached by id for PostToConnection, GetConnection and
 //! DeleteConnection, and removed when they end. Knows nothing of HTTP or frames.
 
+use crate::journal::{clip, Journal, What};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -74,18 +75,34 @@ impl Connection {
     }
 }
 
-#[derive(Default)]
 pub struct Connections {
     open: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Where connections opening and closing, and messages pushed, are written.
+    journal: Arc<Journal>,
 }
 
 impl Connections {
+    pub fn new(journal: Arc<Journal>) -> Self {
+        Self { open: Mutex::new(HashMap::new()), journal }
+    }
+
     pub fn register(&self, connection: Arc<Connection>) {
+        let connection_id = connection.id.clone();
         self.open.lock().unwrap().insert(connection.id.clone(), connection);
+        self.journal.record(|| What::Connected { connection_id });
     }
 
     pub fn remove(&self, id: &str) {
-        self.open.lock().unwrap().remove(id);
+        if self.open.lock().unwrap().remove(id).is_some() {
+            self.journal.record(|| What::Disconnected { connection_id: id.to_string() });
+        }
+    }
+
+    /// The open connections, oldest first.
+    pub fn all(&self) -> Vec<Arc<Connection>> {
+        let mut all: Vec<_> = self.open.lock().unwrap().values().cloned().collect();
+        all.sort_by_key(|c| c.connected_at);
+        all
     }
 
     pub fn get(&self, id: &str) -> Result<Arc<Connection>, Gone> {
@@ -107,8 +124,10 @@ impl Connections {
     /// PostToConnection: queues `data` for the client.
     pub async fn post(&self, id: &str, data: Bytes) -> Result<(), Gone> {
         let connection = self.get(id)?;
+        let text = self.journal.is_enabled().then(|| clip(&String::from_utf8_lossy(&data)));
         connection.outbound.send(Outbound::Message(data)).await.map_err(|_| Gone)?;
         connection.touch();
+        self.journal.record(|| What::Pushed { connection_id: id.to_string(), data: text.unwrap_or_default() });
         Ok(())
     }
 

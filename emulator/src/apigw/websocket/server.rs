@@ -16,7 +16,7 @@ use crate::aws::endpoints::WEBSOCKET_API;
 use crate::aws::names;
 use crate::aws::websocket as limits;
 use crate::guard::Guard;
-use crate::lambda::{FunctionResult, InvokeRequest, Lambda};
+use crate::lambda::{FunctionResult, InvokeRequest, Lambda, Trigger};
 use crate::server::Body;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -57,7 +57,7 @@ pub struct WebSocketGateway {
 impl WebSocketGateway {
     pub fn new(lambda: Arc<Lambda>, stage: &str, limits: WsLimits, routes: WsRoutes, guard: Arc<Guard>) -> Self {
         Self {
-            connections: Arc::new(Connections::default()),
+            connections: Arc::new(Connections::new(lambda.journal().clone())),
             lambda,
             routes: ArcSwap::from_pointee(routes),
             stage: stage.to_string(),
@@ -301,7 +301,12 @@ impl WebSocketGateway {
 
     async fn invoke(&self, function: &str, event: &Value) -> Option<FunctionResult> {
         let payload = serde_json::to_vec(event).expect("events serialise");
-        let response = self.lambda.invoke(function, InvokeRequest::new(payload)).await?;
+        let context = &event["requestContext"];
+        let trigger = Trigger::WebSocket {
+            route: context["routeKey"].as_str().unwrap_or_default().to_string(),
+            connection_id: context["connectionId"].as_str().unwrap_or_default().to_string(),
+        };
+        let response = self.lambda.invoke(function, InvokeRequest::new(payload).by(trigger)).await?;
         if let FunctionResult::Error { payload, .. } = &response.result {
             tracing::warn!(target: "websocket", "{function} failed: {}", String::from_utf8_lossy(payload));
         }

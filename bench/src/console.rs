@@ -1,7 +1,8 @@
-//! The console section: what the web console costs the invocations it watches (issue #26). Two emulators of
-//! bench/serverless.yml in-process (release handlers, 32 processes at most): one without a console, and one with
-//! its console on and one client reading its live feed the whole time, as an open console page does. Their Invoke
-//! APIs are measured in interleaved runs at each connection level.
+//! The console section: what the web console costs the invocations it watches (issue #26). Three emulators of
+//! bench/serverless.yml in-process (release handlers, 32 processes at most): one without a console, one with its
+//! console on and one client reading its live feed the whole time, as an open console page does, and a second one
+//! without a console, the control: the difference between the two alike is the noise the console's difference is
+//! read against. Their Invoke APIs are measured in interleaved runs at each connection level.
 
 use crate::load::{Stats, Target};
 use crate::LEVELS;
@@ -15,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub async fn table(root: &Path) -> String {
     let without = start(root, None).await;
     let with = start(root, Some(0)).await;
+    let control = start(root, None).await;
     let console = with.console_url().expect("the console runs").trim_start_matches("http://").to_string();
     let events = Arc::new(AtomicU64::new(0));
     let watcher = tokio::spawn(watch(console, events.clone()));
@@ -24,30 +26,35 @@ pub async fn table(root: &Path) -> String {
         path: "/2015-03-31/functions/hello/invocations".into(),
         body: body.clone(),
     };
-    let (plain, watched) = (target(&without), target(&with));
+    let (plain, watched, alike) = (target(&without), target(&with), target(&control));
     let mut out = String::from(
         "| connections | emulator | p50 / p99 | mean | requests/s | wrk timeouts / socket errors / non-2xx |\n|---|---|---|---|---|---|\n",
     );
     for connections in LEVELS {
-        let medians = crate::interleaved_medians(&[&plain, &watched], connections, &|_| {}).await;
-        for (label, stats) in [("no console", &medians[0]), ("console on, one page watching live", &medians[1])] {
+        let medians = crate::interleaved_medians(&[&plain, &watched, &alike], connections, &|_| {}).await;
+        let labels = ["no console", "console on, one page watching live", "no console (the control)"];
+        for (label, stats) in labels.iter().zip(&medians) {
             println!("{connections:>2} conn  {label} {stats}");
             out.push_str(&row(connections, label, stats));
         }
-        let change = |f: fn(&Stats) -> f64| (f(&medians[1]) / f(&medians[0]) - 1.0) * 100.0;
-        out.push_str(&format!(
-            "| {connections} | difference | {:+.1} % at p50 | | {:+.1} % | |\n",
-            change(|s| s.p50.as_secs_f64()),
-            change(|s| s.requests_per_second),
-        ));
+        for (label, other) in [("console on − no console", &medians[1]), ("control − no console (noise)", &medians[2])]
+        {
+            let change = |f: fn(&Stats) -> f64| (f(other) / f(&medians[0]) - 1.0) * 100.0;
+            out.push_str(&format!(
+                "| {connections} | {label} | {:+.1} % at p50 | | {:+.1} % | |\n",
+                change(|s| s.p50.as_secs_f64()),
+                change(|s| s.requests_per_second),
+            ));
+        }
     }
     watcher.abort();
     out.push_str(&format!(
         "\nThe watching client received {} live events (one per invocation, and the counts every second).\n",
         events.load(Ordering::Relaxed)
     ));
-    with.stop().await;
-    without.stop().await;
+    for emulator in [with, without, control] {
+        emulator.stop().await;
+    }
     out
 }
 

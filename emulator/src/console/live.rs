@@ -1,10 +1,11 @@
-//! The console's live feed (`GET /api/live`, server-sent events): every new journal entry as it is written (an
-//! invocation without its payload, response and log, which the page fetches when shown), and every second the
+//! The console's live feed (`GET /api/live`, server-sent events): every new journal entry, within 100 ms of its
+//! writing and batched with the others of that moment (an invocation without its payload, response and log, which
+//! the page fetches when shown), and every second the
 //! queues' counts and the functions' processes, which the page charts. Ends when the emulator stops or the page
 //! goes.
 
 use super::Console;
-use crate::journal::Entry;
+use crate::journal::{Entry, What};
 use crate::server::{streamed, Body};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -12,23 +13,39 @@ use hyper::Response;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 /// How often the counts go out.
 const COUNTS_EVERY: Duration = Duration::from_secs(1);
 
+/// Entries are sent at most this long after they are written, together with those written meanwhile.
+const BATCH_WINDOW: Duration = Duration::from_millis(100);
+
 pub fn stream(console: &Arc<Console>) -> Response<Body> {
     let state = (console.clone(), console.lambda.journal().watch(), tokio::time::interval(COUNTS_EVERY));
     let events = futures_util::stream::unfold(state, |(console, mut entries, mut ticks)| async move {
-        let event = tokio::select! {
+        let text = tokio::select! {
             entry = entries.recv() => match entry {
-                Ok(entry) => event("entry", &summary(&entry)),
+                // What follows within the batch window goes in the same write: under load the page gets a few
+                // writes a second, not one per invocation, and nothing here wakes for each one.
+                Ok(entry) => {
+                    tokio::time::sleep(BATCH_WINDOW).await;
+                    let mut text = event("entry", &summary(&entry));
+                    loop {
+                        match entries.try_recv() {
+                            Ok(next) => text.push_str(&event("entry", &summary(&next))),
+                            Err(TryRecvError::Lagged(missed)) => text.push_str(&event("lagged", &json!({ "missed": missed }))),
+                            Err(_) => break,
+                        }
+                    }
+                    text
+                }
                 Err(RecvError::Lagged(missed)) => event("lagged", &json!({ "missed": missed })),
                 Err(RecvError::Closed) => return None,
             },
             _ = ticks.tick() => event("counts", &counts(&console)),
         };
-        Some((Ok(Bytes::from(event)), (console, entries, ticks)))
+        Some((Ok(Bytes::from(text)), (console, entries, ticks)))
     });
     Response::builder()
         .header("content-type", "text/event-stream")
@@ -41,15 +58,30 @@ fn event(name: &str, data: &Value) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
 
-/// An entry without the long texts of an invocation.
+/// An entry without the long texts of an invocation (its payload, response and log), which are not even
+/// serialised.
 fn summary(entry: &Entry) -> Value {
-    let mut value = serde_json::to_value(entry).expect("entries serialise");
-    if let Some(fields) = value.as_object_mut() {
-        for long in ["payload", "response", "log"] {
-            fields.remove(long);
-        }
-    }
-    value
+    let What::Invocation(invocation) = &entry.what else {
+        return serde_json::to_value(entry).expect("entries serialise");
+    };
+    json!({
+        "seq": entry.seq,
+        "atMs": entry.at_ms,
+        "kind": "invocation",
+        "function": invocation.function,
+        "requestId": invocation.request_id,
+        "trigger": invocation.trigger,
+        "startedMs": invocation.started_ms,
+        "status": invocation.status,
+        "batchItemFailures": invocation.batch_item_failures,
+        "errorType": invocation.error_type,
+        "errorMessage": invocation.error_message,
+        "durationMs": invocation.duration_ms,
+        "billedDurationMs": invocation.billed_duration_ms,
+        "memorySizeMb": invocation.memory_size_mb,
+        "maxMemoryUsedMb": invocation.max_memory_used_mb,
+        "initDurationMs": invocation.init_duration_ms,
+    })
 }
 
 /// Each queue's counts and each function's processes, now.

@@ -539,3 +539,54 @@ async fn trigger_fires_a_schedule_now_with_the_event_eventbridge_sends() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("has 2 schedule(s): --event takes 0 to 1"));
 }
+
+/// The lines `recorder` (tests/fixtures/extensions/layer/extensions) wrote for `function` so far.
+fn recorder_lines(dir: &std::path::Path, function: &str) -> Vec<Value> {
+    recorded_lines(dir, "recorder.jsonl").into_iter().filter(|l| l["function"] == function).collect()
+}
+
+/// External extensions (issue #22, item 3): a layer's `extensions/` executable starts beside the runtime, registers
+/// before it (for INVOKE and SHUTDOWN, which only external ones may), gets each INVOKE, and SHUTDOWN with the
+/// reason when its environment is spun down after idling or killed after a timeout; one that exits without
+/// registering is left out and the function still runs.
+#[tokio::test]
+async fn an_external_extension_from_a_layer_gets_invoke_and_shutdown_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = extensions_options(dir.path());
+    options.idle_timeout = Some(Duration::from_secs(1));
+    let emulator = start(options).await;
+    let client = lambda_client(&emulator);
+    let mut handled = Vec::new();
+    for _ in 0..2 {
+        let (body, error) = invoke_json(&client, "watched", json!({})).await;
+        assert_eq!(error, None, "{body}");
+        handled.push(body["requestId"].as_str().unwrap().to_string());
+    }
+    let function = "ftb-extensions-dev-watched";
+    let shut_down = eventually(Duration::from_secs(10), || {
+        recorder_lines(dir.path(), function).iter().any(|l| l["event"]["eventType"] == "SHUTDOWN")
+    });
+    assert!(shut_down.await, "SHUTDOWN after the idle timeout: {:?}", recorder_lines(dir.path(), function));
+    let lines = recorder_lines(dir.path(), function);
+    assert_eq!(lines[0]["registered"]["functionName"], function, "registered first: {lines:?}");
+    let invoked: Vec<&str> = lines.iter().filter_map(|l| l["event"]["requestId"].as_str()).collect();
+    assert_eq!(invoked, handled.iter().map(String::as_str).collect::<Vec<_>>(), "one INVOKE per invocation");
+    let shutdown = &lines.last().unwrap()["event"];
+    assert_eq!(shutdown["shutdownReason"], "spindown");
+    assert!(shutdown["deadlineMs"].as_u64().unwrap() > 0);
+
+    let (body, error) = invoke_json(&client, "slow", json!({})).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"), "{body}");
+    let timed_out = eventually(Duration::from_secs(5), || {
+        recorder_lines(dir.path(), "ftb-extensions-dev-slow").iter().any(|l| l["event"]["eventType"] == "SHUTDOWN")
+    });
+    assert!(timed_out.await, "{:?}", recorder_lines(dir.path(), "ftb-extensions-dev-slow"));
+    let lines = recorder_lines(dir.path(), "ftb-extensions-dev-slow");
+    assert_eq!(lines.last().unwrap()["event"]["shutdownReason"], "timeout");
+
+    let output = client.invoke().function_name("withBroken").log_type(LogType::Tail).send().await.unwrap();
+    assert_eq!(output.function_error(), None, "the function runs without the extension that did not register");
+    let registered = recorder_lines(dir.path(), "ftb-extensions-dev-withBroken");
+    assert!(registered[0]["registered"].is_object(), "the other extension of the function did register");
+    emulator.stop().await;
+}

@@ -7,6 +7,7 @@ use crate::aws::names;
 use crate::config::intrinsics::Intrinsics;
 use crate::config::{self, Function, Service};
 use crate::error::Error;
+use crate::lambda::runtimes::layers;
 use crate::lambda::runtimes::node::NodeRuntime;
 use crate::lambda::runtimes::python::PythonRuntime;
 use crate::lambda::runtimes::rust::RustRuntime;
@@ -208,6 +209,7 @@ pub fn specs(
             endpoints: endpoints.clone(),
             dynamodb_endpoint: options.dynamodb_endpoint.clone(),
             unavailable,
+            extensions: layers::extensions(&layers::folders(service, function)),
         });
     }
     Ok(specs)

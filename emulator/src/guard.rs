@@ -199,7 +199,7 @@ pub fn allowed_host(text: &str) -> Result<String, String> {
 }
 
 /// An origin as compared: lowercased, without the trailing `/` some people write.
-fn normalise_origin(text: &str) -> String {
+pub(crate) fn normalise_origin(text: &str) -> String {
     text.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
@@ -242,12 +242,12 @@ fn is_loopback(name: &str) -> bool {
 
 /// Whether a browser marks the request as made by a page of another site (Fetch Metadata: `Sec-Fetch-Site` is
 /// `cross-site` or `same-site`; `same-origin` and `none`, a typed address, are not).
-fn sent_by_another_site(headers: &HeaderMap) -> bool {
+pub(crate) fn sent_by_another_site(headers: &HeaderMap) -> bool {
     headers.get_all("sec-fetch-site").into_iter().any(|value| !matches!(value.as_bytes(), b"same-origin" | b"none"))
 }
 
 /// `text` as quoted in an error or the log: printable, and at most [`MAX_SHOWN_CHARS`] characters.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     let printable: String = text.chars().flat_map(char::escape_default).collect();
     match printable.char_indices().nth(MAX_SHOWN_CHARS) {
         Some((cut, _)) => format!("{}…", &printable[..cut]),

@@ -11,7 +11,6 @@ use serde::Serialize;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
 /// Entries kept; older ones are dropped.
@@ -19,6 +18,12 @@ pub const CAPACITY: usize = 5000;
 
 /// Payloads, responses, bodies and logs are kept up to this many bytes (cut on a character boundary).
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+
+/// The shortest id a story follows.
+pub const MIN_STORY_ID: usize = 6;
+
+/// The most ids a story follows (the one asked for and those its entries carry).
+const MAX_FOLLOWED_IDS: usize = 200;
 
 /// Entries a slow live watcher may fall behind by before it misses some (and is told so).
 const LIVE_BACKLOG: usize = 1024;
@@ -182,12 +187,12 @@ impl Journal {
         let mut entries = self.entries.lock().unwrap();
         // Numbered under the lock, so entries are in order of their numbers.
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        let entry = Arc::new(Entry { seq, at_ms: now_ms(), what });
+        let entry = Arc::new(Entry { seq, at_ms: crate::aws::epoch_ms(), what });
         if entries.len() == CAPACITY {
             entries.pop_front();
         }
         entries.push_back(entry.clone());
-        drop(entries);
+        // Sent under the lock, so watchers get entries in the order of their numbers.
         let _ = self.live.send(entry);
     }
 
@@ -213,15 +218,20 @@ impl Journal {
     /// A task's story: the entries that mention `id`, and those that mention an id one of them carries (its
     /// request id, message ids, and UUIDs in its payload, response or body: the task id the app gives its
     /// tasks). Oldest first. Connection ids are not followed: one connection sees every task.
+    /// Ids shorter than [`MIN_STORY_ID`] give an empty story (`a` would match everything); at most
+    /// [`MAX_FOLLOWED_IDS`] carried ids are followed.
     pub fn story(&self, id: &str) -> Vec<Arc<Entry>> {
         let id = id.trim();
-        if id.is_empty() {
+        if id.chars().count() < MIN_STORY_ID {
             return Vec::new();
         }
         let entries: Vec<Arc<Entry>> = self.entries.lock().unwrap().iter().cloned().collect();
         let mut ids = BTreeSet::from([id.to_string()]);
         for entry in entries.iter().filter(|e| e.what.mentions(id)) {
             ids.extend(entry.what.carried_ids());
+            if ids.len() >= MAX_FOLLOWED_IDS {
+                break;
+            }
         }
         let mut story: Vec<Arc<Entry>> =
             entries.into_iter().filter(|e| ids.iter().any(|id| e.what.mentions(id))).collect();
@@ -313,10 +323,6 @@ pub fn clip(text: &str) -> String {
     format!("{}… ({} bytes in all)", &text[..end], text.len())
 }
 
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,15 +342,16 @@ mod tests {
     fn a_story_follows_the_ids_its_entries_carry() {
         let journal = journal();
         let task = "0b7e9c4e-1f7a-4a52-9d55-3c1f0f8a1e21";
-        journal.record(sent("tasks", "m-1", &format!(r#"{{"taskId":"{task}"}}"#)));
-        journal.record(sent("tasks", "m-2", r#"{"taskId":"another"}"#));
+        journal.record(sent("tasks", "msg-0001", &format!(r#"{{"taskId":"{task}"}}"#)));
+        journal.record(sent("tasks", "msg-0002", r#"{"taskId":"another"}"#));
         journal.record(|| What::DeadLettered {
             queue: "tasks".into(),
             dead_letter_queue: "dlq".into(),
-            message_id: "m-1".into(),
+            message_id: "msg-0001".into(),
             receives: 3,
         });
-        let story: Vec<u64> = journal.story("m-1").iter().map(|e| e.seq).collect();
+        let story: Vec<u64> = journal.story("msg-0001").iter().map(|e| e.seq).collect();
+        assert!(journal.story("msg").is_empty(), "too short an id matches nothing");
         assert_eq!(story, [1, 3], "the message, and its move to the DLQ");
         let story: Vec<u64> = journal.story(task).iter().map(|e| e.seq).collect();
         assert_eq!(story, [1, 3], "from the task id, through the message id it was sent as");

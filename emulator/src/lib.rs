@@ -109,15 +109,10 @@ impl Emulator {
         let mut console_url = None;
         let mut servers = Vec::new();
         if let Some(listener) = listeners.console {
-            let address = listener.local_addr().expect("a bound listener has an address");
-            let url = format!("http://{}:{}", endpoints.host, address.port());
-            let console = console::Console::new(
-                &services,
-                service.clone(),
-                endpoints.clone(),
-                &options.dynamodb_endpoint,
-                (&endpoints.host, address.port()),
-            );
+            let port = listener.local_addr().expect("a bound listener has an address").port();
+            let url = format!("http://{}:{port}", console::LOOPBACK);
+            let console =
+                console::Console::new(&services, service.clone(), endpoints.clone(), &options.dynamodb_endpoint, port);
             servers.push(server::serve(listener, move |request, _| console.clone().handle(request), shutdown.clone()));
             console_url = Some(url);
         }
@@ -272,8 +267,11 @@ impl Listeners {
         )
         .await?;
         let s3 = server::bind(&host, options.s3_port.unwrap_or(service.s3.port), "S3 API", "--s3-port").await?;
+        // Always on loopback, whatever --host says: the console steers everything, DynamoDB included.
         let console = match options.console_port {
-            Some(port) => Some(server::bind(&host, port, "web console", "--console-port (or --no-console)").await?),
+            Some(port) => {
+                Some(server::bind(console::LOOPBACK, port, "web console", "--console-port (or --no-console)").await?)
+            }
             None => None,
         };
         let port =

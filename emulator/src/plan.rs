@@ -47,12 +47,22 @@ impl Plan {
 /// One HTTP or WebSocket route: its API, method (or route key), URL, function and what guards it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RouteRow {
-    pub api: &'static str,
+    pub api: RouteApi,
     pub method: String,
     pub url: String,
     pub function: String,
     /// `authorizer auth, API key`; empty when the route is open.
     pub guard: String,
+}
+
+/// The API a [`RouteRow`] belongs to, named as the console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum RouteApi {
+    #[serde(rename = "REST API")]
+    Rest,
+    #[serde(rename = "HTTP API")]
+    HttpApi,
+    WebSocket,
 }
 
 /// Every HTTP and WebSocket route with its URL and function. `websocket` is the WebSocket API's (route key,
@@ -62,7 +72,7 @@ pub fn route_table(http: &HttpRoutes, websocket: &[(String, String)], endpoints:
     let mut rows = Vec::new();
     for route in http.table.rest_routes() {
         rows.push(RouteRow {
-            api: "REST API",
+            api: RouteApi::Rest,
             method: route.method.clone(),
             url: format!("{base}{}{}", http.rest_prefix(), route.resource),
             function: route.function.clone(),
@@ -72,7 +82,7 @@ pub fn route_table(http: &HttpRoutes, websocket: &[(String, String)], endpoints:
     for route in http.table.http_api_routes() {
         let path = if route.resource == "*" { "/{any}".to_string() } else { route.resource.clone() };
         rows.push(RouteRow {
-            api: "HTTP API",
+            api: RouteApi::HttpApi,
             method: route.method.clone(),
             url: format!("{base}{path}"),
             function: route.function.clone(),
@@ -81,7 +91,7 @@ pub fn route_table(http: &HttpRoutes, websocket: &[(String, String)], endpoints:
     }
     for (route, function) in websocket {
         rows.push(RouteRow {
-            api: "WebSocket",
+            api: RouteApi::WebSocket,
             method: route.clone(),
             url: endpoints.websocket_url(),
             function: function.clone(),
@@ -98,9 +108,9 @@ pub fn route_lines(http: &HttpRoutes, websocket: &WsRoutes, endpoints: &LocalEnd
     route_table(http, &websocket.keys(), endpoints)
         .iter()
         .map(|row| match row.api {
-            "REST API" => format!("{:<7} {} → {}{}", row.method, row.url, row.function, guarded(row)),
-            "HTTP API" => format!("{:<7} {} → {} (HTTP API){}", row.method, row.url, row.function, guarded(row)),
-            _ => format!("{:<12} {} → {}", row.method, row.url, row.function),
+            RouteApi::Rest => format!("{:<7} {} → {}{}", row.method, row.url, row.function, guarded(row)),
+            RouteApi::HttpApi => format!("{:<7} {} → {} (HTTP API){}", row.method, row.url, row.function, guarded(row)),
+            RouteApi::WebSocket => format!("{:<12} {} → {}", row.method, row.url, row.function),
         })
         .collect()
 }

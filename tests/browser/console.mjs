@@ -112,7 +112,7 @@ try {
   seen.peeked = await page.$$eval("#messages tr.message", (rows) => rows.map((r) => ({ id: r.dataset.message, state: r.dataset.state, body: r.cells[4].textContent })));
   await shot(page, "queues");
   // Peeking again changes nothing: same messages, still visible.
-  await page.click('nav button[data-view="queues"]');
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith("/messages")), page.click('nav button[data-view="queues"]')]);
   seen.peekedAgain = await page.$$eval("#messages tr.message", (rows) => rows.map((r) => r.dataset.state));
   await page.click("#redrive");
   await page.locator("#moves", { hasText: "COMPLETED" }).waitFor({ timeout: 30000 });
@@ -127,7 +127,8 @@ try {
 
   // 5. Live while many invocations run.
   await page.click('nav button[data-view="functions"]');
-  const before = Number(await page.getAttribute("#live", "data-events"));
+  const counted = '#functions tr[data-function="getStats"] td.invocations';
+  const before = Number((await page.getAttribute(counted, "data-count")) ?? 0);
   const started = Date.now();
   let next = 0;
   const invokeOne = async () => {
@@ -139,8 +140,9 @@ try {
   };
   await Promise.all(Array.from({ length: 8 }, invokeOne));
   seen.invokeSeconds = (Date.now() - started) / 1000;
-  await page.waitForFunction(([before, n]) => Number(document.querySelector("#live").dataset.events) >= before + n, [before, plan.invocations], { timeout: 60000 });
-  seen.liveEvents = Number(await page.getAttribute("#live", "data-events")) - before;
+  // Every one of them reaches the page: getStats's count of invocations seen live.
+  await page.waitForFunction(([selector, before, n]) => Number(document.querySelector(selector).dataset.count ?? 0) >= before + n, [counted, before, plan.invocations], { timeout: 60000 });
+  seen.liveInvocations = Number(await page.getAttribute(counted, "data-count")) - before;
   seen.liveAfter = await page.getAttribute("#live", "class");
   seen.rows = await page.locator("#invocations tr.invocation").count();
   await shot(page, "live");

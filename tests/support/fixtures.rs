@@ -90,6 +90,14 @@ pub fn s3_options(events_dir: &Path) -> EmulatorOptions {
     options
 }
 
+/// Options for an emulator of `tests/fixtures/extensions.yml` (Python functions with an external extension from a
+/// layer, which records its events in `events_dir`).
+pub fn extensions_options(events_dir: &Path) -> EmulatorOptions {
+    let mut options = recording_options("extensions.yml", events_dir);
+    options.build = BuildMode::NoBuild { release: false };
+    options
+}
+
 /// Options for an emulator of `tests/fixtures/queues.yml` (queues only, nothing to build) on free ports.
 pub fn queues_options() -> EmulatorOptions {
     let mut options = fixture_file_options("queues.yml");

@@ -9,6 +9,11 @@ pub mod query;
 
 pub use names::ACCOUNT_ID;
 
+/// Now, as AWS's timestamps count it: milliseconds since the Unix epoch.
+pub fn epoch_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 use std::time::Duration;
 
 /// The error of a request refused for want of permission, in every JSON and REST-JSON API (AWS "Common Errors";

@@ -73,7 +73,10 @@ fn queue_action(console: &Console, name: &str, action: &str, body: &Bytes) -> Re
     };
     let answer = match action {
         "send" => {
-            let request: Value = serde_json::from_slice(body).unwrap_or_default();
+            let request: Value = match serde_json::from_slice(body) {
+                Ok(request) => request,
+                Err(e) => return error(StatusCode::BAD_REQUEST, "InvalidParameterValue", &format!("not JSON: {e}")),
+            };
             let message = NewMessage {
                 body: request["body"].as_str().unwrap_or_default().to_string(),
                 group_id: request["groupId"].as_str().map(String::from),

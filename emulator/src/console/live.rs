@@ -4,8 +4,8 @@
 //! queues' counts and the functions' processes, which the page charts. Ends when the emulator stops or the page
 //! goes.
 
+use super::views::summary;
 use super::Console;
-use crate::journal::{Entry, What};
 use crate::server::{streamed, Body};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -58,32 +58,6 @@ fn event(name: &str, data: &Value) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
 
-/// An entry without the long texts of an invocation (its payload, response and log), which are not even
-/// serialised.
-fn summary(entry: &Entry) -> Value {
-    let What::Invocation(invocation) = &entry.what else {
-        return serde_json::to_value(entry).expect("entries serialise");
-    };
-    json!({
-        "seq": entry.seq,
-        "atMs": entry.at_ms,
-        "kind": "invocation",
-        "function": invocation.function,
-        "requestId": invocation.request_id,
-        "trigger": invocation.trigger,
-        "startedMs": invocation.started_ms,
-        "status": invocation.status,
-        "batchItemFailures": invocation.batch_item_failures,
-        "errorType": invocation.error_type,
-        "errorMessage": invocation.error_message,
-        "durationMs": invocation.duration_ms,
-        "billedDurationMs": invocation.billed_duration_ms,
-        "memorySizeMb": invocation.memory_size_mb,
-        "maxMemoryUsedMb": invocation.max_memory_used_mb,
-        "initDurationMs": invocation.init_duration_ms,
-    })
-}
-
 /// Each queue's counts and each function's processes, now.
 fn counts(console: &Console) -> Value {
     let queues: serde_json::Map<String, Value> = console
@@ -101,7 +75,7 @@ fn counts(console: &Console) -> Value {
         .iter()
         .filter_map(|spec| {
             let pool = console.lambda.find(&spec.key)?;
-            Some((spec.key.clone(), json!({ "warm": pool.warm_processes(), "busy": pool.busy_processes() })))
+            Some((spec.key.clone(), json!({ "warm": pool.idle_workers(), "busy": pool.busy_processes() })))
         })
         .collect();
     json!({ "queues": queues, "functions": functions, "connections": console.websocket.connections().len() })

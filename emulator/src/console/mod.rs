@@ -30,6 +30,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 
+/// Where the console listens, whatever `--host` says: it can change everything, so only this machine reaches it.
+pub const LOOPBACK: &str = "127.0.0.1";
+
 /// Console requests' bodies are small: a payload to invoke with, a message, an item.
 pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
 
@@ -48,13 +51,13 @@ pub struct Console {
 }
 
 impl Console {
-    /// The console of `services`, for a server bound to `listen_host:port`.
+    /// The console of `services`, for a server bound to [`LOOPBACK`]`:port`.
     pub fn new(
         services: &Services,
         service: Arc<ArcSwap<Service>>,
         endpoints: LocalEndpoints,
         dynamodb_endpoint: &str,
-        (listen_host, port): (&str, u16),
+        port: u16,
     ) -> Arc<Self> {
         let region = service.load().region.clone();
         services.lambda.journal().enable();
@@ -68,7 +71,7 @@ impl Console {
             service,
             endpoints,
             dynamodb: JsonApi::new(dynamodb_endpoint, &region),
-            access: Access::new(listen_host, port),
+            access: Access::new(port),
         })
     }
 

@@ -18,18 +18,22 @@ const DEFAULT_LIMIT: usize = 100;
 const MAX_PEEKED: usize = 100;
 /// Items of a table page at most.
 const MAX_ITEMS: usize = 100;
+/// Scan pages read to count a table's items at most.
+const MAX_COUNTED_PAGES: usize = 20;
 
 pub async fn answer(console: &Console, path: &[&str], query: &str) -> Response<Body> {
     let limit = query_param(query, "limit").and_then(|l| l.parse().ok()).unwrap_or(DEFAULT_LIMIT);
     match path {
         ["overview"] => json(StatusCode::OK, &overview(console)),
         ["journal"] => entries(console.lambda.journal().recent(limit, |_| true)),
+        // Summaries, as the live feed sends them: a row's event, response and log come with `entries/<seq>`.
         ["invocations"] => {
             let function = query_param(query, "function");
-            entries(console.lambda.journal().recent(limit, |entry| match &entry.what {
+            let found = console.lambda.journal().recent(limit, |entry| match &entry.what {
                 What::Invocation(i) => function.as_deref().is_none_or(|f| i.function == f),
                 _ => false,
-            }))
+            });
+            json(StatusCode::OK, &json!({ "entries": found.iter().map(|e| summary(e)).collect::<Vec<_>>() }))
         }
         ["entries", seq] => match seq.parse().ok().and_then(|seq| console.lambda.journal().entry(seq)) {
             Some(entry) => json(StatusCode::OK, &json!({ "entry": entry.as_ref() })),
@@ -38,7 +42,14 @@ pub async fn answer(console: &Console, path: &[&str], query: &str) -> Response<B
             }
         },
         ["functions", function, "sample"] => json(StatusCode::OK, &super::samples::sample_event(console, function)),
-        ["story"] => entries(console.lambda.journal().story(&query_param(query, "id").unwrap_or_default())),
+        ["story"] => {
+            // A story reads the whole journal: off the async workers.
+            let (journal, id) = (console.lambda.journal().clone(), query_param(query, "id").unwrap_or_default());
+            match tokio::task::spawn_blocking(move || journal.story(&id)).await {
+                Ok(story) => entries(story),
+                Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the story could not be read"),
+            }
+        }
         ["queues", name, "messages"] => match console.sqs.app_queue(name) {
             Ok(queue) => json(StatusCode::OK, &json!({ "messages": queue.peek(limit.min(MAX_PEEKED)) })),
             Err(e) => error(StatusCode::NOT_FOUND, "QueueDoesNotExist", &e.message),
@@ -51,6 +62,32 @@ pub async fn answer(console: &Console, path: &[&str], query: &str) -> Response<B
         ["tables", table, "items"] => items(console, table, query).await,
         _ => error(StatusCode::NOT_FOUND, "NotFound", &format!("no view /api/{}", path.join("/"))),
     }
+}
+
+/// An entry without the long texts of an invocation (its payload, response and log), which are not even
+/// serialised.
+pub fn summary(entry: &Entry) -> Value {
+    let What::Invocation(invocation) = &entry.what else {
+        return serde_json::to_value(entry).expect("entries serialise");
+    };
+    json!({
+        "seq": entry.seq,
+        "atMs": entry.at_ms,
+        "kind": "invocation",
+        "function": invocation.function,
+        "requestId": invocation.request_id,
+        "trigger": invocation.trigger,
+        "startedMs": invocation.started_ms,
+        "status": invocation.status,
+        "batchItemFailures": invocation.batch_item_failures,
+        "errorType": invocation.error_type,
+        "errorMessage": invocation.error_message,
+        "durationMs": invocation.duration_ms,
+        "billedDurationMs": invocation.billed_duration_ms,
+        "memorySizeMb": invocation.memory_size_mb,
+        "maxMemoryUsedMb": invocation.max_memory_used_mb,
+        "initDurationMs": invocation.init_duration_ms,
+    })
 }
 
 fn entries(entries: Vec<Arc<Entry>>) -> Response<Body> {
@@ -100,7 +137,7 @@ fn functions(console: &Console) -> Vec<Value> {
                 "timeoutSeconds": spec.timeout.map(|t| t.as_secs_f64()),
                 "memoryMb": spec.memory_mb,
                 "maxConcurrency": spec.max_concurrency,
-                "warm": pool.as_ref().map_or(0, |p| p.warm_processes()),
+                "warm": pool.as_ref().map_or(0, |p| p.idle_workers()),
                 "busy": pool.as_ref().map_or(0, |p| p.busy_processes()),
                 "triggers": triggers,
                 "unavailable": spec.unavailable,
@@ -186,7 +223,8 @@ fn mappings(console: &Console) -> Vec<Value> {
                 "queueArn": arn,
                 "batchSize": sqs.batch_size,
                 "enabled": sqs.enabled && !console.pauses.is_paused(&function.key, &arn),
-                "pausedHere": console.pauses.is_paused(&function.key, &arn),
+                // `enabled: false` in serverless.yml: no mapping runs, and the console cannot switch it on.
+                "configuredOff": !sqs.enabled,
                 "reportBatchItemFailures": sqs.report_batch_item_failures,
             }));
         }
@@ -250,16 +288,32 @@ async fn tables(console: &Console) -> Response<Body> {
     for name in listed["TableNames"].as_array().into_iter().flatten().filter_map(Value::as_str) {
         let described = api.call("DynamoDB_20120810.DescribeTable", json!({ "TableName": name })).await;
         let table = described.map(|d| d["Table"].clone()).unwrap_or_default();
-        let count = api.call("DynamoDB_20120810.Scan", json!({ "TableName": name, "Select": "COUNT" })).await;
+        let count = count_items(api, name).await;
         tables.push(json!({
             "name": name,
             "keySchema": table["KeySchema"],
             "attributeDefinitions": table["AttributeDefinitions"],
             "streamArn": table["LatestStreamArn"],
-            "itemCount": count.ok().map(|c| c["Count"].clone()),
+            "itemCount": count,
         }));
     }
     json(StatusCode::OK, &json!({ "tables": tables }))
+}
+
+/// The items of `table`, counted by scanning it page by page (up to [`MAX_COUNTED_PAGES`] pages of 1 MB; a
+/// bigger table's count is a lower bound); `None` if the scan fails.
+async fn count_items(api: &crate::dynamodb::json_api::JsonApi, table: &str) -> Option<u64> {
+    let mut request = json!({ "TableName": table, "Select": "COUNT" });
+    let mut count = 0;
+    for _ in 0..MAX_COUNTED_PAGES {
+        let page = api.call("DynamoDB_20120810.Scan", request.clone()).await.ok()?;
+        count += page["Count"].as_u64().unwrap_or(0);
+        match page.get("LastEvaluatedKey") {
+            Some(last) if !last.is_null() => request["ExclusiveStartKey"] = last.clone(),
+            _ => break,
+        }
+    }
+    Some(count)
 }
 
 /// A page of a table's items: a Scan, or with `key` a Query of that partition key value. `start` is the page's

@@ -4,8 +4,9 @@
 //! event), sends `INVOKE` to those subscribed, and closes registration when init ends. The wire format is
 //! [`super::extensions_api`]'s.
 //!
-//! Internal extensions cannot subscribe to `SHUTDOWN` (Lambda refuses it); external ones, separate executables of
-//! a layer's `extensions/` folder, are not run here.
+//! External extensions are executables of a layer's `extensions/` folder that [`super::worker`] starts beside the
+//! runtime; they register under their file name and, unlike internal ones (Lambda refuses it), may subscribe to
+//! `SHUTDOWN`, which they get when the environment is reclaimed ([`Extensions::shutdown`]).
 
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +35,7 @@ pub struct Extension {
     pub id: String,
     pub name: String,
     subscribed_to_invoke: bool,
+    subscribed_to_shutdown: bool,
     events: tokio::sync::Mutex<mpsc::UnboundedReceiver<Value>>,
     sender: mpsc::UnboundedSender<Value>,
     /// Waiting in `next` with its previous event done.
@@ -44,6 +46,8 @@ pub struct Extension {
 #[derive(Default)]
 pub struct Extensions {
     registered: Mutex<Vec<Arc<Extension>>>,
+    /// The names of the external extensions started beside the runtime (their file names).
+    external: Mutex<Vec<String>>,
     /// Registration closes when init ends (the runtime's first `next`).
     closed: AtomicBool,
     became_ready: Notify,
@@ -55,10 +59,12 @@ impl Extensions {
         if name.is_empty() {
             return Err(Refusal::new("Extension.InvalidExtensionName", "Empty extension name"));
         }
-        let mut subscribed_to_invoke = false;
+        let external = self.external.lock().unwrap().iter().any(|n| n == name);
+        let (mut subscribed_to_invoke, mut subscribed_to_shutdown) = (false, false);
         for event in events {
             match event.as_str() {
                 "INVOKE" => subscribed_to_invoke = true,
+                "SHUTDOWN" if external => subscribed_to_shutdown = true,
                 "SHUTDOWN" => {
                     return Err(Refusal::new(
                         "Extension.InvalidEventType",
@@ -88,12 +94,37 @@ impl Extensions {
             id: uuid::Uuid::new_v4().to_string(),
             name: name.to_string(),
             subscribed_to_invoke,
+            subscribed_to_shutdown,
             events: tokio::sync::Mutex::new(receiver),
             sender,
             ready: AtomicBool::new(false),
         });
         registered.push(extension.clone());
+        drop(registered);
+        self.became_ready.notify_waiters();
         Ok(extension)
+    }
+
+    /// The external extensions about to start, by the names they will register under.
+    pub fn expect_external(&self, names: Vec<String>) {
+        *self.external.lock().unwrap() = names;
+    }
+
+    /// Waits until each of `names` has registered, or `gone` says its process has ended; the names that did not
+    /// register.
+    pub async fn registered_of(&self, names: &[String], gone: impl Fn(usize) -> bool) -> Vec<String> {
+        loop {
+            let notified = self.became_ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let registered = self.names();
+            let waiting: Vec<usize> = (0..names.len()).filter(|&i| !registered.contains(&names[i])).collect();
+            if waiting.iter().all(|&i| gone(i)) {
+                return waiting.into_iter().map(|i| names[i].clone()).collect();
+            }
+            // A process's end is seen at the next wake-up: poll for it now and then.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), notified).await;
+        }
     }
 
     pub fn find(&self, id: &str) -> Option<Arc<Extension>> {
@@ -133,6 +164,19 @@ impl Extensions {
             }
             notified.await;
         }
+    }
+
+    /// Sends a `SHUTDOWN` event to the extensions subscribed to it (external ones only).
+    pub fn shutdown(&self, event: &Value) {
+        for extension in self.registered.lock().unwrap().iter().filter(|e| e.subscribed_to_shutdown) {
+            let _ = extension.sender.send(event.clone());
+        }
+    }
+
+    /// Whether any external extension registered.
+    pub fn has_external(&self) -> bool {
+        let external = self.external.lock().unwrap();
+        self.registered.lock().unwrap().iter().any(|e| external.contains(&e.name))
     }
 
     /// Sends an `INVOKE` event to the extensions subscribed to it; they are busy until their next `next`.

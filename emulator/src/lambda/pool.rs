@@ -59,7 +59,7 @@ impl FunctionPool {
 
     /// Runs one invocation to its end. Never hangs: every wait is bounded by the init or function timeout.
     pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
-        let started_ms = crate::journal::now_ms();
+        let started_ms = crate::aws::epoch_ms();
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
         let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let log = InvocationLog::start(&self.spec.key, &request_id);
@@ -261,11 +261,6 @@ impl FunctionPool {
         self.journal.record(|| What::Invocation(Box::new(invocation)));
     }
 
-    /// Processes with no invocation, ready for one.
-    pub fn warm_processes(&self) -> usize {
-        self.idle.lock().unwrap().len()
-    }
-
     /// Invocations running now.
     pub fn busy_processes(&self) -> usize {
         self.spec.max_concurrency.max(1) - self.slots.available_permits()
@@ -333,10 +328,10 @@ impl FunctionPool {
         self.idle.lock().unwrap().len()
     }
 
-    /// Stops every warm process.
+    /// Stops every warm process, as Lambda spins environments down (their external extensions get `SHUTDOWN`).
     pub fn shutdown(&self) {
         for worker in self.idle.lock().unwrap().drain(..) {
-            worker.kill();
+            worker.stop();
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct FunctionSpec {
     pub dynamodb_endpoint: String,
     /// Why its code cannot run (not defined or not built); invocations fail with this.
     pub unavailable: Option<String>,
+    /// External extensions from the function's layers, started beside each of its processes.
+    pub extensions: Vec<std::path::PathBuf>,
 }
 
 impl FunctionSpec {

@@ -1,11 +1,14 @@
-//! One handler process (a Lambda execution environment): spawning it with Lambda's environment, its mailbox
-//! with the Runtime API (one invocation at a time), its output lines, and how it ends.
+//! One handler process (a Lambda execution environment): spawning it with Lambda's environment (its layers'
+//! external extensions first, each registered before the runtime starts), its mailbox with the Runtime API (one
+//! invocation at a time), its output lines, and how it ends (`SHUTDOWN` to the external extensions, with their
+//! grace period).
 
 use super::handoff::{Completion, Delivery, InFlight, WorkerLink};
 use super::logs::InvocationLog;
 use super::runtime_api::RuntimeApi;
 use super::runtimes::Launch;
 use super::spec::FunctionSpec;
+use crate::aws::lambda as limits;
 use crate::server::ShutdownTrigger;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,6 +21,10 @@ use tokio::sync::{mpsc, oneshot};
 /// The shutdown phase Lambda gives a runtime whose environment has only internal extensions (Lambda
 /// execution environment lifecycle, "Shutdown phase").
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// The shutdown phase with external extensions: 2 s for the runtime and the extensions together, after which
+/// Lambda kills what is left (Lambda execution environment lifecycle, "Shutdown phase").
+const EXTERNAL_SHUTDOWN_GRACE: Duration = Duration::from_millis(2000);
 
 /// How a process is ended.
 enum Ending {
@@ -46,6 +53,10 @@ pub struct Worker {
     peak_memory: Mutex<Option<(Instant, u64)>>,
     /// Its peak memory (KiB) as it exited; 0 while it runs.
     exit_peak_kib: Arc<AtomicU64>,
+    /// The external extensions' processes, until the environment is shut down.
+    external: Mutex<Vec<Child>>,
+    /// The invocation timed out: the environment ends with `SHUTDOWN` reason `timeout`.
+    timed_out: AtomicBool,
     /// Keeps this process's Runtime API listener open; dropping it closes the listener.
     _runtime_api: ShutdownTrigger,
 }
@@ -63,11 +74,13 @@ impl Worker {
         let (deliver, deliveries) = mpsc::channel(1);
         let link = Arc::new(WorkerLink::new(worker_id.clone(), spec.key.clone(), spec.name.clone(), deliveries));
         let (runtime_api, runtime_api_listener) = runtime.attach(link.clone()).await?;
+        let environment = spec.process_environment(&worker_id, &runtime_api, launch);
+        let external = start_external_extensions(spec, &environment, &link).await;
         let mut command = Command::new(&launch.program);
         command
             .args(&launch.args)
             .env_clear()
-            .envs(spec.process_environment(&worker_id, &runtime_api, launch))
+            .envs(environment)
             .current_dir(&launch.working_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -93,6 +106,8 @@ impl Worker {
             generation,
             peak_memory: Mutex::new(None),
             exit_peak_kib,
+            external: Mutex::new(external),
+            timed_out: AtomicBool::new(false),
             _runtime_api: runtime_api_listener,
         })
     }
@@ -101,25 +116,54 @@ impl Worker {
         self.alive.load(Ordering::SeqCst)
     }
 
-    /// Stops the process at once (SIGKILL), as Lambda does on a timeout or a failure.
+    /// Stops the process at once (SIGKILL), as Lambda does on a timeout or a failure; external extensions get
+    /// `SHUTDOWN` (reason `timeout` or `failure`) and their grace period.
     pub fn kill(&self) {
-        self.end(Ending::Kill);
+        let reason = if self.timed_out.load(Ordering::SeqCst) { "timeout" } else { "failure" };
+        self.end(Ending::Kill, reason);
     }
 
-    /// Shuts the environment down as Lambda does when it reclaims an idle one: with extensions registered, the
-    /// runtime gets SIGTERM and 500 ms (internal extensions only) to finish, then SIGKILL; without, SIGKILL.
+    /// Shuts the environment down as Lambda does when it reclaims an idle one (reason `spindown`): with external
+    /// extensions, they get `SHUTDOWN` and the runtime SIGTERM, and what is left after 2 s is killed; with only
+    /// internal ones, the runtime gets SIGTERM and 500 ms; without extensions, SIGKILL.
     pub fn stop(&self) {
-        if self.link.extensions.is_empty() {
+        if self.link.extensions.has_external() {
+            self.end(Ending::Terminate(EXTERNAL_SHUTDOWN_GRACE), "spindown");
+        } else if self.link.extensions.is_empty() {
             self.kill();
         } else {
-            self.end(Ending::Terminate(SHUTDOWN_GRACE));
+            self.end(Ending::Terminate(SHUTDOWN_GRACE), "spindown");
         }
     }
 
-    fn end(&self, ending: Ending) {
+    fn end(&self, ending: Ending, reason: &str) {
         if let Some(kill) = self.kill.lock().unwrap().take() {
             let _ = kill.send(ending);
+            self.shut_down_external(reason);
         }
+    }
+
+    /// Sends `SHUTDOWN` to the external extensions subscribed to it, and kills those still running after
+    /// [`EXTERNAL_SHUTDOWN_GRACE`].
+    fn shut_down_external(&self, reason: &str) {
+        let children = std::mem::take(&mut *self.external.lock().unwrap());
+        if children.is_empty() {
+            return;
+        }
+        let deadline_ms = crate::aws::epoch_ms() + EXTERNAL_SHUTDOWN_GRACE.as_millis() as u64;
+        let event = serde_json::json!({ "eventType": "SHUTDOWN", "shutdownReason": reason, "deadlineMs": deadline_ms });
+        self.link.extensions.shutdown(&event);
+        // Outside a runtime (dropped at exit) the children are killed as they drop.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            let deadline = tokio::time::Instant::now() + EXTERNAL_SHUTDOWN_GRACE;
+            for mut child in children {
+                if tokio::time::timeout_at(deadline, child.wait()).await.is_err() {
+                    let _ = child.start_kill();
+                    let _ = child.wait().await;
+                }
+            }
+        });
     }
 
     pub fn ready_at(&self) -> Option<Instant> {
@@ -175,6 +219,7 @@ impl Worker {
 
     /// Forgets the in-flight invocation (before killing the process on a timeout).
     pub fn abandon(&self) {
+        self.timed_out.store(true, Ordering::SeqCst);
         self.link.forget_in_flight();
     }
 }
@@ -183,6 +228,55 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Starts the function's external extensions with the runtime's environment and waits, within init's time
+/// limit, until each has registered (Lambda starts the runtime only then), or has ended without registering,
+/// which is logged and leaves it out.
+async fn start_external_extensions(
+    spec: &FunctionSpec,
+    environment: &[(String, String)],
+    link: &Arc<WorkerLink>,
+) -> Vec<Child> {
+    if spec.extensions.is_empty() {
+        return Vec::new();
+    }
+    let name_of =
+        |path: &std::path::Path| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let names: Vec<String> = spec.extensions.iter().map(|path| name_of(path)).collect();
+    link.extensions.expect_external(names.clone());
+    let mut children = Vec::new();
+    let mut started = Vec::new();
+    for (path, name) in spec.extensions.iter().zip(&names) {
+        let mut command = Command::new(path);
+        command
+            .env_clear()
+            .envs(environment.iter().cloned())
+            .current_dir(path.parent().unwrap_or(std::path::Path::new("/")))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        match command.spawn() {
+            Ok(mut child) => {
+                spawn_reader(child.stdout.take(), link.clone());
+                spawn_reader(child.stderr.take(), link.clone());
+                children.push(child);
+                started.push(name.clone());
+            }
+            Err(err) => {
+                tracing::error!(target: "lambda", "{}: the extension {} did not start: {err}", spec.key, path.display())
+            }
+        }
+    }
+    let children = Mutex::new(children);
+    let gone = |i: usize| children.lock().unwrap().get_mut(i).is_none_or(|child| !matches!(child.try_wait(), Ok(None)));
+    let waited = tokio::time::timeout(limits::INIT_TIMEOUT, link.extensions.registered_of(&started, gone)).await;
+    let missing = waited.unwrap_or_else(|_| started.clone());
+    for name in missing.iter().filter(|name| !link.extensions.names().contains(name)) {
+        tracing::error!(target: "lambda", "{}: the extension {name} did not register; the runtime starts without it", spec.key);
+    }
+    children.into_inner().unwrap()
 }
 
 fn spawn_reader(stream: Option<impl AsyncRead + Unpin + Send + 'static>, link: Arc<WorkerLink>) {

@@ -122,14 +122,11 @@ impl Mappings {
 async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, pauses: &Pauses, mut stop: Shutdown) {
     let (function, queue_arn) = (&mapping.function, &mapping.queue.arn);
     loop {
-        pauses.wait_until_enabled(function, queue_arn).await;
-        // A pause ends the wait for a batch. Messages a batching window had already received reappear after their
-        // visibility timeout, as after a failed batch.
-        let batch = tokio::select! {
-            batch = collect_batch(sqs, mapping, &mut stop) => batch,
-            _ = pauses.wait_until_paused(function, queue_arn) => continue,
-        };
-        let Some(batch) = batch else { return };
+        tokio::select! {
+            _ = pauses.wait_until_enabled(function, queue_arn) => {}
+            _ = stop.wait() => return,
+        }
+        let Some(batch) = collect_batch(sqs, mapping, pauses, &mut stop).await else { return };
         if batch.is_empty() {
             continue;
         }
@@ -168,12 +165,14 @@ async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, pauses: &Pauses, mu
 }
 
 /// Up to `batch_size` messages: one long poll, then more until the batching window closes. `None` once the
-/// mapping is stopped (only while nothing is received yet, so no message is left in flight).
-async fn collect_batch(sqs: &Sqs, mapping: &Mapping, stop: &mut Shutdown) -> Option<Vec<Received>> {
+/// mapping is stopped, and empty once it is paused: both only while nothing is received yet, so no message is
+/// left in flight; what was received is always delivered.
+async fn collect_batch(sqs: &Sqs, mapping: &Mapping, pauses: &Pauses, stop: &mut Shutdown) -> Option<Vec<Received>> {
     let long_poll =
         sqs.receive(&mapping.queue, mapping.batch_size.min(MAX_BATCH), None, Duration::from_secs(MAX_WAIT_SECONDS));
     let mut batch = tokio::select! {
         _ = stop.wait() => return None,
+        _ = pauses.wait_until_paused(&mapping.function, &mapping.queue.arn) => return Some(Vec::new()),
         first = long_poll => first,
     };
     if batch.is_empty() || mapping.batching_window.is_zero() {

@@ -158,9 +158,7 @@ pub(super) fn message_id_of(receipt: &str) -> Option<String> {
     text.split_once('#').map(|(id, _)| id.to_string())
 }
 
-pub(super) fn epoch_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
+pub(super) use crate::aws::epoch_ms;
 
 #[cfg(test)]
 mod tests {

@@ -37,5 +37,6 @@ pub mod requests;
 pub mod resources;
 pub mod service;
 pub mod settings;
+pub mod tags;
 
 pub use service::Sqs;

@@ -1,6 +1,6 @@
 //! [`Sqs`], the service: every queue of the emulator by account, region and name, and the operations on them that
 //! the protocols (via [`super::requests`]), the event source mappings and `serverless.yml` definitions all call:
-//! queues, messages, tags and permissions (message move tasks are in [`super::move_tasks`]). It wakes long polls,
+//! queues, messages and permissions (tags are in [`super::tags`], message move tasks in [`super::move_tasks`]). It wakes long polls,
 //! redrives to dead-letter queues, and with `--persist` has every change written before it returns.
 
 use super::checks::check_queue_name;
@@ -11,6 +11,7 @@ use super::move_tasks::MoveTasks;
 use super::policy::{self, Permission};
 use super::queue::{DeadLetters, Queue, Sending};
 use super::settings::{QueueSettings, Setting};
+use super::tags::{check_tags, named_queue};
 use crate::aws::caller::Caller;
 use crate::aws::names::{parse_queue_arn, parse_queue_url};
 use crate::journal::{clip, Journal, What};
@@ -120,7 +121,7 @@ impl Sqs {
     }
 
     /// Have the queues written again (with `--persist`).
-    fn mark_unsaved(&self) {
+    pub(super) fn mark_unsaved(&self) {
         if let Some(durability) = &self.durability {
             durability.changed();
         }
@@ -328,34 +329,6 @@ impl Sqs {
         Ok(())
     }
 
-    /// TagQueue: adds or overwrites tags.
-    pub fn tag_queue(&self, queue: &Queue, tags: &BTreeMap<String, String>) -> Result<(), SqsError> {
-        if tags.is_empty() {
-            return Err(SqsError::missing("Tags"));
-        }
-        queue.change_tags(|current| {
-            current.extend(tags.clone());
-            check_tags(current).map_err(|err| named_queue(err, &queue.name))
-        })?;
-        self.mark_unsaved();
-        Ok(())
-    }
-
-    /// UntagQueue: removes the tags with these keys (unknown keys are ignored, as on SQS).
-    pub fn untag_queue(&self, queue: &Queue, keys: &[String]) -> Result<(), SqsError> {
-        if keys.is_empty() {
-            return Err(SqsError::missing("TagKeys"));
-        }
-        queue.change_tags(|current| {
-            keys.iter().for_each(|k| {
-                current.remove(k);
-            });
-            Ok(())
-        })?;
-        self.mark_unsaved();
-        Ok(())
-    }
-
     /// AddPermission: a statement in the queue's `Policy`.
     pub fn add_permission(&self, queue: &Queue, permission: &Permission) -> Result<(), SqsError> {
         let mut settings = queue.settings();
@@ -479,33 +452,6 @@ impl Sqs {
         queue.purge();
         self.changed(queue);
     }
-}
-
-/// Tags: keys of 1 to 128 characters, values of up to 256, at most 50 on a queue. The error for too many says
-/// "{queue}", which [`named_queue`] fills in.
-fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), SqsError> {
-    use crate::aws::sqs::{MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
-    if tags.len() > MAX_TAGS {
-        return Err(SqsError::invalid("Too many tags added for queue {queue}."));
-    }
-    for (tag_key, value) in tags {
-        if tag_key.is_empty() || tag_key.chars().count() > MAX_TAG_KEY_CHARS {
-            return Err(SqsError::invalid(format!(
-                "Tag keys must be between 1 and {MAX_TAG_KEY_CHARS} characters in length."
-            )));
-        }
-        if value.chars().count() > MAX_TAG_VALUE_CHARS {
-            return Err(SqsError::invalid(format!(
-                "Tag values must be between 0 and {MAX_TAG_VALUE_CHARS} characters in length."
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn named_queue(mut error: SqsError, queue: &str) -> SqsError {
-    error.message = error.message.replace("{queue}", queue);
-    error
 }
 
 impl Drop for Sqs {

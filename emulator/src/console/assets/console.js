@@ -3,7 +3,12 @@
 "use strict";
 
 const token = document.querySelector('meta[name="console-token"]').content;
-const state = { overview: null, selectedFunction: null, selectedQueue: null, selectedTable: null, nextKey: null, history: {}, storyId: null };
+const state = {
+  overview: null, selectedFunction: null, selectedQueue: null, selectedTable: null, tables: [], nextKey: null,
+  history: {}, storyId: null,
+  // Invocations per function seen live since the page opened: { key: { all, errors } }.
+  counted: {},
+};
 const MAX_ROWS = 200;
 const CHART_POINTS = 120;
 
@@ -80,7 +85,26 @@ function renderFunctions(functions) {
   body.replaceChildren(...functions.map((f) => el("tr", { "data-function": f.key, class: f.key === state.selectedFunction ? "selected" : null, onclick: () => selectFunction(f.key) },
     el("td", { text: f.key }), el("td", { text: f.runtime }), el("td", { class: "mono", text: f.handler }),
     el("td", { text: f.timeoutSeconds ? `${f.timeoutSeconds} s` : "" }), el("td", { text: `${f.memoryMb} MB` }),
-    el("td", { class: "warm", text: f.warm }), el("td", { class: "busy", text: f.busy }), el("td", { text: f.triggers.join(", ") }))));
+    el("td", { class: "warm", text: f.warm }), el("td", { class: "busy", text: f.busy }),
+    el("td", { class: "invocations", text: countText(f.key), "data-count": state.counted[f.key]?.all ?? 0 }), el("td", { text: f.triggers.join(", ") }))));
+}
+
+function countText(key) {
+  const counted = state.counted[key];
+  if (!counted) return "0";
+  return counted.errors ? `${counted.all} (${counted.errors} failed)` : `${counted.all}`;
+}
+
+function countInvocation(entry) {
+  const counted = (state.counted[entry.function] ??= { all: 0, errors: 0 });
+  counted.all += 1;
+  if (entry.status === "error") counted.errors += 1;
+  const row = document.querySelector(`#functions tr[data-function="${CSS.escape(entry.function)}"]`);
+  if (row) {
+    const cell = row.querySelector(".invocations");
+    cell.textContent = countText(entry.function);
+    cell.dataset.count = counted.all;
+  }
 }
 
 function selectFunction(key) {
@@ -156,7 +180,9 @@ async function sampleEvent() {
 
 async function lastEvent() {
   const { entries } = await get(`/api/invocations?function=${encodeURIComponent(state.selectedFunction)}&limit=1`);
-  $("#payload").value = entries.length ? pretty(entries[0].payload) : "{}";
+  if (!entries.length) { $("#payload").value = "{}"; return; }
+  const { entry } = await get(`/api/entries/${entries[0].seq}`);
+  $("#payload").value = pretty(entry.payload);
 }
 
 function renderRoutes(routes) {
@@ -195,6 +221,10 @@ function renderQueues(queues) {
 }
 
 function mappingSwitch(queue, mapping) {
+  if (mapping.configuredOff) {
+    return el("span", { class: "mapping", "data-mapping": mapping.function, "data-enabled": "false" },
+      `${mapping.function} (batch ${mapping.batchSize}, enabled: false in serverless.yml) `);
+  }
   const action = mapping.enabled ? "disable" : "enable";
   const flip = (event) => {
     event.stopPropagation();
@@ -275,6 +305,7 @@ function drawChart() {
 async function loadTables() {
   try {
     const { tables } = await get("/api/tables");
+    state.tables = tables;
     $("#tables tbody").replaceChildren(...tables.map((t) => el("tr", { "data-table": t.name, onclick: () => selectTable(t.name) },
       el("td", { text: t.name }), el("td", { class: "mono", text: (t.keySchema ?? []).map((k) => `${k.AttributeName} (${k.KeyType})`).join(", ") }),
       el("td", { class: "item-count", text: t.itemCount ?? "?" }))));
@@ -306,11 +337,10 @@ async function browse(start) {
 }
 
 function itemRow(item) {
-  const table = state.overview && state.selectedTable;
+  const table = state.selectedTable;
   const keyOf = () => {
-    const row = document.querySelector(`#tables tr[data-table="${CSS.escape(table)}"] td.mono`).textContent;
-    const names = [...row.matchAll(/(\S+) \((HASH|RANGE)\)/g)].map((m) => m[1]);
-    return Object.fromEntries(names.map((n) => [n, item[n]]));
+    const schema = state.tables.find((t) => t.name === table)?.keySchema ?? [];
+    return Object.fromEntries(schema.map((k) => [k.AttributeName, item[k.AttributeName]]));
   };
   return el("div", { class: "item" }, el("pre", { text: JSON.stringify(item, null, 2) }),
     el("button", { text: "Delete", onclick: () => post(`/api/tables/${encodeURIComponent(table)}/delete`, { Key: keyOf() }).then(() => browse(null)).catch((e) => { $("#table-message").textContent = e.message; }) }));
@@ -341,10 +371,15 @@ function followStory(id) {
   loadStory();
 }
 
+const MIN_STORY_ID = 6;
+
 async function loadStory() {
   const id = $("#story-id").value.trim();
-  state.storyId = id || null;
-  if (!id) return;
+  state.storyId = id.length >= MIN_STORY_ID ? id : null;
+  if (!state.storyId) {
+    $("#story").replaceChildren(el("li", { text: `an id of at least ${MIN_STORY_ID} characters` }));
+    return;
+  }
   const { entries } = await get(`/api/story?id=${encodeURIComponent(id)}`);
   $("#story").replaceChildren(...entries.map(storyStep));
 }
@@ -373,12 +408,14 @@ function storyStep(entry) {
 // ---- live ----
 
 let storyTimer = null;
+let messagesTimer = null;
 let events = 0;
+let missed = 0;
 function countEvent() {
   events += 1;
   const badge = $("#live");
   badge.dataset.events = events;
-  badge.textContent = `live · ${events} events`;
+  badge.textContent = `live · ${events} events${missed ? ` (${missed} missed)` : ""}`;
 }
 
 function connectLive() {
@@ -386,10 +423,13 @@ function connectLive() {
   live.addEventListener("open", () => { $("#live").textContent = `live · ${events} events`; $("#live").classList.add("on"); });
   live.addEventListener("error", () => { $("#live").textContent = "reconnecting…"; $("#live").classList.remove("on"); });
   live.addEventListener("counts", (event) => recordCounts(JSON.parse(event.data)));
+  // The page fell behind the feed: some entries were not sent to it (the journal still has them).
+  live.addEventListener("lagged", (event) => { missed += JSON.parse(event.data).missed; });
   live.addEventListener("entry", (event) => {
     const entry = JSON.parse(event.data);
     countEvent();
     if (entry.kind === "invocation") {
+      countInvocation(entry);
       const only = $("#only-selected").checked && state.selectedFunction;
       if (!only || entry.function === state.selectedFunction) {
         const body = $("#invocations tbody");
@@ -399,7 +439,9 @@ function connectLive() {
     }
     if (entry.kind === "connected" || entry.kind === "disconnected") loadOverview();
     if (state.storyId && !storyTimer) storyTimer = setTimeout(() => { storyTimer = null; loadStory(); }, 300);
-    if (state.selectedQueue && entry.kind !== "invocation") loadMessages();
+    if (state.selectedQueue && entry.kind !== "invocation" && !messagesTimer) {
+      messagesTimer = setTimeout(() => { messagesTimer = null; loadMessages(); }, 300);
+    }
   });
 }
 

@@ -1,7 +1,8 @@
 //! A function's layers as Lambda lays them out in `/opt`: each layer of this `serverless.yml` is a folder whose
 //! `nodejs/node_modules`, `python` and `bin` go on `NODE_PATH`, `PYTHONPATH` and `PATH`. Lambda extracts every
 //! layer into one `/opt`; here each stays in its own folder and the variables list them in the function's order.
-//! A layer named only by a remote ARN cannot be fetched, and gets one warning.
+//! A layer named only by a remote ARN cannot be fetched, and gets one warning. A layer's `extensions/` holds its
+//! external extensions, executables Lambda starts beside the runtime ([`extensions`]).
 
 use crate::config::{Function, Layer, Service};
 use serde_json::Value;
@@ -44,4 +45,20 @@ pub fn path_variable(layers: &[PathBuf]) -> String {
 /// Folders as a `:`-separated search path (`PATH`, `NODE_PATH`, `PYTHONPATH`).
 pub fn search_path(folders: &[PathBuf]) -> String {
     folders.iter().map(|folder| folder.display().to_string()).collect::<Vec<_>>().join(":")
+}
+
+/// The external extensions of `layers`: the executable files in each layer's `extensions/` folder (Lambda's
+/// `/opt/extensions`), by file name, which is the name each registers with.
+pub fn extensions(layers: &[PathBuf]) -> Vec<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found: Vec<PathBuf> = layers
+        .iter()
+        .filter_map(|layer| std::fs::read_dir(layer.join("extensions")).ok())
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+        .collect();
+    found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    found
 }

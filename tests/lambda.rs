@@ -590,3 +590,53 @@ async fn an_external_extension_from_a_layer_gets_invoke_and_shutdown_with_its_re
     assert!(registered[0]["registered"].is_object(), "the other extension of the function did register");
     emulator.stop().await;
 }
+
+/// The events `telemetry-recorder` (tests/fixtures/extensions/telemetry-layer) was sent for `function`.
+fn telemetry_events(dir: &std::path::Path, function: &str) -> Vec<Value> {
+    recorded_lines(dir, "telemetry.jsonl").into_iter().filter(|l| l["function"] == function).collect()
+}
+
+/// The Telemetry API (issue #22, item 3): an extension subscribed to platform and function events is sent, over
+/// HTTP to its sandbox.localdomain destination, init's end, `platform.start`, the function's log line,
+/// `platform.runtimeDone` and `platform.report` with the invocation's request id and figures; through the older
+/// Logs API, the same moments under that API's names.
+#[tokio::test]
+async fn a_telemetry_subscriber_is_sent_platform_events_and_the_functions_log_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = start(extensions_options(dir.path())).await;
+    let client = lambda_client(&emulator);
+    for (function, deployed) in [("told", "ftb-extensions-dev-told"), ("toldByLogs", "ftb-extensions-dev-toldByLogs")] {
+        let (body, error) = invoke_json(&client, function, json!({})).await;
+        assert_eq!(error, None, "{body}");
+        let request_id = body["requestId"].as_str().unwrap().to_string();
+        let reported = eventually(Duration::from_secs(10), || {
+            telemetry_events(dir.path(), deployed).iter().any(|e| e["type"] == "platform.report")
+        });
+        assert!(reported.await, "{:?}", telemetry_events(dir.path(), deployed));
+        let events = telemetry_events(dir.path(), deployed);
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let of =
+            |kind: &str| events.iter().find(|e| e["type"] == kind).unwrap_or_else(|| panic!("no {kind}: {kinds:?}"));
+        assert_eq!(of("platform.start")["record"]["requestId"], request_id.as_str());
+        let line = events.iter().find(|e| e["type"] == "function").unwrap_or_else(|| panic!("{kinds:?}"));
+        assert_eq!(line["record"], "hello from the handler");
+        let report = &of("platform.report")["record"];
+        assert_eq!(report["requestId"], request_id.as_str());
+        assert_eq!(report["metrics"]["memorySizeMB"], 1024);
+        assert!(report["metrics"]["durationMs"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(report["metrics"]["initDurationMs"].as_f64().unwrap() > 0.0, "the first invocation reports init");
+        assert!(of("platform.start")["time"].as_str().unwrap().ends_with('Z'));
+        if function == "told" {
+            for kind in
+                ["platform.initStart", "platform.initRuntimeDone", "platform.initReport", "platform.runtimeDone"]
+            {
+                assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+            }
+            assert_eq!(of("platform.runtimeDone")["record"]["status"], "success");
+        } else {
+            assert!(kinds.contains(&"platform.end"), "the Logs API's name: {kinds:?}");
+            assert!(!kinds.contains(&"platform.runtimeDone") && !kinds.contains(&"platform.initStart"), "{kinds:?}");
+        }
+    }
+    emulator.stop().await;
+}

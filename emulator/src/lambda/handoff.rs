@@ -6,7 +6,9 @@
 use super::extensions::Extensions;
 use super::logs::InvocationLog;
 use super::result::{ResponseStream, StreamedResponse};
+use super::telemetry::{Platform, Subscription, Telemetry};
 use bytes::Bytes;
+use serde_json::{json, Value};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 use tokio::sync::{mpsc, oneshot};
@@ -59,6 +61,10 @@ pub struct WorkerLink {
     pub function_name: String,
     /// The process's extensions (Extensions API).
     pub extensions: Extensions,
+    /// Their telemetry subscriptions (Telemetry and Logs APIs).
+    pub telemetry: Telemetry,
+    /// When the environment was created: its init phase starts.
+    created: Instant,
     deliveries: tokio::sync::Mutex<mpsc::Receiver<Delivery>>,
     in_flight: Mutex<Option<InFlight>>,
     log: Mutex<Option<InvocationLog>>,
@@ -73,6 +79,8 @@ impl WorkerLink {
             function,
             function_name,
             extensions: Extensions::default(),
+            telemetry: Telemetry::default(),
+            created: Instant::now(),
             deliveries: tokio::sync::Mutex::new(deliveries),
             in_flight: Mutex::new(None),
             log: Mutex::new(None),
@@ -83,10 +91,15 @@ impl WorkerLink {
     /// The next invocation for this process; `None` once the worker is gone. It is handed over once every
     /// extension is ready, as Lambda does; the runtime's first call ends init, and extension registration.
     pub async fn next_delivery(&self) -> Option<Delivery> {
-        let _ = self.ready_at.set(Instant::now());
+        if self.ready_at.set(Instant::now()).is_ok() {
+            self.init_done();
+        }
         self.extensions.close_registration();
         let delivery = self.deliveries.lock().await.recv().await?;
         self.extensions.all_ready().await;
+        // The invoke phase starts: after init, every extension's subscriptions made.
+        let start = json!({ "requestId": delivery.request_id, "version": crate::aws::lambda::VERSION_LATEST });
+        self.telemetry.platform(Platform::Start, start);
         Some(delivery)
     }
 
@@ -137,12 +150,56 @@ impl WorkerLink {
         self.ready_at.get().copied()
     }
 
+    /// The platform events of the end of init, for telemetry subscribers.
+    fn init_done(&self) {
+        let init = json!({ "initializationType": "on-demand", "phase": "init", "status": "success" });
+        self.telemetry.platform(Platform::InitRuntimeDone, init.clone());
+        let duration_ms = self.created.elapsed().as_secs_f64() * 1000.0;
+        let report = json!({ "metrics": { "durationMs": duration_ms } });
+        self.telemetry.platform(Platform::InitReport, merged(init, report));
+    }
+
+    /// An extension's telemetry subscription; during init it is told init has started, as Lambda's is.
+    pub fn subscribe_telemetry(&self, subscription: Subscription) {
+        let initial = if self.is_initialized() {
+            Vec::new()
+        } else {
+            let record = json!({
+                "initializationType": "on-demand",
+                "phase": "init",
+                "functionName": self.function_name,
+                "functionVersion": crate::aws::lambda::VERSION_LATEST,
+            });
+            vec![(Platform::InitStart, record)]
+        };
+        self.telemetry.subscribe(subscription, initial);
+    }
+
+    /// A line an extension printed: logged as the process's lines are, and `extension` telemetry.
+    pub fn extension_line(&self, line: &str) {
+        self.telemetry.extension_line(line);
+        self.log_line(line);
+    }
+
     /// A line the process printed: into the invocation's log, or the emulator's log between invocations.
     pub fn output_line(&self, line: &str) {
+        self.telemetry.function_line(line);
+        self.log_line(line);
+    }
+
+    fn log_line(&self, line: &str) {
         let mut log = self.log.lock().unwrap();
         match log.as_mut() {
             Some(log) => log.output(line),
             None => tracing::info!(target: "lambda", "{} {line}", self.function),
         }
     }
+}
+
+/// `base` with the fields of `more` added.
+fn merged(mut base: Value, more: Value) -> Value {
+    if let (Some(base), Value::Object(more)) = (base.as_object_mut(), more) {
+        base.extend(more);
+    }
+    base
 }

@@ -6,7 +6,9 @@
 //! - [`pool`], [`worker`]: processes per function, as Lambda's execution environments.
 //! - [`handoff`]: what the pool hands a process and how the Runtime API reports the end (no import circle).
 //! - [`runtime_api`]: the 2018-06-01 Runtime API the processes poll.
-//! - [`extensions`], [`extensions_api`]: internal extensions and the 2020-01-01 Extensions API beside it.
+//! - [`extensions`], [`extensions_api`]: extensions (internal, and external from layers) and the 2020-01-01
+//!   Extensions API beside it.
+//! - [`telemetry`], [`telemetry_api`]: the Telemetry API (and the older Logs API) extensions subscribe with.
 //! - [`result`]: what an invocation returns, and Lambda's error document.
 //! - [`invoke_api`]: the 2015-03-31 Invoke API on the Lambda port, for SDKs and the AWS CLI.
 //! - [`stream_api`]: InvokeWithResponseStream's event stream.
@@ -24,6 +26,8 @@ pub mod runtime_api;
 pub mod runtimes;
 pub mod spec;
 pub mod stream_api;
+pub mod telemetry;
+pub mod telemetry_api;
 pub mod worker;
 
 use crate::journal::Journal;

@@ -7,6 +7,7 @@ use super::logs::{InvocationLog, Report};
 use super::runtime_api::RuntimeApi;
 use super::runtimes::Launch;
 use super::spec::FunctionSpec;
+use super::telemetry::Platform;
 use super::worker::Worker;
 use super::{FunctionResult, InvokeRequest, InvokeResponse};
 use crate::aws::lambda as limits;
@@ -121,6 +122,7 @@ impl FunctionPool {
         let begun = worker.ready_at().map_or(started, |ready| ready.max(started));
         let report = self.report(begun.elapsed(), worker.max_memory_mb(), init_duration);
         let log_text = log.finish(report);
+        report_telemetry(&worker, &request_id, &result, report);
         self.journal_invocation((&request_id, started_ms), &request, &result, report, &log_text);
         let current = self.code.lock().unwrap().generation;
         match aftermath {
@@ -415,4 +417,30 @@ fn batch_item_failures(trigger: &crate::journal::Trigger, result: &FunctionResul
     };
     let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
     answer["batchItemFailures"].as_array().map(Vec::len).filter(|failed| *failed > 0)
+}
+
+/// `platform.runtimeDone` and `platform.report` for the process's telemetry subscribers (Telemetry API events
+/// schema: status `success`, `error`, `timeout` or `failure`).
+fn report_telemetry(worker: &Worker, request_id: &str, result: &FunctionResult, report: Report) {
+    let status = match result {
+        FunctionResult::Error { error_type, .. } if error_type == limits::ERROR_TIMEOUT => "timeout",
+        FunctionResult::Error { error_type, .. } if error_type.starts_with("Runtime.") => "failure",
+        FunctionResult::Error { .. } => "error",
+        _ => "success",
+    };
+    let duration_ms = report.duration.as_secs_f64() * 1000.0;
+    let done =
+        serde_json::json!({ "requestId": request_id, "status": status, "metrics": { "durationMs": duration_ms } });
+    worker.link.telemetry.platform(Platform::RuntimeDone, done);
+    let mut metrics = serde_json::json!({
+        "durationMs": duration_ms,
+        "billedDurationMs": report.billed_ms(),
+        "memorySizeMB": report.memory_size_mb,
+        "maxMemoryUsedMB": report.max_memory_used_mb,
+    });
+    if let Some(init) = report.init_duration {
+        metrics["initDurationMs"] = serde_json::json!(init.as_secs_f64() * 1000.0);
+    }
+    let record = serde_json::json!({ "requestId": request_id, "status": status, "metrics": metrics });
+    worker.link.telemetry.platform(Platform::Report, record);
 }

@@ -59,6 +59,12 @@ impl RuntimeApi {
             return runtime_error(StatusCode::NOT_FOUND, "UnknownPath", &format!("no Extensions API route {path}"));
         }
         match (request.method(), segments.as_slice()) {
+            (&Method::PUT, ["2022-07-01", "telemetry"]) => {
+                super::telemetry_api::subscribe(&link, request, super::telemetry::Schema::Telemetry).await
+            }
+            (&Method::PUT, ["2020-08-15", "logs"]) => {
+                super::telemetry_api::subscribe(&link, request, super::telemetry::Schema::Logs).await
+            }
             (&Method::GET, ["2018-06-01", "runtime", "invocation", "next"]) => self.next(&link).await,
             (&Method::POST, ["2018-06-01", "runtime", "invocation", id, "response"]) => {
                 let id = id.to_string();

@@ -88,8 +88,8 @@ impl Worker {
             .kill_on_drop(true);
         let mut child = command.spawn()?;
         let pid = child.id();
-        spawn_reader(child.stdout.take(), link.clone());
-        spawn_reader(child.stderr.take(), link.clone());
+        spawn_reader(child.stdout.take(), link.clone(), WorkerLink::output_line);
+        spawn_reader(child.stderr.take(), link.clone(), WorkerLink::output_line);
         let alive = Arc::new(AtomicBool::new(true));
         let (kill, kill_rx) = oneshot::channel();
         let exit_peak_kib = Arc::new(AtomicU64::new(0));
@@ -259,8 +259,8 @@ async fn start_external_extensions(
             .kill_on_drop(true);
         match command.spawn() {
             Ok(mut child) => {
-                spawn_reader(child.stdout.take(), link.clone());
-                spawn_reader(child.stderr.take(), link.clone());
+                spawn_reader(child.stdout.take(), link.clone(), WorkerLink::extension_line);
+                spawn_reader(child.stderr.take(), link.clone(), WorkerLink::extension_line);
                 children.push(child);
                 started.push(name.clone());
             }
@@ -279,12 +279,17 @@ async fn start_external_extensions(
     children.into_inner().unwrap()
 }
 
-fn spawn_reader(stream: Option<impl AsyncRead + Unpin + Send + 'static>, link: Arc<WorkerLink>) {
+/// Passes each line of a process's output to `pass` (the runtime's as function output, an extension's as its own).
+fn spawn_reader(
+    stream: Option<impl AsyncRead + Unpin + Send + 'static>,
+    link: Arc<WorkerLink>,
+    pass: fn(&WorkerLink, &str),
+) {
     let Some(stream) = stream else { return };
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            link.output_line(&line);
+            pass(&link, &line);
         }
     });
 }

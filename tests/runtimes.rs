@@ -527,3 +527,55 @@ async fn a_node_stream_that_fails_midway_ends_as_lambda_ends_it() {
     assert!(ended.is_err(), "cut off, not ended as if complete");
     emulator.stop().await;
 }
+
+/// What InvokeWithResponseStream delivered: the body, and how it ended (InvokeComplete).
+async fn read_stream(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+) -> (Vec<u8>, aws_sdk_lambda::types::InvokeWithResponseStreamCompleteEvent) {
+    use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
+    let output = client.invoke_with_response_stream().function_name(function).log_type(LogType::Tail).send().await;
+    let output = output.unwrap_or_else(|e| panic!("{function}: {e:?}"));
+    let mut events = output.event_stream;
+    let (mut body, mut complete) = (Vec::new(), None);
+    while let Some(event) = events.recv().await.unwrap() {
+        match event {
+            Event::PayloadChunk(chunk) => body.extend_from_slice(chunk.payload().unwrap().as_ref()),
+            Event::InvokeComplete(done) => complete = Some(done),
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    (body, complete.expect("InvokeComplete ends the stream"))
+}
+
+/// Issue #22's last streaming items: REPORT is written when the stream ends (with the lines logged while it ran,
+/// and its whole duration); the function's timeout cuts off a stream under way with `Sandbox.Timedout`; beyond its
+/// first 6 MB a stream goes at most 2 MiB/s, as Lambda paces it.
+#[tokio::test]
+async fn a_stream_is_reported_when_it_ends_cut_off_at_the_timeout_and_paced_beyond_6_mb() {
+    let emulator = start_runtimes().await;
+    let client = lambda_client(&emulator);
+
+    let (body, complete) = read_stream(&client, "streamingLong").await;
+    assert_eq!(String::from_utf8_lossy(&body), "first second");
+    let log = base64::engine::general_purpose::STANDARD.decode(complete.log_result().expect("LogType: Tail")).unwrap();
+    let log = String::from_utf8_lossy(&log);
+    let report = log.lines().find(|l| l.starts_with("REPORT")).unwrap_or_else(|| panic!("{log}"));
+    assert!(log.contains("done streaming"), "lines logged while streaming are in the log: {log}");
+    let duration: f64 = report.split("Duration: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(duration >= 300.0, "the duration is the stream's: {report}");
+
+    let started = std::time::Instant::now();
+    let (body, complete) = read_stream(&client, "streamingStuck").await;
+    assert_eq!(String::from_utf8_lossy(&body), "first ", "what was written before the timeout");
+    assert_eq!(complete.error_code(), Some("Sandbox.Timedout"), "{complete:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "cut off at the 1 s timeout, not at the end");
+
+    let started = std::time::Instant::now();
+    let (body, complete) = read_stream(&client, "streamingBig").await;
+    assert_eq!(body.len(), 8 * 1024 * 1024);
+    assert_eq!(complete.error_code(), None);
+    // 2 MiB beyond the first 6 at 2 MiB/s: at least a second (a lower bound: a slower machine only adds to it).
+    assert!(started.elapsed() >= std::time::Duration::from_millis(950), "{:?}", started.elapsed());
+    emulator.stop().await;
+}

@@ -54,6 +54,10 @@ pub mod lambda {
     pub const ERROR_INVALID_RESPONSE_MODE: &str = "Runtime.InvalidResponseModeHeader";
     /// A streamed response may be up to 200 MB (Lambda developer guide, "Response streaming"; 20 MB until 2025).
     pub const MAX_STREAMED_RESPONSE_BYTES: usize = 200 * 1024 * 1024;
+    /// A streamed response's first 6 MB go as fast as they come; the rest at most 2 MiB/s (16 Mbps) (Lambda
+    /// developer guide, "Bandwidth limits for response streaming").
+    pub const STREAM_UNCAPPED_BYTES: usize = 6 * 1024 * 1024;
+    pub const STREAM_CAPPED_BYTES_PER_SECOND: usize = 2 * 1024 * 1024;
 
     /// Invoke API error types (API_Invoke "Errors"), sent in `x-amzn-ErrorType`.
     pub const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";

@@ -12,7 +12,8 @@
 //! - [`result`]: what an invocation returns, and Lambda's error document.
 //! - [`invoke_api`]: the 2015-03-31 Invoke API on the Lambda port, for SDKs and the AWS CLI.
 //! - [`stream_api`]: InvokeWithResponseStream's event stream.
-//! - [`logs`]: START / END / REPORT lines and the log tail.
+//! - [`logs`]: START / END / REPORT lines and the log tail; `reporting`: what an ended invocation tells the
+//!   journal and telemetry; `pace`: a streamed response's pace.
 
 pub mod client;
 pub mod extensions;
@@ -20,7 +21,9 @@ pub mod extensions_api;
 pub mod handoff;
 pub mod invoke_api;
 pub mod logs;
+mod pace;
 pub mod pool;
+mod reporting;
 pub mod result;
 pub mod runtime_api;
 pub mod runtimes;
@@ -157,7 +160,7 @@ impl Lambda {
     /// function starts it, for callers that pass it on as it arrives. `None` when no function has that name.
     pub async fn invoke_streaming(&self, name: &str, request: InvokeRequest) -> Option<InvokeResponse> {
         let pool = self.find(name)?;
-        Some(pool.invoke(request).await)
+        Some(FunctionPool::invoke(&pool, request).await)
     }
 
     /// An asynchronous (`Event`) invocation: queued and run in the background. A function error is retried up

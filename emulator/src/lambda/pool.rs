@@ -4,14 +4,15 @@
 
 use super::handoff::{Completion, Delivery};
 use super::logs::{InvocationLog, Report};
+use super::pace::{within, Pace};
+use super::reporting;
 use super::runtime_api::RuntimeApi;
 use super::runtimes::Launch;
 use super::spec::FunctionSpec;
-use super::telemetry::Platform;
 use super::worker::Worker;
-use super::{FunctionResult, InvokeRequest, InvokeResponse};
+use super::{FunctionResult, InvokeRequest, InvokeResponse, ResponseStream};
 use crate::aws::lambda as limits;
-use crate::journal::{clip, Invocation, Journal, What};
+use crate::journal::Journal;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,6 +39,18 @@ struct Code {
     unavailable: Option<String>,
 }
 
+/// What ending an invocation needs to know of its beginning.
+#[derive(Clone)]
+struct Ending {
+    request_id: String,
+    started_ms: u64,
+    request: InvokeRequest,
+    /// When the handler began (after init): durations count from here.
+    begun: Instant,
+    /// Reported with the first invocation of a process only.
+    init_duration: Option<Duration>,
+}
+
 /// What a finished invocation leaves the worker fit for.
 enum Aftermath {
     Reuse,
@@ -58,8 +71,10 @@ impl FunctionPool {
         pool
     }
 
-    /// Runs one invocation to its end. Never hangs: every wait is bounded by the init or function timeout.
-    pub async fn invoke(&self, request: InvokeRequest) -> InvokeResponse {
+    /// Runs one invocation to its end, or for a streamed response to its start: the stream then runs on, and the
+    /// invocation ends with it ([`Self::relay`]). Never hangs: every wait is bounded by the init or function
+    /// timeout.
+    pub async fn invoke(self: &Arc<Self>, request: InvokeRequest) -> InvokeResponse {
         let started_ms = crate::aws::epoch_ms();
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
         let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -108,22 +123,53 @@ impl FunctionPool {
             (result, aftermath) = self.run(&worker, &request_id, &request, log).await;
             init_failed_again = !worker.link.is_initialized();
         }
-        // Let the output readers pass on lines the handler printed just before it answered.
-        tokio::task::yield_now().await;
-        let mut log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &request_id));
-        if init_failed_again {
-            log.line(init_report(&worker, &result, "invoke"));
-        }
-        if let FunctionResult::Error { payload, .. } = &result {
-            log.line(String::from_utf8_lossy(payload).into_owned());
-        }
         let init_duration = worker.init_duration().filter(|_| !worker.init_reported.swap(true, Ordering::SeqCst));
         // Duration counts from the end of init, as on Lambda.
         let begun = worker.ready_at().map_or(started, |ready| ready.max(started));
-        let report = self.report(begun.elapsed(), worker.max_memory_mb(), init_duration);
+        let ending = Ending { request_id, started_ms, request, begun, init_duration };
+        if let FunctionResult::Streaming(stream) = result {
+            let stream = self.relay(worker, stream, ending.clone());
+            return InvokeResponse {
+                request_id: ending.request_id,
+                result: FunctionResult::Streaming(stream),
+                log: String::new(),
+            };
+        }
+        // Let the output readers pass on lines the handler printed just before it answered.
+        tokio::task::yield_now().await;
+        let mut log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&self.spec.key, &ending.request_id));
+        if init_failed_again {
+            log.line(init_report(&worker, &result, "invoke"));
+        }
+        let log_text = self.finish(worker, &ending, &result, aftermath, log);
+        InvokeResponse { request_id: ending.request_id, result, log: log_text }
+    }
+
+    /// Ends an invocation: its error in the log, REPORT, telemetry, the journal, and the process back to the pool
+    /// (or stopped). Returns the whole log.
+    fn finish(
+        &self,
+        worker: Arc<Worker>,
+        ending: &Ending,
+        result: &FunctionResult,
+        aftermath: Aftermath,
+        mut log: InvocationLog,
+    ) -> String {
+        if let FunctionResult::Error { payload, .. } = result {
+            log.line(String::from_utf8_lossy(payload).into_owned());
+        }
+        let report = self.report(ending.begun.elapsed(), worker.max_memory_mb(), ending.init_duration);
         let log_text = log.finish(report);
-        report_telemetry(&worker, &request_id, &result, report);
-        self.journal_invocation((&request_id, started_ms), &request, &result, report, &log_text);
+        reporting::report_telemetry(&worker, &ending.request_id, result, report);
+        reporting::record_invocation(
+            &self.journal,
+            &self.spec.key,
+            (&ending.request_id, ending.started_ms),
+            &ending.request,
+            result,
+            report,
+            &log_text,
+        );
         let current = self.code.lock().unwrap().generation;
         match aftermath {
             // A process of older code finishes its invocation, then stops: new ones run the new code.
@@ -133,7 +179,56 @@ impl FunctionPool {
             }
             _ => worker.kill(),
         }
-        InvokeResponse { request_id, result, log: log_text }
+        log_text
+    }
+
+    /// Passes a streamed response on as the function writes it, at Lambda's pace ([`Pace`]), and ends the
+    /// invocation when the stream ends: REPORT then (its duration the stream's), and the process back to the pool.
+    /// At the function's timeout the stream is cut off with `Sandbox.Timedout` and the process is stopped, as on
+    /// Lambda. A client that goes away does not stop the function: the rest is read and dropped.
+    fn relay(self: &Arc<Self>, worker: Arc<Worker>, stream: ResponseStream, ending: Ending) -> ResponseStream {
+        let Some(mut chunks) = stream.take() else { return stream };
+        let (sender, relayed) = ResponseStream::channel(&stream.content_type);
+        let (pool, outcome) = (self.clone(), relayed.clone());
+        tokio::spawn(async move {
+            let timeout = pool.spec.timeout;
+            let deadline = timeout.and_then(|t| ending.begun.checked_add(t)).map(tokio::time::Instant::from_std);
+            let mut pace = Pace::default();
+            // Reading the function and writing to a client that reads slowly both count against its timeout.
+            let ended = loop {
+                match within(deadline, chunks.recv()).await {
+                    Some(Some(Ok(bytes))) => {
+                        pace.wait_for(bytes.len()).await;
+                        // A client that went away leaves the send failing: the rest is read and dropped.
+                        if within(deadline, sender.send(Ok(bytes))).await.is_none() {
+                            break None;
+                        }
+                    }
+                    Some(Some(Err((error_type, payload)))) => {
+                        break Some(FunctionResult::Error { error_type, payload })
+                    }
+                    Some(None) => break Some(FunctionResult::Success(bytes::Bytes::new())),
+                    None => break None,
+                }
+            };
+            let (result, aftermath) = match ended {
+                Some(result) => (result, Aftermath::Reuse),
+                None => {
+                    worker.abandon();
+                    let timeout = timeout.expect("a deadline comes from a timeout");
+                    (timed_out(&ending.request_id, timeout), Aftermath::Discard)
+                }
+            };
+            // Let the output readers pass on lines the handler printed as it ended the stream.
+            tokio::task::yield_now().await;
+            let log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&pool.spec.key, &ending.request_id));
+            outcome.set_final_log(pool.finish(worker, &ending, &result, aftermath, log));
+            // The error that ended the stream goes last, after the log it is reported with.
+            if let FunctionResult::Error { error_type, payload } = result {
+                let _ = sender.send(Err((error_type, payload))).await;
+            }
+        });
+        relayed
     }
 
     async fn run(
@@ -216,51 +311,16 @@ impl FunctionPool {
         let report = self.report(Duration::ZERO, None, None);
         let log = log.finish(report);
         let result = FunctionResult::error(limits::ERROR_INVALID_ENTRYPOINT, &message);
-        self.journal_invocation((&request_id, started_ms), request, &result, report, &log);
+        reporting::record_invocation(
+            &self.journal,
+            &self.spec.key,
+            (&request_id, started_ms),
+            request,
+            &result,
+            report,
+            &log,
+        );
         InvokeResponse { request_id, result, log }
-    }
-
-    /// Writes the finished invocation into the journal.
-    fn journal_invocation(
-        &self,
-        (request_id, started_ms): (&str, u64),
-        request: &InvokeRequest,
-        result: &FunctionResult,
-        report: Report,
-        log: &str,
-    ) {
-        if !self.journal.is_enabled() {
-            return;
-        }
-        let (status, error_type, error_message, response) = match result {
-            FunctionResult::Success(body) => ("success", None, None, String::from_utf8_lossy(body).into_owned()),
-            FunctionResult::Streamed(streamed) => ("success", None, None, streamed.describe()),
-            FunctionResult::Streaming(_) => ("success", None, None, "(a response stream)".to_string()),
-            FunctionResult::Error { error_type, payload } => {
-                let document: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
-                let message = document["errorMessage"].as_str().map(String::from);
-                ("error", Some(error_type.clone()), message, String::from_utf8_lossy(payload).into_owned())
-            }
-        };
-        let invocation = Invocation {
-            function: self.spec.key.clone(),
-            request_id: request_id.to_string(),
-            trigger: request.trigger.clone(),
-            started_ms,
-            status,
-            batch_item_failures: batch_item_failures(&request.trigger, result),
-            error_type,
-            error_message,
-            duration_ms: report.duration.as_secs_f64() * 1000.0,
-            billed_duration_ms: report.billed_ms(),
-            memory_size_mb: report.memory_size_mb,
-            max_memory_used_mb: report.max_memory_used_mb,
-            init_duration_ms: report.init_duration.map(|d| d.as_secs_f64() * 1000.0),
-            payload: clip(&String::from_utf8_lossy(&request.payload)),
-            response: clip(&response),
-            log: clip(log),
-        };
-        self.journal.record(|| What::Invocation(Box::new(invocation)));
     }
 
     /// Invocations running now.
@@ -407,40 +467,4 @@ fn spawn_failure(code: &Code, err: &std::io::Error) -> String {
 fn timed_out(request_id: &str, timeout: Duration) -> FunctionResult {
     let message = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", timeout.as_secs_f64());
     FunctionResult::error(limits::ERROR_TIMEOUT, &message)
-}
-
-/// How many items of a queue or stream batch the function reported failed, when it named any.
-fn batch_item_failures(trigger: &crate::journal::Trigger, result: &FunctionResult) -> Option<usize> {
-    use crate::journal::Trigger;
-    let (Trigger::Queue { .. } | Trigger::Stream { .. }, FunctionResult::Success(body)) = (trigger, result) else {
-        return None;
-    };
-    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
-    answer["batchItemFailures"].as_array().map(Vec::len).filter(|failed| *failed > 0)
-}
-
-/// `platform.runtimeDone` and `platform.report` for the process's telemetry subscribers (Telemetry API events
-/// schema: status `success`, `error`, `timeout` or `failure`).
-fn report_telemetry(worker: &Worker, request_id: &str, result: &FunctionResult, report: Report) {
-    let status = match result {
-        FunctionResult::Error { error_type, .. } if error_type == limits::ERROR_TIMEOUT => "timeout",
-        FunctionResult::Error { error_type, .. } if error_type.starts_with("Runtime.") => "failure",
-        FunctionResult::Error { .. } => "error",
-        _ => "success",
-    };
-    let duration_ms = report.duration.as_secs_f64() * 1000.0;
-    let done =
-        serde_json::json!({ "requestId": request_id, "status": status, "metrics": { "durationMs": duration_ms } });
-    worker.link.telemetry.platform(Platform::RuntimeDone, done);
-    let mut metrics = serde_json::json!({
-        "durationMs": duration_ms,
-        "billedDurationMs": report.billed_ms(),
-        "memorySizeMB": report.memory_size_mb,
-        "maxMemoryUsedMB": report.max_memory_used_mb,
-    });
-    if let Some(init) = report.init_duration {
-        metrics["initDurationMs"] = serde_json::json!(init.as_secs_f64() * 1000.0);
-    }
-    let record = serde_json::json!({ "requestId": request_id, "status": status, "metrics": metrics });
-    worker.link.telemetry.platform(Platform::Report, record);
 }

@@ -38,6 +38,8 @@ pub struct ResponseStream {
     /// The content type the runtime declared: [`HTTP_INTEGRATION_RESPONSE`] for an HTTP response with a prelude.
     pub content_type: String,
     chunks: Arc<Mutex<Option<mpsc::Receiver<Chunk>>>>,
+    /// The invocation's whole log (START … REPORT), set once the stream has ended, before its last chunk.
+    log: Arc<std::sync::OnceLock<String>>,
 }
 
 /// A piece of a streamed response, or the error that ended it (its type and error document).
@@ -48,17 +50,28 @@ impl ResponseStream {
     /// the function's writes down, as a stream does.
     pub fn channel(content_type: &str) -> (mpsc::Sender<Chunk>, Self) {
         let (sender, receiver) = mpsc::channel(16);
-        (sender, Self { content_type: content_type.to_string(), chunks: Arc::new(Mutex::new(Some(receiver))) })
+        let chunks = Arc::new(Mutex::new(Some(receiver)));
+        (sender, Self { content_type: content_type.to_string(), chunks, log: Arc::default() })
     }
 
     /// A stream of chunks taken from another (what is left of it after its beginning was read).
     pub fn from_receiver(content_type: &str, chunks: mpsc::Receiver<Chunk>) -> Self {
-        Self { content_type: content_type.to_string(), chunks: Arc::new(Mutex::new(Some(chunks))) }
+        Self { content_type: content_type.to_string(), chunks: Arc::new(Mutex::new(Some(chunks))), log: Arc::default() }
     }
 
     /// The chunks, for the one reader; `None` once taken.
     pub fn take(&self) -> Option<mpsc::Receiver<Chunk>> {
         self.chunks.lock().unwrap().take()
+    }
+
+    /// The invocation's whole log, once the stream has ended.
+    pub fn final_log(&self) -> Option<&str> {
+        self.log.get().map(String::as_str)
+    }
+
+    /// Records the invocation's whole log (by the pool, as the stream ends).
+    pub fn set_final_log(&self, log: String) {
+        let _ = self.log.set(log);
     }
 
     pub fn is_http(&self) -> bool {

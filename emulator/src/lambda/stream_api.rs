@@ -17,8 +17,16 @@ use serde_json::json;
 /// Runs the invocation and answers with its event stream. `None` when no function has that name.
 pub async fn respond(lambda: &Lambda, key: &str, request: InvokeRequest, tail: bool) -> Option<Response<Body>> {
     let response = lambda.invoke_streaming(key, request).await?;
-    let log_result = tail.then(|| tail_base64(&response.log));
-    let complete = move |error: Option<(String, Bytes)>| invoke_complete(error, log_result.clone());
+    // A stream's log is whole only once it has ended: read it then.
+    let streamed = match &response.result {
+        FunctionResult::Streaming(stream) => Some(stream.clone()),
+        _ => None,
+    };
+    let log = response.log.clone();
+    let complete = move |error: Option<(String, Bytes)>| {
+        let log = streamed.as_ref().and_then(|stream| stream.final_log()).unwrap_or(&log);
+        invoke_complete(error, tail.then(|| tail_base64(log)))
+    };
     let (content_type, events): (String, futures_util::stream::BoxStream<'static, Bytes>) = match response.result {
         FunctionResult::Streaming(stream) => {
             let content_type = stream.content_type.clone();

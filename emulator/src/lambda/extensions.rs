@@ -173,6 +173,12 @@ impl Extensions {
         }
     }
 
+    /// An external extension whose process has ended: it is no longer waited for.
+    pub fn gone(&self, name: &str) {
+        self.registered.lock().unwrap().retain(|e| e.name != name);
+        self.became_ready.notify_waiters();
+    }
+
     /// Whether any external extension registered.
     pub fn has_external(&self) -> bool {
         let external = self.external.lock().unwrap();

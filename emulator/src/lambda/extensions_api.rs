@@ -103,7 +103,7 @@ async fn reported_error(link: &WorkerLink, request: Request<Incoming>, init: boo
     json(StatusCode::ACCEPTED, &j!({"status": "OK"}))
 }
 
-fn known_extension(
+pub(super) fn known_extension(
     link: &WorkerLink,
     request: &Request<Incoming>,
 ) -> Result<std::sync::Arc<super::extensions::Extension>, Refusal> {
@@ -119,7 +119,7 @@ fn known_extension(
     })
 }
 
-fn refuse(refusal: &Refusal) -> Response<Body> {
+pub(super) fn refuse(refusal: &Refusal) -> Response<Body> {
     json(StatusCode::FORBIDDEN, &j!({ "errorMessage": refusal.message, "errorType": refusal.error_type }))
 }
 

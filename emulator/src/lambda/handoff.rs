@@ -74,12 +74,20 @@ pub struct WorkerLink {
 
 impl WorkerLink {
     pub fn new(id: String, function: String, function_name: String, deliveries: mpsc::Receiver<Delivery>) -> Self {
+        let telemetry = Telemetry::default();
+        let init_start = json!({
+            "initializationType": "on-demand",
+            "phase": "init",
+            "functionName": function_name,
+            "functionVersion": crate::aws::lambda::VERSION_LATEST,
+        });
+        telemetry.init_event(Platform::InitStart, init_start);
         Self {
             id,
             function,
             function_name,
             extensions: Extensions::default(),
-            telemetry: Telemetry::default(),
+            telemetry,
             created: Instant::now(),
             deliveries: tokio::sync::Mutex::new(deliveries),
             in_flight: Mutex::new(None),
@@ -98,8 +106,7 @@ impl WorkerLink {
         let delivery = self.deliveries.lock().await.recv().await?;
         self.extensions.all_ready().await;
         // The invoke phase starts: after init, every extension's subscriptions made.
-        let start = json!({ "requestId": delivery.request_id, "version": crate::aws::lambda::VERSION_LATEST });
-        self.telemetry.platform(Platform::Start, start);
+        self.telemetry.invocation_started(&delivery.request_id);
         Some(delivery)
     }
 
@@ -153,26 +160,15 @@ impl WorkerLink {
     /// The platform events of the end of init, for telemetry subscribers.
     fn init_done(&self) {
         let init = json!({ "initializationType": "on-demand", "phase": "init", "status": "success" });
-        self.telemetry.platform(Platform::InitRuntimeDone, init.clone());
+        self.telemetry.init_event(Platform::InitRuntimeDone, init.clone());
         let duration_ms = self.created.elapsed().as_secs_f64() * 1000.0;
         let report = json!({ "metrics": { "durationMs": duration_ms } });
-        self.telemetry.platform(Platform::InitReport, merged(init, report));
+        self.telemetry.init_event(Platform::InitReport, merged(init, report));
     }
 
-    /// An extension's telemetry subscription; during init it is told init has started, as Lambda's is.
+    /// An extension's telemetry subscription.
     pub fn subscribe_telemetry(&self, subscription: Subscription) {
-        let initial = if self.is_initialized() {
-            Vec::new()
-        } else {
-            let record = json!({
-                "initializationType": "on-demand",
-                "phase": "init",
-                "functionName": self.function_name,
-                "functionVersion": crate::aws::lambda::VERSION_LATEST,
-            });
-            vec![(Platform::InitStart, record)]
-        };
-        self.telemetry.subscribe(subscription, initial);
+        self.telemetry.subscribe(subscription);
     }
 
     /// A line an extension printed: logged as the process's lines are, and `extension` telemetry.

@@ -152,7 +152,15 @@ impl Lambda {
     /// function has that name.
     pub async fn invoke(&self, name: &str, request: InvokeRequest) -> Option<InvokeResponse> {
         let mut response = self.invoke_streaming(name, request).await?;
+        let stream = match &response.result {
+            FunctionResult::Streaming(stream) => Some(stream.clone()),
+            _ => None,
+        };
         response.result = response.result.whole().await;
+        // A stream's log is whole once the stream has ended, as it has now.
+        if let Some(log) = stream.as_ref().and_then(|stream| stream.final_log()) {
+            response.log = log.to_string();
+        }
         Some(response)
     }
 

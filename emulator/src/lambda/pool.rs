@@ -76,7 +76,8 @@ impl FunctionPool {
     /// timeout.
     pub async fn invoke(self: &Arc<Self>, request: InvokeRequest) -> InvokeResponse {
         let started_ms = crate::aws::epoch_ms();
-        let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+        // Held until the invocation ends: for a streamed response, when its stream does.
+        let slot = self.slots.clone().acquire_owned().await.expect("the semaphore is never closed");
         let request_id = request.request_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let log = InvocationLog::start(&self.spec.key, &request_id);
         let code = self.code.lock().unwrap().clone();
@@ -128,7 +129,7 @@ impl FunctionPool {
         let begun = worker.ready_at().map_or(started, |ready| ready.max(started));
         let ending = Ending { request_id, started_ms, request, begun, init_duration };
         if let FunctionResult::Streaming(stream) = result {
-            let stream = self.relay(worker, stream, ending.clone());
+            let stream = self.relay(worker, stream, ending.clone(), slot);
             return InvokeResponse {
                 request_id: ending.request_id,
                 result: FunctionResult::Streaming(stream),
@@ -186,7 +187,13 @@ impl FunctionPool {
     /// invocation when the stream ends: REPORT then (its duration the stream's), and the process back to the pool.
     /// At the function's timeout the stream is cut off with `Sandbox.Timedout` and the process is stopped, as on
     /// Lambda. A client that goes away does not stop the function: the rest is read and dropped.
-    fn relay(self: &Arc<Self>, worker: Arc<Worker>, stream: ResponseStream, ending: Ending) -> ResponseStream {
+    fn relay(
+        self: &Arc<Self>,
+        worker: Arc<Worker>,
+        stream: ResponseStream,
+        ending: Ending,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> ResponseStream {
         let Some(mut chunks) = stream.take() else { return stream };
         let (sender, relayed) = ResponseStream::channel(&stream.content_type);
         let (pool, outcome) = (self.clone(), relayed.clone());
@@ -198,7 +205,9 @@ impl FunctionPool {
             let ended = loop {
                 match within(deadline, chunks.recv()).await {
                     Some(Some(Ok(bytes))) => {
-                        pace.wait_for(bytes.len()).await;
+                        if within(deadline, pace.wait_for(bytes.len())).await.is_none() {
+                            break None;
+                        }
                         // A client that went away leaves the send failing: the rest is read and dropped.
                         if within(deadline, sender.send(Ok(bytes))).await.is_none() {
                             break None;
@@ -223,6 +232,7 @@ impl FunctionPool {
             tokio::task::yield_now().await;
             let log = worker.take_log().unwrap_or_else(|| InvocationLog::resume(&pool.spec.key, &ending.request_id));
             outcome.set_final_log(pool.finish(worker, &ending, &result, aftermath, log));
+            drop(slot);
             // The error that ended the stream goes last, after the log it is reported with.
             if let FunctionResult::Error { error_type, payload } = result {
                 let _ = sender.send(Err((error_type, payload))).await;

@@ -65,6 +65,9 @@ fn batch_item_failures(trigger: &crate::journal::Trigger, result: &FunctionResul
 /// `platform.runtimeDone` and `platform.report` for the process's telemetry subscribers (Telemetry API events
 /// schema: status `success`, `error`, `timeout` or `failure`).
 pub(super) fn report_telemetry(worker: &Worker, request_id: &str, result: &FunctionResult, report: Report) {
+    if !worker.link.telemetry.is_active() {
+        return;
+    }
     let status = match result {
         FunctionResult::Error { error_type, .. } if error_type == limits::ERROR_TIMEOUT => "timeout",
         FunctionResult::Error { error_type, .. } if error_type.starts_with("Runtime.") => "failure",

@@ -38,8 +38,9 @@ pub struct FunctionSpec {
     pub dynamodb_endpoint: String,
     /// Why its code cannot run (not defined or not built); invocations fail with this.
     pub unavailable: Option<String>,
-    /// External extensions from the function's layers, started beside each of its processes.
-    pub extensions: Vec<std::path::PathBuf>,
+    /// External extensions from the function's layers, by the name each registers under (its file name), started
+    /// beside each of its processes.
+    pub extensions: Vec<(String, std::path::PathBuf)>,
 }
 
 impl FunctionSpec {

@@ -52,8 +52,15 @@ pub struct Subscription {
 /// One subscriber: what it wants and where its events go.
 struct Subscriber {
     subscription: Subscription,
-    events: mpsc::UnboundedSender<Value>,
+    events: mpsc::Sender<Value>,
 }
+
+/// Events waiting for a subscriber's next batch at most; beyond, new ones are dropped (a destination that does
+/// not answer cannot make the emulator hold every line forever).
+const MAX_QUEUED_EVENTS: usize = 10_000;
+
+/// How long a batch's POST may take before it is given up.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The subscriptions of one process.
 #[derive(Default)]
@@ -61,6 +68,11 @@ pub struct Telemetry {
     subscribers: Mutex<Vec<Subscriber>>,
     /// Whether anyone subscribed: checked first on every log line, so that without subscribers they cost nothing.
     any: AtomicBool,
+    /// The init phase's platform events so far, for extensions that subscribe before the first invocation (they
+    /// subscribe during init, possibly after some of it).
+    init: Mutex<Vec<(Platform, Value, String)>>,
+    /// The first invocation has started: init's events are no longer given to new subscribers.
+    invoked: AtomicBool,
 }
 
 /// The kinds of platform event, by the moment they mark.
@@ -92,18 +104,38 @@ impl Platform {
 }
 
 impl Telemetry {
-    /// Adds a subscriber and starts delivering its events, `initial` (platform events only it gets) first.
-    pub fn subscribe(&self, subscription: Subscription, initial: Vec<(Platform, Value)>) {
-        let (events, receiver) = mpsc::unbounded_channel();
+    /// Adds a subscriber and starts delivering its events: during init, init's events so far first.
+    pub fn subscribe(&self, subscription: Subscription) {
+        let (events, receiver) = mpsc::channel(MAX_QUEUED_EVENTS);
         tokio::spawn(deliver(subscription.destination.clone(), subscription.buffering, receiver));
         let subscriber = Subscriber { subscription, events };
-        if subscriber.subscription.platform {
-            for (kind, record) in initial {
-                subscriber.send(|schema| kind.name(schema).map(|name| (name, record.clone())));
+        if subscriber.subscription.platform && !self.invoked.load(Ordering::SeqCst) {
+            for (kind, record, time) in self.init.lock().unwrap().iter() {
+                subscriber.send_at(time, |schema| kind.name(schema).map(|name| (name, record.clone())));
             }
         }
         self.subscribers.lock().unwrap().push(subscriber);
         self.any.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether anyone subscribed (callers skip building events otherwise).
+    pub fn is_active(&self) -> bool {
+        self.any.load(Ordering::SeqCst)
+    }
+
+    /// A platform event of the init phase: sent, and kept for later subscribers until the first invocation.
+    pub fn init_event(&self, kind: Platform, record: Value) {
+        self.init.lock().unwrap().push((kind, record.clone(), now()));
+        self.platform(kind, record);
+    }
+
+    /// The invoke phase of `request_id` starts (`platform.start`).
+    pub fn invocation_started(&self, request_id: &str) {
+        self.invoked.store(true, Ordering::SeqCst);
+        if self.is_active() {
+            let record = json!({ "requestId": request_id, "version": crate::aws::lambda::VERSION_LATEST });
+            self.platform(Platform::Start, record);
+        }
     }
 
     /// A line the function printed.
@@ -134,16 +166,25 @@ impl Telemetry {
 impl Subscriber {
     /// The event in this subscriber's schema, stamped now; nothing if its API has no such event.
     fn send(&self, event: impl Fn(Schema) -> Option<(&'static str, Value)>) {
+        self.send_at(&now(), event);
+    }
+
+    fn send_at(&self, time: &str, event: impl Fn(Schema) -> Option<(&'static str, Value)>) {
         if let Some((kind, record)) = event(self.subscription.schema) {
-            let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            let _ = self.events.send(json!({ "time": time, "type": kind, "record": record }));
+            // A full queue (a destination that does not keep up) drops the event.
+            let _ = self.events.try_send(json!({ "time": time, "type": kind, "record": record }));
         }
     }
 }
 
+/// Now, as telemetry events are stamped: RFC 3339 with milliseconds, UTC.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Posts `events` to `destination` in batches: when `max_items` or `max_bytes` are buffered, or `timeout` after
 /// the first of a batch. Ends when the environment goes (its senders are dropped), after sending what is left.
-async fn deliver(destination: String, buffering: Buffering, mut events: mpsc::UnboundedReceiver<Value>) {
+async fn deliver(destination: String, buffering: Buffering, mut events: mpsc::Receiver<Value>) {
     let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     while let Some(first) = events.recv().await {
         let mut batch = vec![first];
@@ -163,8 +204,10 @@ async fn deliver(destination: String, buffering: Buffering, mut events: mpsc::Un
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body)))
             .expect("a checked destination");
-        if let Err(err) = client.request(request).await {
-            tracing::debug!(target: "lambda", "telemetry to {destination} was not delivered: {err}");
+        match tokio::time::timeout(DELIVERY_TIMEOUT, client.request(request)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::debug!(target: "lambda", "telemetry to {destination} was not delivered: {err}"),
+            Err(_) => tracing::debug!(target: "lambda", "telemetry to {destination} was not answered in time"),
         }
     }
 }

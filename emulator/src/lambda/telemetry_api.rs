@@ -3,6 +3,7 @@
 //! (`Lambda-Extension-Identifier`): the request checked as Lambda checks it (answered `400` with a
 //! `ValidationError`), then `200 "OK"`. What happens to the events is [`super::telemetry`]'s.
 
+use super::extensions_api::{known_extension, refuse};
 use super::handoff::WorkerLink;
 use super::telemetry::{Buffering, Schema, Subscription};
 use crate::server::{json, read_body, Body};
@@ -17,13 +18,10 @@ const MAX_BYTES: (u64, u64) = (256 * 1024, 1024 * 1024);
 const TIMEOUT_MS: (u64, u64) = (25, 30_000);
 
 pub async fn subscribe(link: &WorkerLink, request: Request<Incoming>, schema: Schema) -> Response<Body> {
-    let identifier = request.headers().get("lambda-extension-identifier").and_then(|v| v.to_str().ok());
-    let Some(extension) = identifier.and_then(|id| link.extensions.find(id)) else {
-        let message = "Telemetry API subscriptions are for registered extensions: send Lambda-Extension-Identifier";
-        return json(
-            StatusCode::FORBIDDEN,
-            &j!({ "errorType": "Extension.UnknownExtensionIdentifier", "errorMessage": message }),
-        );
+    // Subscriptions are for registered extensions, refused as the Extensions API refuses unknown ones.
+    let extension = match known_extension(link, &request) {
+        Ok(extension) => extension,
+        Err(refusal) => return refuse(&refusal),
     };
     let body = read_body(request.into_body(), 64 * 1024).await.unwrap_or_default();
     let subscription =

@@ -53,12 +53,13 @@ pub struct Worker {
     peak_memory: Mutex<Option<(Instant, u64)>>,
     /// Its peak memory (KiB) as it exited; 0 while it runs.
     exit_peak_kib: Arc<AtomicU64>,
-    /// The external extensions' processes, until the environment is shut down.
-    external: Mutex<Vec<Child>>,
+    /// Tells each external extension's watcher that the environment is shutting down, with the grace it has.
+    external: Mutex<Vec<oneshot::Sender<Duration>>>,
     /// The invocation timed out: the environment ends with `SHUTDOWN` reason `timeout`.
     timed_out: AtomicBool,
-    /// Keeps this process's Runtime API listener open; dropping it closes the listener.
-    _runtime_api: ShutdownTrigger,
+    /// Keeps this process's Runtime API listener open; the last holder's drop closes it (the external extensions'
+    /// watchers hold it through their grace, so the extensions can still take their `SHUTDOWN`).
+    _runtime_api: Arc<ShutdownTrigger>,
 }
 
 impl Worker {
@@ -71,11 +72,14 @@ impl Worker {
         worker_id: String,
         runtime: &Arc<RuntimeApi>,
     ) -> std::io::Result<Self> {
+        // Init starts here, extensions' included (REPORT's Init Duration counts them, as on Lambda).
+        let started = Instant::now();
         let (deliver, deliveries) = mpsc::channel(1);
         let link = Arc::new(WorkerLink::new(worker_id.clone(), spec.key.clone(), spec.name.clone(), deliveries));
         let (runtime_api, runtime_api_listener) = runtime.attach(link.clone()).await?;
+        let runtime_api_listener = Arc::new(runtime_api_listener);
         let environment = spec.process_environment(&worker_id, &runtime_api, launch);
-        let external = start_external_extensions(spec, &environment, &link).await;
+        let external = start_external_extensions(spec, &environment, &link, &runtime_api_listener).await;
         let mut command = Command::new(&launch.program);
         command
             .args(&launch.args)
@@ -100,7 +104,7 @@ impl Worker {
             kill: Mutex::new(Some(kill)),
             alive,
             pid,
-            started: Instant::now(),
+            started,
             last_used: Mutex::new(Instant::now()),
             init_reported: AtomicBool::new(false),
             generation,
@@ -143,27 +147,19 @@ impl Worker {
         }
     }
 
-    /// Sends `SHUTDOWN` to the external extensions subscribed to it, and kills those still running after
+    /// Sends `SHUTDOWN` to the external extensions subscribed to it; their watchers kill those still running after
     /// [`EXTERNAL_SHUTDOWN_GRACE`].
     fn shut_down_external(&self, reason: &str) {
-        let children = std::mem::take(&mut *self.external.lock().unwrap());
-        if children.is_empty() {
+        let watchers = std::mem::take(&mut *self.external.lock().unwrap());
+        if watchers.is_empty() {
             return;
         }
         let deadline_ms = crate::aws::epoch_ms() + EXTERNAL_SHUTDOWN_GRACE.as_millis() as u64;
         let event = serde_json::json!({ "eventType": "SHUTDOWN", "shutdownReason": reason, "deadlineMs": deadline_ms });
         self.link.extensions.shutdown(&event);
-        // Outside a runtime (dropped at exit) the children are killed as they drop.
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        runtime.spawn(async move {
-            let deadline = tokio::time::Instant::now() + EXTERNAL_SHUTDOWN_GRACE;
-            for mut child in children {
-                if tokio::time::timeout_at(deadline, child.wait()).await.is_err() {
-                    let _ = child.start_kill();
-                    let _ = child.wait().await;
-                }
-            }
-        });
+        for watcher in watchers {
+            let _ = watcher.send(EXTERNAL_SHUTDOWN_GRACE);
+        }
     }
 
     pub fn ready_at(&self) -> Option<Instant> {
@@ -232,22 +228,21 @@ impl Drop for Worker {
 
 /// Starts the function's external extensions with the runtime's environment and waits, within init's time
 /// limit, until each has registered (Lambda starts the runtime only then), or has ended without registering,
-/// which is logged and leaves it out.
+/// which is logged and leaves it out. Each then has a watcher ([`watch_extension`]); the returned senders tell
+/// them the environment is shutting down.
 async fn start_external_extensions(
     spec: &FunctionSpec,
     environment: &[(String, String)],
     link: &Arc<WorkerLink>,
-) -> Vec<Child> {
+    runtime_api: &Arc<ShutdownTrigger>,
+) -> Vec<oneshot::Sender<Duration>> {
     if spec.extensions.is_empty() {
         return Vec::new();
     }
-    let name_of =
-        |path: &std::path::Path| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let names: Vec<String> = spec.extensions.iter().map(|path| name_of(path)).collect();
-    link.extensions.expect_external(names.clone());
-    let mut children = Vec::new();
-    let mut started = Vec::new();
-    for (path, name) in spec.extensions.iter().zip(&names) {
+    link.extensions.expect_external(spec.extensions.iter().map(|(name, _)| name.clone()).collect());
+    // Index for index: the extensions that started, and their processes.
+    let (mut started, mut children) = (Vec::new(), Vec::new());
+    for (name, path) in &spec.extensions {
         let mut command = Command::new(path);
         command
             .env_clear()
@@ -276,7 +271,42 @@ async fn start_external_extensions(
     for name in missing.iter().filter(|name| !link.extensions.names().contains(name)) {
         tracing::error!(target: "lambda", "{}: the extension {name} did not register; the runtime starts without it", spec.key);
     }
-    children.into_inner().unwrap()
+    let children = children.into_inner().unwrap();
+    children
+        .into_iter()
+        .zip(started)
+        .map(|(child, name)| {
+            let (shutting_down, told) = oneshot::channel();
+            tokio::spawn(watch_extension(child, name, link.clone(), told, runtime_api.clone()));
+            shutting_down
+        })
+        .collect()
+}
+
+/// Watches one external extension. If it ends on its own, it is no longer waited for, and the error is logged
+/// (Lambda reports `Extension.Crash`). Told the environment is shutting down, it gets the grace period, then
+/// SIGKILL. It holds the Runtime API open until then, so that its `SHUTDOWN` and its last calls get through.
+async fn watch_extension(
+    mut child: Child,
+    name: String,
+    link: Arc<WorkerLink>,
+    told: oneshot::Receiver<Duration>,
+    _runtime_api: Arc<ShutdownTrigger>,
+) {
+    tokio::select! {
+        status = child.wait() => {
+            let how = status.map_or_else(|e| e.to_string(), exit_text);
+            tracing::error!(target: "lambda", "{}: the extension {name} exited ({how}): Extension.Crash", link.function);
+            link.extensions.gone(&name);
+        }
+        grace = told => {
+            let grace = grace.unwrap_or(Duration::ZERO);
+            if tokio::time::timeout(grace, child.wait()).await.is_err() {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+            }
+        }
+    }
 }
 
 /// Passes each line of a process's output to `pass` (the runtime's as function output, an extension's as its own).
@@ -287,9 +317,14 @@ fn spawn_reader(
 ) {
     let Some(stream) = stream else { return };
     tokio::spawn(async move {
-        let mut lines = BufReader::new(stream).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            pass(&link, &line);
+        // Bytes, not text: a line that is not UTF-8 is passed on lossily instead of ending the reading (and the
+        // pipe, which would leave the process writing into nothing).
+        let mut reader = BufReader::new(stream);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).await.is_ok_and(|read| read > 0) {
+            let text = String::from_utf8_lossy(&line);
+            pass(&link, text.trim_end_matches(['\n', '\r']));
+            line.clear();
         }
     });
 }

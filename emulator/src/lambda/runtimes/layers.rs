@@ -48,17 +48,19 @@ pub fn search_path(folders: &[PathBuf]) -> String {
 }
 
 /// The external extensions of `layers`: the executable files in each layer's `extensions/` folder (Lambda's
-/// `/opt/extensions`), by file name, which is the name each registers with.
-pub fn extensions(layers: &[PathBuf]) -> Vec<PathBuf> {
+/// `/opt/extensions`), by file name, which is the name each registers under. Lambda extracts the layers into one
+/// `/opt` in order, so of two files with the same name the later layer's is the one that runs.
+pub fn extensions(layers: &[PathBuf]) -> Vec<(String, PathBuf)> {
     use std::os::unix::fs::PermissionsExt;
-    let mut found: Vec<PathBuf> = layers
-        .iter()
-        .filter_map(|layer| std::fs::read_dir(layer.join("extensions")).ok())
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
-        .collect();
-    found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    found
+    let mut found = std::collections::BTreeMap::new();
+    for layer in layers {
+        let Ok(entries) = std::fs::read_dir(layer.join("extensions")) else { continue };
+        for path in entries.flatten().map(|entry| entry.path()) {
+            let executable = path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if let (true, Some(name)) = (executable, path.file_name()) {
+                found.insert(name.to_string_lossy().into_owned(), path.clone());
+            }
+        }
+    }
+    found.into_iter().collect()
 }

@@ -587,6 +587,13 @@ async fn an_external_extension_from_a_layer_gets_invoke_and_shutdown_with_its_re
     let lines = recorder_lines(dir.path(), "ftb-extensions-dev-slow");
     assert_eq!(lines.last().unwrap()["event"]["shutdownReason"], "timeout");
 
+    // An extension that crashes after its first event is not waited for by the next invocation.
+    for _ in 0..2 {
+        let (body, error) = invoke_json(&client, "withCrasher", json!({})).await;
+        assert_eq!(error, None, "{body}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
     let output = client.invoke().function_name("withBroken").log_type(LogType::Tail).send().await.unwrap();
     assert_eq!(output.function_error(), None, "the function runs without the extension that did not register");
     let registered = recorder_lines(dir.path(), "ftb-extensions-dev-withBroken");

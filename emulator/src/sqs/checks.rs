@@ -1,5 +1,5 @@
 //! What SQS refuses before anything is queued: a message's delay, attributes, size and characters; the FIFO
-//! fields (group and deduplication ids) and how a FIFO queue deduplicates; batch entry ids; queue names. Each
+//! fields (group and deduplication ids) and how a FIFO queue deduplicates; batch entry ids; queue names; tags. Each
 //! error is worded as SQS words it (the SQS API reference, SendMessage and SendMessageBatch).
 
 use super::digest::sha256_of_body;
@@ -240,6 +240,33 @@ pub fn check_batch<'a>(entry: &str, ids: impl Iterator<Item = &'a String>) -> Re
         Some(repeated) => Err(SqsError::new(ErrorCode::BatchEntryIdsNotDistinct, format!("Id {repeated} repeated."))),
         None => Ok(()),
     }
+}
+
+/// Tags: keys of 1 to 128 characters, values of up to 256, at most 50 on a queue. The error for too many says
+/// "{queue}", which [`named_queue`] fills in.
+pub(super) fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), SqsError> {
+    use crate::aws::sqs::{MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
+    if tags.len() > MAX_TAGS {
+        return Err(SqsError::invalid("Too many tags added for queue {queue}."));
+    }
+    for (tag_key, value) in tags {
+        if tag_key.is_empty() || tag_key.chars().count() > MAX_TAG_KEY_CHARS {
+            return Err(SqsError::invalid(format!(
+                "Tag keys must be between 1 and {MAX_TAG_KEY_CHARS} characters in length."
+            )));
+        }
+        if value.chars().count() > MAX_TAG_VALUE_CHARS {
+            return Err(SqsError::invalid(format!(
+                "Tag values must be between 0 and {MAX_TAG_VALUE_CHARS} characters in length."
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn named_queue(mut error: SqsError, queue: &str) -> SqsError {
+    error.message = error.message.replace("{queue}", queue);
+    error
 }
 
 #[cfg(test)]

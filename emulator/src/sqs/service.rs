@@ -3,7 +3,7 @@
 //! queues, messages and permissions (tags are in [`super::tags`], message move tasks in [`super::move_tasks`]). It wakes long polls,
 //! redrives to dead-letter queues, and with `--persist` has every change written before it returns.
 
-use super::checks::check_queue_name;
+use super::checks::{check_queue_name, check_tags, named_queue};
 use super::durable::{Durability, Snapshot};
 use super::error::{ErrorCode, SqsError};
 use super::message::{NewMessage, Received, Sent};
@@ -11,7 +11,6 @@ use super::move_tasks::MoveTasks;
 use super::policy::{self, Permission};
 use super::queue::{DeadLetters, Queue, Sending};
 use super::settings::{QueueSettings, Setting};
-use super::tags::{check_tags, named_queue};
 use crate::aws::caller::Caller;
 use crate::aws::names::{parse_queue_arn, parse_queue_url};
 use crate::journal::{clip, Journal, What};

@@ -485,29 +485,12 @@ async fn the_watcher_follows_new_folders_and_installed_packages() {
 
 #[tokio::test]
 async fn a_node_stream_that_fails_midway_ends_as_lambda_ends_it() {
-    use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
     let emulator = start_runtimes().await;
     let client = lambda_client(&emulator);
     // InvokeWithResponseStream: what was written, then InvokeComplete with the error the runtime reported (in
     // the trailers of its response).
-    let output = client
-        .invoke_with_response_stream()
-        .function_name("streaming")
-        .payload(aws_sdk_lambda::primitives::Blob::new(json!({"fail": true}).to_string()))
-        .send()
-        .await
-        .unwrap();
-    let mut events = output.event_stream;
-    let (mut body, mut complete) = (Vec::new(), None);
-    while let Some(event) = events.recv().await.unwrap() {
-        match event {
-            Event::PayloadChunk(chunk) => body.extend_from_slice(chunk.payload().unwrap().as_ref()),
-            Event::InvokeComplete(done) => complete = Some(done),
-            other => panic!("unexpected event {other:?}"),
-        }
-    }
+    let (body, complete) = read_stream(&client, "streaming", json!({"fail": true})).await;
     assert_eq!(String::from_utf8_lossy(&body), "streamed ");
-    let complete = complete.expect("InvokeComplete ends the stream");
     assert_eq!(complete.error_code(), Some("Error"), "{complete:?}");
     assert!(complete.error_details().is_some_and(|d| d.contains("stream failure on purpose")), "{complete:?}");
 
@@ -528,13 +511,21 @@ async fn a_node_stream_that_fails_midway_ends_as_lambda_ends_it() {
     emulator.stop().await;
 }
 
-/// What InvokeWithResponseStream delivered: the body, and how it ended (InvokeComplete).
+/// What InvokeWithResponseStream delivered for `payload`: the body, and how it ended (InvokeComplete, with the
+/// log's tail).
 async fn read_stream(
     client: &aws_sdk_lambda::Client,
     function: &str,
+    payload: Value,
 ) -> (Vec<u8>, aws_sdk_lambda::types::InvokeWithResponseStreamCompleteEvent) {
     use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
-    let output = client.invoke_with_response_stream().function_name(function).log_type(LogType::Tail).send().await;
+    let output = client
+        .invoke_with_response_stream()
+        .function_name(function)
+        .payload(Blob::new(payload.to_string()))
+        .log_type(LogType::Tail)
+        .send()
+        .await;
     let output = output.unwrap_or_else(|e| panic!("{function}: {e:?}"));
     let mut events = output.event_stream;
     let (mut body, mut complete) = (Vec::new(), None);
@@ -556,7 +547,7 @@ async fn a_stream_is_reported_when_it_ends_cut_off_at_the_timeout_and_paced_beyo
     let emulator = start_runtimes().await;
     let client = lambda_client(&emulator);
 
-    let (body, complete) = read_stream(&client, "streamingLong").await;
+    let (body, complete) = read_stream(&client, "streamingLong", json!({})).await;
     assert_eq!(String::from_utf8_lossy(&body), "first second");
     let log = base64::engine::general_purpose::STANDARD.decode(complete.log_result().expect("LogType: Tail")).unwrap();
     let log = String::from_utf8_lossy(&log);
@@ -566,7 +557,7 @@ async fn a_stream_is_reported_when_it_ends_cut_off_at_the_timeout_and_paced_beyo
     assert!(duration >= 300.0, "the duration is the stream's: {report}");
 
     let started = std::time::Instant::now();
-    let (body, complete) = read_stream(&client, "streamingStuck").await;
+    let (body, complete) = read_stream(&client, "streamingStuck", json!({})).await;
     assert_eq!(String::from_utf8_lossy(&body), "first ", "what was written before the timeout");
     assert_eq!(complete.error_code(), Some("Sandbox.Timedout"), "{complete:?}");
     let took = started.elapsed();

@@ -73,11 +73,7 @@ pub fn resolved_view(
         "service": service.service,
         "stage": service.stage,
         "region": service.region,
-        "endpoints": {
-            "http": endpoints.http_url(),
-            "websocket": endpoints.websocket_url(),
-            "lambda": endpoints.lambda_url(),
-        },
+        "endpoints": endpoints.described(),
         "functions": functions,
         "resources": resources,
     }))

@@ -76,4 +76,14 @@ impl LocalEndpoints {
     pub fn lambda_url(&self) -> String {
         format!("http://{}:{}", self.host, self.lambda_port)
     }
+
+    /// Every endpoint by name, as `config` and the web console show them.
+    pub fn described(&self) -> serde_json::Value {
+        serde_json::json!({
+            "http": self.http_url(),
+            "websocket": self.websocket_url(),
+            "lambda": self.lambda_url(),
+            "s3": self.s3_url(),
+        })
+    }
 }

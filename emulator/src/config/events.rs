@@ -120,7 +120,7 @@ fn parse_http_api(value: &Value, path: &str) -> Result<HttpApiEvent, ConfigError
             authorizer = map
                 .get("authorizer")
                 .filter(|a| !a.is_null())
-                .map(|a| authorizers::parse_http_api_route(a, &format!("{path}.authorizer")))
+                .map(|a| super::http_api_authorizers::parse_http_api_route(a, &format!("{path}.authorizer")))
                 .transpose()?;
             (method.to_string(), route.to_string())
         }

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod authorizers;
 pub mod error;
 pub mod events;
+pub mod http_api_authorizers;
 pub mod intrinsics;
 pub mod model;
 pub mod references;
@@ -245,8 +246,9 @@ fn guard_settings(value: Option<&Value>) -> Result<GuardSettings, ConfigError> {
 
 /// The HTTP API's authorizers, the REST API's keys and `custom.ftb-offline.jwks`.
 fn auth_settings(provider: &Provider, custom: Option<&Value>, service_dir: &Path) -> Result<AuthSettings, ConfigError> {
-    let http_api_authorizers =
-        authorizers::parse_http_api_authorizers(provider.http_api.as_ref().and_then(|h| h.authorizers.as_ref()))?;
+    let http_api_authorizers = http_api_authorizers::parse_http_api_authorizers(
+        provider.http_api.as_ref().and_then(|h| h.authorizers.as_ref()),
+    )?;
     let api_gateway = provider.api_gateway.as_ref();
     let api_keys = api_keys::parse_api_keys(api_gateway.and_then(|a| a.api_keys.as_ref()))?;
     let api_key_from_authorizer = match api_gateway.and_then(|a| a.api_key_source_type.as_deref()) {

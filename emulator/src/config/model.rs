@@ -4,7 +4,8 @@
 //! properties, SQS ARNs): they resolve only once the emulator knows its bound addresses (see `intrinsics`).
 
 use super::api_keys::ApiKey;
-use super::authorizers::{Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer};
+use super::authorizers::Authorizer;
+use super::http_api_authorizers::{HttpApiAuthorizer, HttpApiRouteAuthorizer};
 use super::settings::{DynamoDbLocalSettings, OfflineSettings, S3Settings};
 use super::{ConfigError, Locations};
 use indexmap::IndexMap;

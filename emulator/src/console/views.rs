@@ -100,17 +100,13 @@ pub fn overview(console: &Console) -> Value {
     let service = console.service.load_full();
     let endpoints = &console.endpoints;
     let routes = crate::plan::route_table(&console.http.routes(), &console.websocket.route_keys(), endpoints);
+    let mut described = endpoints.described();
+    described["dynamodb"] = json!(console.dynamodb.endpoint());
     json!({
         "service": service.service,
         "stage": service.stage,
         "region": service.region,
-        "endpoints": {
-            "http": endpoints.http_url(),
-            "websocket": endpoints.websocket_url(),
-            "lambda": endpoints.lambda_url(),
-            "s3": endpoints.s3_url(),
-            "dynamodb": console.dynamodb.endpoint(),
-        },
+        "endpoints": described,
         "functions": functions(console),
         "routes": routes,
         "connections": connections(console),

@@ -33,24 +33,20 @@ impl Pauses {
 
     /// Returns once the mapping is not paused.
     pub async fn wait_until_enabled(&self, function: &str, queue_arn: &str) {
-        loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            if !self.is_paused(function, queue_arn) {
-                return;
-            }
-            changed.await;
-        }
+        self.wait_until(function, queue_arn, false).await;
     }
 
     /// Returns once the mapping is paused.
     pub async fn wait_until_paused(&self, function: &str, queue_arn: &str) {
+        self.wait_until(function, queue_arn, true).await;
+    }
+
+    async fn wait_until(&self, function: &str, queue_arn: &str, paused: bool) {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if self.is_paused(function, queue_arn) {
+            if self.is_paused(function, queue_arn) == paused {
                 return;
             }
             changed.await;

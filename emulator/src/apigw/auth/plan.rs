@@ -6,9 +6,8 @@
 use super::cache::ResultCache;
 use super::jwt::{JwtAuthorizer, Keys, Style};
 use super::lambda_authorizer::{Flavour, LambdaAuthorizer};
-use crate::config::authorizers::{
-    self as config, Authorizer, HttpApiAuthorizer, HttpApiRouteAuthorizer, IdentitySource,
-};
+use crate::config::authorizers::{self as config, Authorizer, IdentitySource};
+use crate::config::http_api_authorizers::{HttpApiAuthorizer, HttpApiRouteAuthorizer};
 use crate::config::{ConfigError, Service};
 use std::collections::HashMap;
 use std::sync::Arc;

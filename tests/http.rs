@@ -251,6 +251,25 @@ async fn integration_timeouts_answer_504_and_503() {
 }
 
 #[tokio::test]
+async fn a_client_that_goes_away_mid_request_leaves_the_function_to_finish_on_a_warm_process() {
+    let emulator = start(http_options()).await;
+    let client = reqwest::Client::new();
+    let warm = json_of(client.post(url(&emulator, "/v2/patient")).body(r#"{"ms":0}"#).send().await.unwrap()).await;
+    // The client gives up while the handler sleeps and resets its connection, as a load generator does at the
+    // end of its run.
+    let http = emulator.endpoints().http_url();
+    let address = http.trim_start_matches("http://");
+    let request = format!("POST /v2/patient HTTP/1.1\r\nHost: {address}\r\nContent-Length: 10\r\n\r\n{{\"ms\":600}}");
+    send_then_reset(address, request.as_bytes(), Duration::from_millis(150)).await;
+    // On Lambda the invocation runs to its end and its environment stays warm: the next request, once the first
+    // has had time to finish, is answered by the same process. (Dropped with the connection, it used to be killed.)
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let next = json_of(client.post(url(&emulator, "/v2/patient")).body(r#"{"ms":0}"#).send().await.unwrap()).await;
+    assert_eq!(next["pid"], warm["pid"], "the process that served the abandoned request serves the next one");
+    emulator.stop().await;
+}
+
+#[tokio::test]
 async fn bodies_over_10_mb_are_refused_with_413() {
     let emulator = start(http_options()).await;
     let big = vec![b'x'; 10 * 1024 * 1024 + 1];

@@ -82,6 +82,24 @@ async fn concurrent_invocations_run_in_several_processes_and_warm_ones_are_reuse
 }
 
 #[tokio::test]
+async fn an_invocation_whose_client_goes_away_runs_to_its_end_and_its_process_stays_warm() {
+    let emulator = start_fixtures().await;
+    let client = lambda_client(&emulator);
+    let (warm, _) = invoke_json(&client, "sleep", json!({"ms": 0})).await;
+    let lambda_url = emulator.endpoints().lambda_url();
+    let address = lambda_url.trim_start_matches("http://");
+    let path = "/2015-03-31/functions/sleep/invocations";
+    let request = format!("POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 10\r\n\r\n{{\"ms\":600}}");
+    send_then_reset(address, request.as_bytes(), Duration::from_millis(150)).await;
+    // Lambda runs an invocation to its end whoever waits for it; the process then serves the next one.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (next, error) = invoke_json(&client, "sleep", json!({"ms": 0})).await;
+    assert_eq!(error, None);
+    assert_eq!(next["pid"], warm["pid"], "the process of the abandoned invocation was kept");
+    emulator.stop().await;
+}
+
+#[tokio::test]
 async fn reserved_concurrency_caps_the_processes_of_a_function() {
     let emulator = start_fixtures().await;
     let client = lambda_client(&emulator);

@@ -3,6 +3,7 @@
 
 use crate::repo_root;
 use ftb_offline::Emulator;
+use std::time::Duration;
 
 /// A stock client of one AWS SDK crate for `endpoint`, with dummy credentials (the config types differ per crate).
 macro_rules! stock_client {
@@ -130,4 +131,16 @@ pub async fn invoke_json(
     assert_eq!(output.status_code(), 200);
     let body = serde_json::from_slice(output.payload().expect("a payload").as_ref()).expect("a JSON payload");
     (body, output.function_error().map(String::from))
+}
+
+/// Sends `request` (a whole HTTP/1.1 request) to `address` (`127.0.0.1:PORT`), waits `patience`, then closes the
+/// connection with a reset, unanswered, as a load generator does with the requests in flight at the end of its run.
+pub async fn send_then_reset(address: &str, request: &[u8], patience: Duration) {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    tokio::time::sleep(patience).await;
+    // Lingering for 0 s makes the close a reset (RST) rather than an orderly end (FIN).
+    stream.set_zero_linger().unwrap();
+    drop(stream);
 }

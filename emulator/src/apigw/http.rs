@@ -269,20 +269,19 @@ impl Exchange<'_> {
     async fn invoke(&self, function: &str, event: serde_json::Value, timeout: Duration, api: Api) -> Reply {
         let payload = serde_json::to_vec(&event).expect("events serialise");
         let trigger = trigger_of(api, &event);
-        let lambda = self.lambda.clone();
-        let key = function.to_string();
-        // The invocation runs on; if the gateway stops waiting, the function still finishes (or times out) on its own.
-        let invocation = tokio::spawn(async move {
-            let request = InvokeRequest::new(payload).by(trigger);
+        let request = InvokeRequest::new(payload).by(trigger);
+        // If the gateway stops waiting, the function still finishes (or times out) on its own: an invocation
+        // runs on a task of its own (`Lambda::invoke_streaming`).
+        let invocation = async {
             match api {
-                Api::Rest => lambda.invoke(&key, request).await,
-                Api::HttpApi | Api::FunctionUrl => lambda.invoke_streaming(&key, request).await,
+                Api::Rest => self.lambda.invoke(function, request).await,
+                Api::HttpApi | Api::FunctionUrl => self.lambda.invoke_streaming(function, request).await,
             }
-        });
+        };
         let deadline = tokio::time::Instant::now() + timeout;
         let result = match tokio::time::timeout_at(deadline, invocation).await {
-            Ok(Ok(Some(response))) => response.result,
-            Ok(_) => return error_reply(api, GatewayError::Integration),
+            Ok(Some(response)) => response.result,
+            Ok(None) => return error_reply(api, GatewayError::Integration),
             Err(_) => return self.timed_out(function, timeout, api),
         };
         let mapped = match (api, result.clone()) {

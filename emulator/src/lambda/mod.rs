@@ -166,9 +166,17 @@ impl Lambda {
 
     /// Invokes a function; a streamed response comes back as [`FunctionResult::Streaming`] as soon as the
     /// function starts it, for callers that pass it on as it arrives. `None` when no function has that name.
+    ///
+    /// The invocation runs on a task of its own, so a caller that goes away (a client closing its connection
+    /// mid-request) does not stop it: as on Lambda, it runs to its end and its process stays warm for the next.
     pub async fn invoke_streaming(&self, name: &str, request: InvokeRequest) -> Option<InvokeResponse> {
         let pool = self.find(name)?;
-        Some(FunctionPool::invoke(&pool, request).await)
+        let invocation = tokio::spawn(async move { FunctionPool::invoke(&pool, request).await });
+        match invocation.await {
+            Ok(response) => Some(response),
+            // Nothing aborts the task; it is only cancelled when the runtime shuts down under both.
+            Err(err) => std::panic::resume_unwind(err.try_into_panic().unwrap_or_else(|_| Box::new("cancelled"))),
+        }
     }
 
     /// An asynchronous (`Event`) invocation: queued and run in the background. A function error is retried up

@@ -40,6 +40,10 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// As the ftb-offline binary's (emulator/src/main.rs): the emulator runs in this process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RUNS: usize = 5;
 const WARMUP: Duration = Duration::from_secs(1);
 const RUN_TIME: Duration = Duration::from_secs(3);

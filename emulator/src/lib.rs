@@ -35,6 +35,7 @@ pub mod guard;
 pub mod journal;
 pub mod lambda;
 pub mod live;
+pub mod log_writer;
 pub mod options;
 pub mod plan;
 pub mod procfs;

@@ -11,6 +11,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// See Cargo.toml: glibc's malloc contends between the runtime's threads under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "ftb-offline",
@@ -230,12 +234,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Every invocation logs START, its handler's lines, END and REPORT. Written and flushed one line at a time on
     // the invoking thread, that halved the requests/s at 32 connections (docs/BENCHMARKS.md); a thread of its own
-    // writes them instead, in batches while more are waiting, flushing as soon as none are. Never lossy: when the
-    // terminal falls that far behind, logging waits rather than dropping lines.
-    let (writer, log_flusher) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("ftb-offline-log")
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    // writes them instead, in batches.
+    let (writer, log_flusher) = ftb_offline::log_writer::to_stderr();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FTB_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(writer)

@@ -74,8 +74,32 @@ pub async fn bind(host: &str, port: u16, what: &str, flag: &str) -> Result<TcpLi
     })
 }
 
-/// Serves HTTP/1.1 on `listener` until `shutdown`; `handle` answers each request.
-pub fn serve<H, F>(listener: TcpListener, handle: H, mut shutdown: Shutdown) -> tokio::task::JoinHandle<()>
+/// Serves HTTP/1.1 on `listener` until `shutdown`; `handle` answers each request. A client must send each
+/// request's headers within [`HEADER_READ_TIMEOUT`].
+pub fn serve<H, F>(listener: TcpListener, handle: H, shutdown: Shutdown) -> tokio::task::JoinHandle<()>
+where
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    serve_with(listener, handle, shutdown, Some(HEADER_READ_TIMEOUT))
+}
+
+/// [`serve`] for the emulator's own handler processes (the Runtime API), which are not slow clients to guard
+/// against: no header read timer, which costs a timer per request (two per invocation).
+pub fn serve_own_processes<H, F>(listener: TcpListener, handle: H, shutdown: Shutdown) -> tokio::task::JoinHandle<()>
+where
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    serve_with(listener, handle, shutdown, None)
+}
+
+fn serve_with<H, F>(
+    listener: TcpListener,
+    handle: H,
+    mut shutdown: Shutdown,
+    header_read_timeout: Option<std::time::Duration>,
+) -> tokio::task::JoinHandle<()>
 where
     H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
@@ -95,12 +119,12 @@ where
                             let response = handle(request, peer);
                             async move { Ok::<_, Infallible>(response.await) }
                         });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .timer(hyper_util::rt::TokioTimer::new())
-                            .header_read_timeout(HEADER_READ_TIMEOUT)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .with_upgrades()
-                            .await;
+                        let mut builder = hyper::server::conn::http1::Builder::new();
+                        builder.header_read_timeout(header_read_timeout);
+                        if header_read_timeout.is_some() {
+                            builder.timer(hyper_util::rt::TokioTimer::new());
+                        }
+                        let _ = builder.serve_connection(TokioIo::new(stream), service).with_upgrades().await;
                     });
                 }
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}

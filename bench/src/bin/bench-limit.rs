@@ -6,7 +6,8 @@
 //! pending invocations. It then answers a `POST` to any path on PORT (default: any free port) by handing the body
 //! to an idle handler as the event and answering 200 with the handler's response (500 with its error): three
 //! loopback exchanges per request (the client's request, the handler's `next` answered, its response posted), the
-//! same as for any tool, with nothing else. It writes `ready: http://127.0.0.1:PORT` to stderr once every handler
+//! same as for any tool, with nothing else; `next` answers with the headers Lambda sends with every invocation
+//! (request id, deadline, function ARN, X-Ray trace id). It writes `ready: http://127.0.0.1:PORT` to stderr once every handler
 //! has asked for its first invocation (the client port is bound then), and kills its handlers on SIGINT or SIGTERM;
 //! they are killed when it drops them too, and they are in its process group.
 
@@ -187,9 +188,18 @@ async fn next(limit: &Limit) -> Response<Full<Bytes>> {
         .header("lambda-runtime-aws-request-id", event.id.to_string())
         .header("lambda-runtime-deadline-ms", deadline.as_millis().to_string())
         .header("lambda-runtime-invoked-function-arn", FUNCTION_ARN)
+        .header("lambda-runtime-trace-id", trace_id(event.id, deadline.as_secs()))
         .header("content-type", "application/json")
         .body(Full::new(event.body))
         .expect("a valid response")
+}
+
+/// An X-Ray trace header of Lambda's form, one per invocation. Lambda sends one with every invocation, traced or
+/// not, and `lambda_runtime` puts it in `_X_AMZN_TRACE_ID` (glibc's `setenv` then keeps each value for good): a
+/// handler without it does less work than on Lambda, or on any tool that sends it.
+fn trace_id(id: u64, epoch_s: u64) -> String {
+    let mixed = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    format!("Root=1-{epoch_s:08x}-{mixed:024x};Parent={mixed:016x};Sampled=0")
 }
 
 fn respond(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {

@@ -155,11 +155,13 @@ impl Extensions {
 
     /// Waits until every extension is ready.
     pub async fn all_ready(&self) {
-        loop {
+        let ready = || self.registered.lock().unwrap().iter().all(|e| e.ready.load(Ordering::SeqCst));
+        // Without extensions (nearly always), nothing to wait for.
+        while !ready() {
             let notified = self.became_ready.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if self.registered.lock().unwrap().iter().all(|e| e.ready.load(Ordering::SeqCst)) {
+            if ready() {
                 return;
             }
             notified.await;
@@ -185,9 +187,16 @@ impl Extensions {
         self.registered.lock().unwrap().iter().any(|e| external.contains(&e.name))
     }
 
-    /// Sends an `INVOKE` event to the extensions subscribed to it; they are busy until their next `next`.
-    pub fn invoke(&self, event: &Value) {
-        for extension in self.registered.lock().unwrap().iter().filter(|e| e.subscribed_to_invoke) {
+    /// Sends an `INVOKE` event to the extensions subscribed to it; they are busy until their next `next`. The
+    /// event is built only if one is.
+    pub fn invoke(&self, event: impl FnOnce() -> Value) {
+        let registered = self.registered.lock().unwrap();
+        let mut subscribed = registered.iter().filter(|e| e.subscribed_to_invoke).peekable();
+        if subscribed.peek().is_none() {
+            return;
+        }
+        let event = event();
+        for extension in subscribed {
             extension.ready.store(false, Ordering::SeqCst);
             let _ = extension.sender.send(event.clone());
         }
@@ -216,7 +225,7 @@ mod tests {
         let flusher_next = tokio::spawn(async move { e1.next(&flusher).await });
         tokio::spawn(async move { e2.next(&idle).await });
         tokio::time::timeout(std::time::Duration::from_secs(1), waiting).await.unwrap().unwrap();
-        extensions.invoke(&serde_json::json!({"eventType": "INVOKE"}));
+        extensions.invoke(|| serde_json::json!({"eventType": "INVOKE"}));
         let event = tokio::time::timeout(std::time::Duration::from_secs(1), flusher_next).await.unwrap().unwrap();
         assert_eq!(event.unwrap()["eventType"], "INVOKE");
         extensions.close_registration();

@@ -1,5 +1,5 @@
 //! The hand-off between a function's pool and one of its processes, met in the middle by the Runtime API: the
-//! invocation handed over ([`Delivery`]), how it ended ([`Completion`]), and the mailbox both sides share
+//! invocation handed over ([`Delivery`]) and when it was picked up ([`PickUp`]), how it ended ([`Completion`]), and the mailbox both sides share
 //! ([`WorkerLink`]). The pool and the worker put invocations in; the Runtime API server takes them out and
 //! reports their end. Neither side imports the other.
 
@@ -9,9 +9,9 @@ use super::result::{ResponseStream, StreamedResponse};
 use super::telemetry::{Platform, Subscription, Telemetry};
 use bytes::Bytes;
 use serde_json::{json, Value};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Instant, SystemTime};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// An invocation handed to the process by `GET /runtime/invocation/next`.
 pub struct Delivery {
@@ -20,8 +20,35 @@ pub struct Delivery {
     pub client_context: Option<String>,
     pub cognito_identity: Option<String>,
     pub trace_id: String,
-    /// Told the deadline (epoch time) when the process picks the invocation up.
-    pub picked_up: oneshot::Sender<SystemTime>,
+    /// Marked when the process picks the invocation up.
+    pub pick_up: Arc<PickUp>,
+}
+
+/// When the process picked an invocation up: marked by the Runtime API, read by the pool, which waits for it only
+/// on a cold start (the end of init).
+#[derive(Default)]
+pub struct PickUp {
+    at: OnceLock<tokio::time::Instant>,
+    marked: Notify,
+}
+
+impl PickUp {
+    pub fn mark(&self) {
+        if self.at.set(tokio::time::Instant::now()).is_ok() {
+            // Kept as a permit if nobody waits yet.
+            self.marked.notify_one();
+        }
+    }
+
+    pub fn at(&self) -> Option<tokio::time::Instant> {
+        self.at.get().copied()
+    }
+
+    pub async fn wait(&self) {
+        while self.at().is_none() {
+            self.marked.notified().await;
+        }
+    }
 }
 
 /// How an invocation ended, as the Runtime API or the process reported it.

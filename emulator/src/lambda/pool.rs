@@ -2,7 +2,7 @@
 //! processes started on demand (cold start) and reused warm, at most `max_concurrency` at once, stopped when
 //! idle, killed on a timeout, and replaced after a crash.
 
-use super::handoff::{Completion, Delivery};
+use super::handoff::{Completion, Delivery, PickUp};
 use super::logs::{InvocationLog, Report};
 use super::pace::{within, Pace};
 use super::reporting;
@@ -248,50 +248,47 @@ impl FunctionPool {
         request: &InvokeRequest,
         log: InvocationLog,
     ) -> (FunctionResult, Aftermath) {
-        let (picked_up, picked_rx) = tokio::sync::oneshot::channel();
+        let pick_up = Arc::new(PickUp::default());
         let delivery = Delivery {
             request_id: request_id.to_string(),
             payload: request.payload.clone(),
             client_context: request.client_context.clone(),
             cognito_identity: request.cognito_identity.clone(),
             trace_id: request.trace_id.clone().unwrap_or_else(|| trace_header(request_id)),
-            picked_up,
+            pick_up: pick_up.clone(),
         };
         let Some(mut done) = worker.deliver(delivery, log).await else {
             return (exited(request_id, "the runtime is gone"), Aftermath::Vanished);
         };
-        // Phase 1: the process picks the invocation up (after its init, on a cold start). A warm process's
-        // timeout counts from here: one still busy with leftover work of its last invocation (a Node.js callback
-        // handler that did not wait for the event loop) picks up late, and that counts, as on Lambda.
         let initialized = worker.link.is_initialized();
         let timeout = self.spec.timeout.unwrap_or(Duration::MAX);
         let delivered = tokio::time::Instant::now();
-        let pickup_limit = if initialized { timeout } else { limits::INIT_TIMEOUT };
-        tokio::select! {
-            biased;
-            picked = picked_rx => if picked.is_err() {
-                return (exited(request_id, "the runtime is gone"), Aftermath::Vanished);
-            },
-            completion = &mut done => {
-                let vanished = initialized && matches!(completion, Ok(Completion::Exited(_)) | Err(_));
-                let aftermath = if vanished { Aftermath::Vanished } else { Aftermath::Discard };
-                return (self.early_end(request_id, completion.ok()), aftermath);
-            }
-            _ = tokio::time::sleep(pickup_limit) => {
-                worker.abandon();
-                if initialized {
-                    return (timed_out(request_id, timeout), Aftermath::Discard);
+        if !initialized {
+            // A cold start's init phase ends when the process picks the invocation up, within Lambda's init limit.
+            tokio::select! {
+                biased;
+                _ = pick_up.wait() => {}
+                completion = &mut done => return (self.early_end(request_id, completion.ok()), Aftermath::Discard),
+                _ = tokio::time::sleep(limits::INIT_TIMEOUT) => {
+                    worker.abandon();
+                    let message = format!("RequestId: {request_id} Error: init did not finish within {} seconds", limits::INIT_TIMEOUT.as_secs());
+                    return (FunctionResult::error(limits::ERROR_INIT, &message), Aftermath::Discard);
                 }
-                let message = format!("RequestId: {request_id} Error: init did not finish within {} seconds", limits::INIT_TIMEOUT.as_secs());
-                return (FunctionResult::error(limits::ERROR_INIT, &message), Aftermath::Discard);
             }
         }
-        // Phase 2: the handler runs, within the function's timeout.
+        // The handler runs within the function's timeout: from the end of init on a cold start, and from the
+        // hand-over on a warm process, so that one still busy with leftover work of its last invocation (a
+        // Node.js callback handler that did not wait for the event loop) picks up late, and that counts, as on
+        // Lambda. One wait, one timer: nothing wakes the invocation when a warm process picks it up.
         let started = if initialized { delivered } else { tokio::time::Instant::now() };
         let deadline = started.checked_add(timeout).unwrap_or_else(|| started + Duration::from_secs(365 * 24 * 3600));
         tokio::select! {
             biased;
             completion = &mut done => match completion {
+                // A warm process that ended before it picked the invocation up never saw it: it runs elsewhere.
+                Ok(Completion::Exited(_)) | Err(_) if pick_up.at().is_none() => {
+                    (self.early_end(request_id, completion.ok()), Aftermath::Vanished)
+                }
                 Ok(Completion::Response(body)) => (FunctionResult::Success(body), Aftermath::Reuse),
                 Ok(Completion::Streamed(streamed)) => (FunctionResult::Streamed(streamed), Aftermath::Reuse),
                 // The stream goes on as the process writes it; the process asks for its next work when done.

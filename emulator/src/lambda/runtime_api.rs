@@ -12,14 +12,24 @@ use crate::aws::lambda::{
     ERROR_EXIT, ERROR_INVALID_RESPONSE_MODE, ERROR_RESPONSE_TOO_LARGE, MAX_STREAMED_RESPONSE_BYTES,
     MAX_SYNC_PAYLOAD_BYTES,
 };
-use crate::server::{self, json, read_body, Body, BodyError, ShutdownTrigger};
+use crate::server::{self, read_body, Body, BodyError, ShutdownTrigger};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper::header::{HeaderName, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json as j, Value};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+// The headers of `invocation/next`, named once (parsing a header name from a string on every invocation showed
+// in the profile).
+const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
+const DEADLINE_MS: HeaderName = HeaderName::from_static("lambda-runtime-deadline-ms");
+const FUNCTION_ARN: HeaderName = HeaderName::from_static("lambda-runtime-invoked-function-arn");
+const TRACE_ID: HeaderName = HeaderName::from_static("lambda-runtime-trace-id");
+const CLIENT_CONTEXT: HeaderName = HeaderName::from_static("lambda-runtime-client-context");
+const COGNITO_IDENTITY: HeaderName = HeaderName::from_static("lambda-runtime-cognito-identity");
 
 /// The Runtime API of one function's processes.
 pub struct RuntimeApi {
@@ -43,7 +53,7 @@ impl RuntimeApi {
         let address = listener.local_addr()?.to_string();
         let (trigger, shutdown) = server::shutdown_pair();
         let api = self.clone();
-        server::serve(listener, move |request, _| api.clone().handle(link.clone(), request), shutdown);
+        server::serve_own_processes(listener, move |request, _| api.clone().handle(link.clone(), request), shutdown);
         Ok((address, trigger))
     }
 
@@ -99,26 +109,28 @@ impl RuntimeApi {
         };
         let deadline = SystemTime::now() + self.timeout.unwrap_or(std::time::Duration::from_secs(365 * 24 * 3600));
         let deadline_ms = deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
-        let _ = delivery.picked_up.send(deadline);
-        link.extensions.invoke(&j!({
-            "eventType": "INVOKE",
-            "deadlineMs": deadline_ms,
-            "requestId": delivery.request_id,
-            "invokedFunctionArn": self.arn,
-            "tracing": { "type": "X-Amzn-Trace-Id", "value": delivery.trace_id },
-        }));
+        delivery.pick_up.mark();
+        link.extensions.invoke(|| {
+            j!({
+                "eventType": "INVOKE",
+                "deadlineMs": deadline_ms,
+                "requestId": delivery.request_id,
+                "invokedFunctionArn": self.arn,
+                "tracing": { "type": "X-Amzn-Trace-Id", "value": delivery.trace_id },
+            })
+        });
         let mut builder = Response::builder()
             .status(StatusCode::OK)
-            .header("content-type", "application/json")
-            .header("lambda-runtime-aws-request-id", &delivery.request_id)
-            .header("lambda-runtime-deadline-ms", deadline_ms.to_string())
-            .header("lambda-runtime-invoked-function-arn", &self.arn)
-            .header("lambda-runtime-trace-id", &delivery.trace_id);
+            .header(CONTENT_TYPE, "application/json")
+            .header(REQUEST_ID, &delivery.request_id)
+            .header(DEADLINE_MS, deadline_ms.to_string())
+            .header(FUNCTION_ARN, &self.arn)
+            .header(TRACE_ID, &delivery.trace_id);
         if let Some(context) = &delivery.client_context {
-            builder = builder.header("lambda-runtime-client-context", context);
+            builder = builder.header(CLIENT_CONTEXT, context);
         }
         if let Some(identity) = &delivery.cognito_identity {
-            builder = builder.header("lambda-runtime-cognito-identity", identity);
+            builder = builder.header(COGNITO_IDENTITY, identity);
         }
         builder.body(server::full(delivery.payload)).unwrap_or_else(|_| {
             runtime_error(
@@ -264,7 +276,7 @@ async fn posted_error(request: Request<Incoming>) -> (String, Bytes) {
 
 fn accepted(known_request: bool) -> Response<Body> {
     if known_request {
-        json(StatusCode::ACCEPTED, &j!({"status": "OK"}))
+        server::response(StatusCode::ACCEPTED, "application/json", Bytes::from_static(br#"{"status":"OK"}"#))
     } else {
         runtime_error(
             StatusCode::BAD_REQUEST,

@@ -23,7 +23,8 @@ pub fn release_path(root: &Path, binary: &str) -> PathBuf {
 /// `bench-limit`, the process model's limit. Each binary is named: with `--bin` given, cargo builds only the
 /// binaries named, so a package's own would be left out (bench-hello never existed on a fresh clone).
 pub fn build_bench_handlers(root: &Path) {
-    let binaries = ["bench-hello", "bench-hello-current-thread", "bench-sqs", "bench-whoami", "bench-limit"];
+    let binaries =
+        ["bench-hello", "bench-hello-current-thread", "bench-sqs", "bench-whoami", "bench-echo", "bench-limit"];
     let mut args = vec!["--workspace"];
     args.extend(binaries.iter().flat_map(|binary| ["--bin", binary]));
     cargo_build_release(root, &args);

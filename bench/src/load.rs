@@ -181,6 +181,12 @@ pub async fn answers_ok(target: &Target) -> bool {
 /// One POST of `{}` to `path` at `host` (`127.0.0.1:PORT`) on a new connection: the JSON it answers with a 2xx,
 /// or None.
 pub async fn post_json(host: &str, path: &str) -> Option<serde_json::Value> {
+    post(host, path, Bytes::from_static(b"{}")).await.and_then(|body| serde_json::from_slice(&body).ok())
+}
+
+/// One POST of `body` (JSON) to `path` at `host` on a new connection, with the headers wrk sends (host, content
+/// type and length): the body of a 2xx answer, or None.
+pub async fn post(host: &str, path: &str, body: Bytes) -> Option<Bytes> {
     use http_body_util::BodyExt;
     let stream = tokio::net::TcpStream::connect(host).await.ok()?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.ok()?;
@@ -188,12 +194,11 @@ pub async fn post_json(host: &str, path: &str) -> Option<serde_json::Value> {
     let request = hyper::Request::post(path)
         .header("host", host)
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from_static(b"{}")))
+        .body(Full::new(body))
         .unwrap();
     let response = sender.send_request(request).await.ok()?;
     if !response.status().is_success() {
         return None;
     }
-    let body = response.into_body().collect().await.ok()?.to_bytes();
-    serde_json::from_slice(&body).ok()
+    Some(response.into_body().collect().await.ok()?.to_bytes())
 }

@@ -1,6 +1,7 @@
 //! The invoke, http and auth sections (and sqs, on the same emulator): one emulator of bench/serverless.yml in-process
 //! (release build, 32 handler processes at most), measured beside the plain hyper server in-process (one loopback
-//! exchange, no handler process) and the process model's limit (`limit.rs`, 32 bench-hello processes): its Invoke
+//! exchange, no handler process) and the process model's limit (`limit.rs`, 32 bench-hello processes, given the
+//! request's body for the Invoke API and the route's event for the HTTP route, [`route_event`]): its Invoke
 //! API and its HTTP API route, with the runs of the three interleaved. The limit is the reference row: ftb-offline
 //! is held to issue #28's targets against it.
 
@@ -52,13 +53,18 @@ pub async fn sections(root: &Path, wanted: &dyn Fn(&str) -> bool, record: &dyn F
         body: body.clone(),
     };
     let http = Target { addr: endpoints.http_url(), path: "/hello".into(), body: body.clone() };
-    for (name, label, target) in
-        [("invoke", "ftb-offline Invoke API", &invoke), ("http", "ftb-offline HTTP API route", &http)]
-    {
-        if wanted(name) {
-            let levels = measure(&hyper, &limit, target, &body, label).await;
-            record(name, &render(label, &levels, limit.as_ref().err()));
-        }
+    if wanted("invoke") {
+        let label = "ftb-offline Invoke API";
+        let limit_given =
+            LimitGiven { body: body.clone(), name: format!("{} ({CONCURRENCY} bench-hello processes)", limit::NAME) };
+        let levels = measure(&hyper, &limit, &limit_given, &invoke, label).await;
+        record("invoke", &render(label, &limit_given.name, &levels, limit.as_ref().err()));
+    }
+    if wanted("http") {
+        let label = "ftb-offline HTTP API route";
+        let limit_given = route_event(&endpoints.http_url(), &body).await;
+        let levels = measure(&hyper, &limit, &limit_given, &http, label).await;
+        record("http", &render(label, &limit_given.name, &levels, limit.as_ref().err()));
     }
     if wanted("auth") {
         // The same query string on both: the events differ only by what the authorizer adds.
@@ -114,16 +120,41 @@ async fn authorizer_table(plain: &Target, authorized: &Target) -> String {
     out
 }
 
+/// What the limit is given to pass to its handler, and its row's name.
+struct LimitGiven {
+    body: Bytes,
+    name: String,
+}
+
+/// For the HTTP route: the event the route gives its handler for wrk's request, asked once of `POST /echo` (the
+/// same route, answered by bench-echo), so that the limit's handler parses what ftb-offline's does and the two
+/// differ only by the tool's own work. Without it, the limit is given the request's body, as for the Invoke API.
+async fn route_event(http_url: &str, body: &Bytes) -> LimitGiven {
+    let host = http_url.trim_start_matches("http://");
+    match crate::load::post(host, "/echo", body.clone()).await {
+        Some(event) => LimitGiven {
+            // The route key and path say /echo; the event is otherwise the one POST /hello builds.
+            body: event,
+            name: format!("{} given the route's event ({CONCURRENCY} bench-hello processes)", limit::NAME),
+        },
+        None => LimitGiven {
+            body: body.clone(),
+            name: format!("{} given the body: POST /echo failed ({CONCURRENCY} bench-hello processes)", limit::NAME),
+        },
+    }
+}
+
 /// The median figures of the hyper server, the limit (when it started) and `ours` at each connection level, the
 /// runs interleaved and the limit paused while the others are measured.
 async fn measure(
     hyper: &Target,
     limit: &Result<Served, String>,
+    limit_given: &LimitGiven,
     ours: &Target,
-    body: &Bytes,
     label: &str,
 ) -> Vec<Level> {
-    let limit_target = limit.as_ref().ok().map(|served| Target { body: body.clone(), ..served.route("/hello") });
+    let limit_target =
+        limit.as_ref().ok().map(|served| Target { body: limit_given.body.clone(), ..served.route("/hello") });
     let mut targets = vec![hyper, ours];
     targets.extend(limit_target.as_ref());
     let focus = |index: usize| {
@@ -149,7 +180,7 @@ async fn measure(
 /// Three rows per connection level (hyper, the limit, ftb-offline): latency, mean latency, requests/s and wrk's
 /// errors of each, ftb-offline's overhead over hyper and the limit's at p50, and ftb-offline against the limit's
 /// target.
-fn render(label: &str, levels: &[Level], limit_failure: Option<&String>) -> String {
+fn render(label: &str, limit_name: &str, levels: &[Level], limit_failure: Option<&String>) -> String {
     let mut out = String::from(
         "| connections | server | p50 / p99 | mean | requests/s | wrk timeouts / socket errors / non-2xx | overhead at p50 over hyper | against the limit (issue #28's target) |\n|---|---|---|---|---|---|---|---|\n",
     );
@@ -167,7 +198,6 @@ fn render(label: &str, levels: &[Level], limit_failure: Option<&String>) -> Stri
         };
         let over_hyper = |stats: &Stats| micros(stats.p50.saturating_sub(level.hyper.p50));
         row(&mut out, "hyper in-process", &level.hyper, "–".into(), "–".into());
-        let limit_name = format!("{} ({CONCURRENCY} bench-hello processes)", limit::NAME);
         match (&level.limit, limit_failure) {
             (Some(limit), _) => row(&mut out, &limit_name, limit, over_hyper(limit), "reference".into()),
             (None, reason) => out.push_str(&format!(

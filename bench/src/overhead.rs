@@ -199,7 +199,7 @@ fn render(label: &str, limit_name: &str, levels: &[Level], limit_failure: Option
         let over_hyper = |stats: &Stats| micros(stats.p50.saturating_sub(level.hyper.p50));
         row(&mut out, "hyper in-process", &level.hyper, "–".into(), "–".into());
         match (&level.limit, limit_failure) {
-            (Some(limit), _) => row(&mut out, &limit_name, limit, over_hyper(limit), "reference".into()),
+            (Some(limit), _) => row(&mut out, limit_name, limit, over_hyper(limit), "reference".into()),
             (None, reason) => out.push_str(&format!(
                 "| {} | {limit_name} | could not start: {} | – | – | – | – | – |\n",
                 level.connections,

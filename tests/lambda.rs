@@ -275,6 +275,11 @@ async fn tail_logs_carry_start_the_handlers_lines_end_and_report() {
     for field in ["Duration: ", "Billed Duration: ", "Memory Size: 256 MB", "Max Memory Used: ", "Init Duration: "] {
         assert!(report.contains(field), "{field} missing from {report}");
     }
+    // The cold start's figure is the initialized process's peak, not a reading taken while it was still starting
+    // (about 1 MB); a lambda_runtime handler holds several.
+    let used: u64 =
+        report.split("Max Memory Used: ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().parse().unwrap();
+    assert!(used >= 2, "Max Memory Used of a cold start: {report}");
 }
 
 #[tokio::test]

@@ -200,8 +200,12 @@ impl Worker {
 
     /// Hands an invocation to the process. The returned receiver tells how it ended.
     pub async fn deliver(&self, delivery: Delivery, log: InvocationLog) -> Option<oneshot::Receiver<Completion>> {
-        // A reading now stands for the REPORT if the process dies before the invocation ends.
-        let _ = self.max_memory_mb();
+        // A reading now stands for the REPORT if the process dies before the invocation ends. Not on a cold start:
+        // a process still starting reads about 1 MB, and that reading stood for its first REPORTs. (One that dies
+        // in init reports its peak at exit.)
+        if self.link.is_initialized() {
+            let _ = self.max_memory_mb();
+        }
         let (done, done_rx) = oneshot::channel();
         self.link.begin(InFlight { request_id: delivery.request_id.clone(), done }, log);
         self.deliver.send(delivery).await.ok()?;

@@ -55,8 +55,7 @@ pub async fn sections(root: &Path, wanted: &dyn Fn(&str) -> bool, record: &dyn F
     let http = Target { addr: endpoints.http_url(), path: "/hello".into(), body: body.clone() };
     if wanted("invoke") {
         let label = "ftb-offline Invoke API";
-        let limit_given =
-            LimitGiven { body: body.clone(), name: format!("{} ({CONCURRENCY} bench-hello processes)", limit::NAME) };
+        let limit_given = LimitGiven::new(body.clone(), "");
         let levels = measure(&hyper, &limit, &limit_given, &invoke, label).await;
         record("invoke", &render(label, &limit_given.name, &levels, limit.as_ref().err()));
     }
@@ -126,21 +125,22 @@ struct LimitGiven {
     name: String,
 }
 
+impl LimitGiven {
+    /// `given` says what the body is, for the row's name (empty: the request's body, as for the Invoke API).
+    fn new(body: Bytes, given: &str) -> Self {
+        Self { body, name: format!("{}{given} ({CONCURRENCY} bench-hello processes)", limit::NAME) }
+    }
+}
+
 /// For the HTTP route: the event the route gives its handler for wrk's request, asked once of `POST /echo` (the
 /// same route, answered by bench-echo), so that the limit's handler parses what ftb-offline's does and the two
 /// differ only by the tool's own work. Without it, the limit is given the request's body, as for the Invoke API.
 async fn route_event(http_url: &str, body: &Bytes) -> LimitGiven {
     let host = http_url.trim_start_matches("http://");
     match crate::load::post(host, "/echo", body.clone()).await {
-        Some(event) => LimitGiven {
-            // The route key and path say /echo; the event is otherwise the one POST /hello builds.
-            body: event,
-            name: format!("{} given the route's event ({CONCURRENCY} bench-hello processes)", limit::NAME),
-        },
-        None => LimitGiven {
-            body: body.clone(),
-            name: format!("{} given the body: POST /echo failed ({CONCURRENCY} bench-hello processes)", limit::NAME),
-        },
+        // The route key and path say /echo; the event is otherwise the one POST /hello builds.
+        Some(event) => LimitGiven::new(event, " given the route's event"),
+        None => LimitGiven::new(body.clone(), " given the body: POST /echo failed"),
     }
 }
 

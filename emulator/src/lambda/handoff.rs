@@ -9,6 +9,7 @@ use super::result::{ResponseStream, StreamedResponse};
 use super::telemetry::{Platform, Subscription, Telemetry};
 use bytes::Bytes;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -24,29 +25,28 @@ pub struct Delivery {
     pub pick_up: Arc<PickUp>,
 }
 
-/// When the process picked an invocation up: marked by the Runtime API, read by the pool, which waits for it only
-/// on a cold start (the end of init).
+/// Whether the process has picked an invocation up: marked by the Runtime API, read by the pool, which waits for
+/// it only on a cold start (the end of init).
 #[derive(Default)]
 pub struct PickUp {
-    at: OnceLock<tokio::time::Instant>,
-    marked: Notify,
+    marked: AtomicBool,
+    noticed: Notify,
 }
 
 impl PickUp {
     pub fn mark(&self) {
-        if self.at.set(tokio::time::Instant::now()).is_ok() {
-            // Kept as a permit if nobody waits yet.
-            self.marked.notify_one();
-        }
+        self.marked.store(true, Ordering::SeqCst);
+        // Kept as a permit if nobody waits yet.
+        self.noticed.notify_one();
     }
 
-    pub fn at(&self) -> Option<tokio::time::Instant> {
-        self.at.get().copied()
+    pub fn is_marked(&self) -> bool {
+        self.marked.load(Ordering::SeqCst)
     }
 
     pub async fn wait(&self) {
-        while self.at().is_none() {
-            self.marked.notified().await;
+        while !self.is_marked() {
+            self.noticed.notified().await;
         }
     }
 }

@@ -286,7 +286,7 @@ impl FunctionPool {
             biased;
             completion = &mut done => match completion {
                 // A warm process that ended before it picked the invocation up never saw it: it runs elsewhere.
-                Ok(Completion::Exited(_)) | Err(_) if pick_up.at().is_none() => {
+                Ok(Completion::Exited(_)) | Err(_) if !pick_up.is_marked() => {
                     (self.early_end(request_id, completion.ok()), Aftermath::Vanished)
                 }
                 Ok(Completion::Response(body)) => (FunctionResult::Success(body), Aftermath::Reuse),

@@ -1,5 +1,6 @@
-//! Lambda events as API Gateway builds them from an HTTP request: payload format 1.0 (REST API proxy
-//! integration) and 2.0 (HTTP API). Pure functions, checked against AWS's sample events in the tests.
+//! Lambda events as API Gateway builds them from an HTTP request: the request as received, and payload format 1.0
+//! (REST API proxy integration). Payload 2.0 (HTTP API, function URLs) is typed, in [`super::payload_v2`]. Pure
+//! functions, checked against AWS's sample events in the tests.
 
 use super::routes::Matched;
 use crate::aws::ACCOUNT_ID;
@@ -38,8 +39,9 @@ impl IncomingRequest {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    fn domain_name(&self) -> String {
-        self.header("host").unwrap_or("localhost").to_string()
+    /// The `Host` the request names, which events give as `domainName`.
+    pub fn host(&self) -> &str {
+        self.header("host").unwrap_or("localhost")
     }
 
     /// `(key, value)` pairs of the query string, decoded.
@@ -88,8 +90,8 @@ pub fn rest_event(request: &IncomingRequest, matched: &Matched, path: &str, api:
             "path": request.path,
             "protocol": request.protocol,
             "stage": api.stage,
-            "domainName": request.domain_name(),
-            "domainPrefix": domain_prefix(&request.domain_name()),
+            "domainName": request.host(),
+            "domainPrefix": domain_prefix(request.host()),
             "identity": {
                 "cognitoIdentityPoolId": null, "accountId": null, "cognitoIdentityId": null, "caller": null,
                 "apiKey": null, "apiKeyId": null, "accessKey": null, "sourceIp": request.source_ip,
@@ -100,111 +102,6 @@ pub fn rest_event(request: &IncomingRequest, matched: &Matched, path: &str, api:
         "body": body,
         "isBase64Encoded": encoded,
     })
-}
-
-/// Payload format 2.0 of an HTTP API route. Unlike REST APIs and function URLs, HTTP APIs hand over the path
-/// percent-decoded (`rawPath` and `http.path`), cut at a decoded `?` (captured from API Gateway; see
-/// hotsock/voker#8 and middleapi/standard-server#93).
-pub fn http_api_event(request: &IncomingRequest, matched: &Matched, api: &ApiContext) -> Value {
-    let domain = request.domain_name();
-    let route_key = &matched.route.route_key;
-    let context = V2Context { account_id: ACCOUNT_ID, api_id: api.api_id, domain_name: &domain };
-    let decoded = decode(&request.path);
-    let path = decoded.split('?').next().unwrap_or_default();
-    let mut event = payload_v2(request, path, route_key, &context);
-    if !matched.path_parameters.is_empty() {
-        event["pathParameters"] = json!(matched.path_parameters);
-    }
-    event
-}
-
-/// Payload format 2.0 as Lambda builds it for a function URL (events recorded from AWS): the route key
-/// `$default`, the path inside the URL, `anonymous` as the account of an unauthenticated caller, the URL's id
-/// and domain; the `cookie` header kept beside `cookies`; the `x-forwarded-*` and `x-amzn-trace-id` headers
-/// Lambda adds; a body without a content type base64-encoded.
-pub fn function_url_event(request: &IncomingRequest, path: &str, url_id: &str, region: &str) -> Value {
-    let domain = crate::aws::names::function_url_domain(url_id, region);
-    let context = V2Context { account_id: "anonymous", api_id: url_id, domain_name: &domain };
-    let mut event = payload_v2(request, path, "$default", &context);
-    let headers = event["headers"].as_object_mut().expect("headers are an object");
-    let mut add = |name: &str, value: String| {
-        headers.entry(name).or_insert(Value::String(value));
-    };
-    if let Some(cookie) = request.header("cookie") {
-        add("cookie", cookie.to_string());
-    }
-    add("x-forwarded-for", request.source_ip.clone());
-    add("x-forwarded-proto", "http".to_string());
-    let port = request.header("host").and_then(|h| h.rsplit_once(':')).map_or("80", |(_, port)| port);
-    add("x-forwarded-port", port.to_string());
-    add("x-amzn-trace-id", crate::lambda::pool::trace_header(&request.request_id));
-    if request.header("content-type").is_none() && !request.body.is_empty() {
-        event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&request.body));
-        event["isBase64Encoded"] = json!(true);
-    }
-    event
-}
-
-/// Who a 2.0 event says received the request.
-struct V2Context<'a> {
-    account_id: &'a str,
-    api_id: &'a str,
-    domain_name: &'a str,
-}
-
-/// Payload format 2.0: lower-case headers, repeated values comma-joined, cookies apart, no multi-value maps.
-fn payload_v2(request: &IncomingRequest, path: &str, route_key: &str, context: &V2Context) -> Value {
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    let mut cookies = Vec::new();
-    for (name, value) in &request.headers {
-        if name == "cookie" {
-            cookies.extend(value.split(';').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()));
-            continue;
-        }
-        headers.entry(name.clone()).and_modify(|v| *v = format!("{v},{value}")).or_insert_with(|| value.clone());
-    }
-    let mut query: BTreeMap<String, String> = BTreeMap::new();
-    for (k, v) in request.query_pairs() {
-        query.entry(k).and_modify(|old| *old = format!("{old},{v}")).or_insert(v);
-    }
-    let (body, encoded) = http_api_body(request);
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": request.query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": context.account_id,
-            "apiId": context.api_id,
-            "domainName": context.domain_name,
-            "domainPrefix": domain_prefix(context.domain_name),
-            "http": {
-                "method": request.method,
-                "path": path,
-                "protocol": request.protocol,
-                "sourceIp": request.source_ip,
-                "userAgent": request.header("user-agent").unwrap_or_default(),
-            },
-            "requestId": request.request_id,
-            "routeKey": route_key,
-            "stage": "$default",
-            "time": request_time(request),
-            "timeEpoch": request.time.timestamp_millis(),
-        },
-        "isBase64Encoded": encoded,
-    });
-    let fields = event.as_object_mut().expect("an object");
-    if !cookies.is_empty() {
-        fields.insert("cookies".into(), json!(cookies));
-    }
-    if !query.is_empty() {
-        fields.insert("queryStringParameters".into(), json!(query));
-    }
-    if let Some(body) = body {
-        fields.insert("body".into(), Value::String(body));
-    }
-    event
 }
 
 /// REST passes text bodies as they are and base64-encodes the content types listed in binaryMediaTypes. A body
@@ -218,18 +115,6 @@ fn rest_body(request: &IncomingRequest, binary_media_types: &[String]) -> (Value
     match std::str::from_utf8(&request.body) {
         Ok(text) if !listed => (Value::String(text.to_string()), false),
         _ => (Value::String(base64::engine::general_purpose::STANDARD.encode(&request.body)), true),
-    }
-}
-
-/// HTTP APIs pass text content types as text and base64-encode everything else.
-fn http_api_body(request: &IncomingRequest) -> (Option<String>, bool) {
-    if request.body.is_empty() {
-        return (None, false);
-    }
-    let content_type = request.header("content-type").unwrap_or_default();
-    match std::str::from_utf8(&request.body) {
-        Ok(text) if is_text(content_type) => (Some(text.to_string()), false),
-        _ => (Some(base64::engine::general_purpose::STANDARD.encode(&request.body)), true),
     }
 }
 
@@ -292,7 +177,12 @@ fn request_time(request: &IncomingRequest) -> String {
 }
 
 pub(crate) fn format_request_time(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%d/%b/%Y:%H:%M:%S +0000").to_string()
+    use chrono::{Datelike, Timelike};
+    // Written out rather than with `format("%d/%b/%Y…")`, which reads its pattern anew for every request.
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS[time.month0() as usize];
+    let (day, year, hour, minute, second) = (time.day(), time.year(), time.hour(), time.minute(), time.second());
+    format!("{day:02}/{month}/{year:04}:{hour:02}:{minute:02}:{second:02} +0000")
 }
 
 /// `headers` (last value wins) and `multiValueHeaders`, names as typical clients write them.
@@ -329,6 +219,17 @@ pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn decode(text: &str) -> String {
+pub(crate) fn decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_times_are_written_as_api_gateway_writes_them() {
+        let time = chrono::DateTime::parse_from_rfc3339("2020-04-21T15:08:21.123Z").unwrap().to_utc();
+        assert_eq!(super::format_request_time(time), "21/Apr/2020:15:08:21 +0000");
+        let time = chrono::DateTime::parse_from_rfc3339("2026-12-05T03:04:05Z").unwrap().to_utc();
+        assert_eq!(super::format_request_time(time), "05/Dec/2026:03:04:05 +0000");
+    }
 }

@@ -1,6 +1,7 @@
 //! The HTTP server on port 4000: reads a request, routes it, builds the event, invokes the function through
 //! [`Lambda::invoke`], maps the result back, applies CORS, and logs one line per request.
 
+use super::auth::api_keys::Key;
 use super::auth::identity::Parts;
 use super::auth::lambda_authorizer::{AuthRequest, Flavour};
 use super::auth::{self, Granted, Refusal, RouteGuard, Verdict};
@@ -8,6 +9,7 @@ use super::cors;
 use super::events::{self, ApiContext, IncomingRequest};
 use super::function_urls::{self, Addressed, FunctionUrls};
 use super::http_routes::HttpRoutes;
+use super::payload_v2;
 use super::response::{self, GatewayError, Reply};
 use super::routes::{Api, Matched, Route};
 use crate::aws::apigw as limits;
@@ -21,6 +23,7 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,17 +126,26 @@ impl Exchange<'_> {
                 let mut event = events::rest_event(&incoming, &matched, &route_path, &api);
                 let function = matched.route.function.clone();
                 let target = (routes.stage.as_str(), route_path.as_str());
-                let reply = match self.authorize(matched.route, Api::Rest, &incoming, &mut event, target, None).await {
-                    Ok(()) => self.invoke(&function, event, routes.rest_timeout, Api::Rest).await,
+                let admitted =
+                    self.authorize(matched.route, Api::Rest, &incoming, || Cow::Borrowed(&event), target, None);
+                let reply = match admitted.await {
+                    Ok(admission) => {
+                        admission.apply_to_rest(&mut event);
+                        let payload = serde_json::to_vec(&event).expect("events serialise");
+                        let request = invocation(Api::Rest, payload, &incoming.method, &route_path);
+                        self.invoke(&function, request, routes.rest_timeout, Api::Rest).await
+                    }
                     Err(refused) => refused,
                 };
                 (Some(function), reply)
             }
             Target::FunctionUrl(addressed) => {
                 let url = addressed.url;
-                let event = events::function_url_event(&incoming, &addressed.path, &url.url_id, &self.routes.region);
+                let event =
+                    payload_v2::function_url_event(&incoming, &addressed.path, &url.url_id, &self.routes.region);
                 let function = addressed.function.to_string();
-                let mut reply = self.invoke(&function, event, url.timeout, Api::FunctionUrl).await;
+                let request = invocation(Api::FunctionUrl, event.to_json(), &incoming.method, event.raw_path());
+                let mut reply = self.invoke(&function, request, url.timeout, Api::FunctionUrl).await;
                 if let Some(cors) = &url.config.cors {
                     function_urls::decorate(&mut reply, cors, origin.as_deref());
                 }
@@ -141,19 +153,22 @@ impl Exchange<'_> {
             }
             Target::HttpApi(matched) => {
                 let api = ApiContext { api_id: HTTP_API.local_id, stage: "$default", binary_media_types: &[] };
-                let mut event = events::http_api_event(&incoming, &matched, &api);
+                let mut event = payload_v2::http_api_event(&incoming, &matched, &api);
                 let function = matched.route.function.clone();
-                let path = event["rawPath"].as_str().unwrap_or_default().to_string();
+                let path = event.raw_path().to_string();
                 // A payload 1.0 authorizer gets the request as a REST REQUEST event.
                 let v1_event =
                     matches!(&matched.route.guard, Some(RouteGuard::Lambda(a)) if a.flavour == Flavour::HttpApiV1)
                         .then(|| events::rest_event(&incoming, &matched, &path, &api));
                 let target = ("$default", path.as_str());
-                let authorized =
-                    self.authorize(matched.route, Api::HttpApi, &incoming, &mut event, target, v1_event.as_ref()).await;
-                let mut reply = match authorized {
-                    Ok(()) => {
-                        self.invoke(&function, event, self.routes.http_api_timeout(&function), Api::HttpApi).await
+                let as_value = || Cow::Owned(event.to_value());
+                let admitted =
+                    self.authorize(matched.route, Api::HttpApi, &incoming, as_value, target, v1_event.as_ref());
+                let mut reply = match admitted.await {
+                    Ok(admission) => {
+                        event.grant(admission.authorizer);
+                        let request = invocation(Api::HttpApi, event.to_json(), &incoming.method, &path);
+                        self.invoke(&function, request, self.routes.http_api_timeout(&function), Api::HttpApi).await
                     }
                     Err(refused) => refused,
                 };
@@ -207,18 +222,19 @@ impl Exchange<'_> {
         Target::NoRoute(if rest { Api::Rest } else { Api::HttpApi })
     }
 
-    /// The route's authorizer and API key check. An allowed request's event carries what they grant
-    /// (`requestContext.authorizer`, `identity.apiKey`); a refused one gets the gateway's response. `(stage, path)`
-    /// name the method ARN policies are evaluated against.
-    async fn authorize(
+    /// The route's authorizer and API key check. An allowed request is admitted with what they grant, for its event
+    /// (`requestContext.authorizer`, `identity.apiKey`); a refused one gets the gateway's response. `event` gives
+    /// the integration's event as a value, asked for only when the route has a guard. `(stage, path)` name the
+    /// method ARN policies are evaluated against.
+    async fn authorize<'e>(
         &self,
         route: &Route,
         api: Api,
         incoming: &IncomingRequest,
-        event: &mut Value,
+        event: impl FnOnce() -> Cow<'e, Value>,
         (stage, path): (&str, &str),
         v1_event: Option<&Value>,
-    ) -> Result<(), Reply> {
+    ) -> Result<Admission<'_>, Reply> {
         let granted = match &route.guard {
             None => Granted::default(),
             Some(guard) => {
@@ -226,6 +242,8 @@ impl Exchange<'_> {
                 let arn = names::execute_api_arn(&self.routes.region, api_id, stage, &incoming.method, path);
                 let arn = arn.as_str();
                 let query = incoming.query_pairs();
+                let event = event();
+                let event = event.as_ref();
                 let parts = Parts { headers: &incoming.headers, query: &query, context: &event["requestContext"] };
                 let request = AuthRequest { parts, event, arn, v1_event };
                 match auth::check(guard, self.lambda, &request).await {
@@ -234,18 +252,14 @@ impl Exchange<'_> {
                 }
             }
         };
-        if route.api_key_required {
-            let Some(key) = self.routes.api_keys.admit(incoming.header("x-api-key"), granted.usage_key.as_deref())
-            else {
-                return Err(Refusal::Forbidden.reply(api));
-            };
-            event["requestContext"]["identity"]["apiKey"] = Value::String(key.value.clone());
-            event["requestContext"]["identity"]["apiKeyId"] = Value::String(key.id.clone());
-        }
-        if !granted.context.is_null() {
-            event["requestContext"]["authorizer"] = granted.context;
-        }
-        Ok(())
+        let api_key = match route.api_key_required {
+            false => None,
+            true => match self.routes.api_keys.admit(incoming.header("x-api-key"), granted.usage_key.as_deref()) {
+                Some(key) => Some(key),
+                None => return Err(Refusal::Forbidden.reply(api)),
+            },
+        };
+        Ok(Admission { authorizer: granted.context, api_key })
     }
 
     /// The CORS configuration of the REST routes at a path, their methods combined (one OPTIONS per resource).
@@ -266,10 +280,7 @@ impl Exchange<'_> {
 
     /// Invokes the function and maps its result. HTTP APIs and function URLs pass a streamed response on as it
     /// arrives; the REST API reads it whole first.
-    async fn invoke(&self, function: &str, event: serde_json::Value, timeout: Duration, api: Api) -> Reply {
-        let payload = serde_json::to_vec(&event).expect("events serialise");
-        let trigger = trigger_of(api, &event);
-        let request = InvokeRequest::new(payload).by(trigger);
+    async fn invoke(&self, function: &str, request: InvokeRequest, timeout: Duration, api: Api) -> Reply {
         // If the gateway stops waiting, the function still finishes (or times out) on its own: an invocation
         // runs on a task of its own (`Lambda::invoke_streaming`).
         let invocation = async {
@@ -387,18 +398,36 @@ fn error_reply(api: Api, error: GatewayError) -> Reply {
     }
 }
 
-/// The journal's record of what invoked the function: the API, and the method and path the event carries (REST:
-/// `httpMethod` and `path`; HTTP API and function URLs: `requestContext.http` and `rawPath`).
-fn trigger_of(api: Api, event: &serde_json::Value) -> Trigger {
-    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_string();
-    let (method, path) = match api {
-        Api::Rest => (text(&event["httpMethod"]), text(&event["path"])),
-        Api::HttpApi | Api::FunctionUrl => (text(&event["requestContext"]["http"]["method"]), text(&event["rawPath"])),
-    };
+/// The invocation of an event, with the journal's record of what invoked the function: the API, and the method
+/// and path the event carries (REST: `httpMethod` and `path`; HTTP API and function URLs: `requestContext.http`
+/// and `rawPath`).
+fn invocation(api: Api, payload: Vec<u8>, method: &str, path: &str) -> InvokeRequest {
     let api = match api {
         Api::Rest => "REST API",
         Api::HttpApi => "HTTP API",
         Api::FunctionUrl => "function URL",
     };
-    Trigger::Http { api: api.to_string(), method, path }
+    let trigger = Trigger::Http { api: api.to_string(), method: method.to_string(), path: path.to_string() };
+    InvokeRequest::new(payload).by(trigger)
+}
+
+/// What a request's guard and API key check let through to its event.
+struct Admission<'r> {
+    /// `requestContext.authorizer`: what the authorizer granted (null without one).
+    authorizer: Value,
+    /// REST only: the API key the request was admitted with.
+    api_key: Option<&'r Key>,
+}
+
+impl Admission<'_> {
+    /// A REST event's share: `requestContext.authorizer` and the API key in `requestContext.identity`.
+    fn apply_to_rest(self, event: &mut Value) {
+        if let Some(key) = self.api_key {
+            event["requestContext"]["identity"]["apiKey"] = Value::String(key.value.clone());
+            event["requestContext"]["identity"]["apiKeyId"] = Value::String(key.id.clone());
+        }
+        if !self.authorizer.is_null() {
+            event["requestContext"]["authorizer"] = self.authorizer;
+        }
+    }
 }

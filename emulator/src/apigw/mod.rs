@@ -3,7 +3,8 @@
 //!
 //! - [`routes`]: which route (and function) a request goes to.
 //! - [`auth`]: authorizers and API keys, checked before the integration.
-//! - [`events`]: the Lambda events API Gateway builds (pure).
+//! - [`events`]: the request as received, and the REST API's events (payload 1.0; pure).
+//! - [`payload_v2`]: the HTTP API's and function URLs' events (payload 2.0), typed (pure).
 //! - [`response`]: Lambda results → HTTP responses, and the gateway's own errors (pure).
 //! - [`cors`]: preflight answers and allow headers.
 //! - [`function_urls`]: Lambda function URLs, served on the same port under `/lambda-url/<function>/`.
@@ -20,6 +21,7 @@ pub mod events;
 pub mod function_urls;
 pub mod http;
 pub mod http_routes;
+pub mod payload_v2;
 pub mod response;
 pub mod routes;
 pub mod samples;

@@ -5,7 +5,10 @@ use crate::lambda::result::PRELUDE_END;
 use crate::lambda::{FunctionResult, ResponseStream, StreamedResponse};
 use base64::Engine;
 use bytes::Bytes;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
+use std::marker::PhantomData;
 
 /// An HTTP response, before it is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +100,8 @@ pub fn rest_response(result: &FunctionResult) -> Result<Reply, GatewayError> {
     if response.keys().any(|k| !ALLOWED.contains(&k.as_str())) {
         return Err(GatewayError::Integration);
     }
-    Ok(with_default_content_type(structured(&response)?))
+    let response = ProxyResponse::deserialize(Value::Object(response)).map_err(|_| GatewayError::Integration)?;
+    Ok(with_default_content_type(response.reply()?))
 }
 
 /// REST APIs answer `application/json` when the function names no content type.
@@ -156,9 +160,16 @@ pub fn http_api_response(result: &FunctionResult) -> Result<Reply, GatewayError>
         // Passed on live by `streaming_reply` instead.
         FunctionResult::Streaming(_) => return Err(GatewayError::Integration),
     };
+    // Most responses are structured: read straight into their fields. Anything else is looked at as a value.
+    if payload.trim_ascii_start().starts_with(b"{") {
+        if let Ok(response @ ProxyResponse { status_code: Some(_), .. }) = serde_json::from_slice(payload) {
+            return response.reply();
+        }
+    }
     let Ok(value) = serde_json::from_slice::<Value>(payload) else { return Err(GatewayError::Integration) };
     match &value {
-        Value::Object(response) if response.contains_key("statusCode") => structured(response),
+        // A structured response the fields above could not read.
+        Value::Object(response) if response.contains_key("statusCode") => Err(GatewayError::Integration),
         other => {
             let body = match other {
                 Value::String(text) => text.clone(),
@@ -174,63 +185,79 @@ pub fn http_api_response(result: &FunctionResult) -> Result<Reply, GatewayError>
     }
 }
 
-fn structured(response: &serde_json::Map<String, Value>) -> Result<Reply, GatewayError> {
-    let status = match response.get("statusCode") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.parse().ok(),
-        _ => None,
-    };
-    let status = status.filter(|s| (100..=599).contains(s)).ok_or(GatewayError::Integration)? as u16;
-    let mut headers: Vec<(String, String)> = Vec::new();
-    if let Some(map) = object(response.get("headers"))? {
-        for (name, value) in map {
-            headers.push((name.to_ascii_lowercase(), scalar(value)?));
-        }
-    }
-    if let Some(map) = object(response.get("multiValueHeaders"))? {
-        for (name, values) in map {
-            let name = name.to_ascii_lowercase();
-            let Value::Array(values) = values else { return Err(GatewayError::Integration) };
-            headers.retain(|(k, _)| *k != name);
-            for value in values {
-                headers.push((name.clone(), scalar(value)?));
-            }
-        }
-    }
-    match response.get("cookies") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(cookies)) => {
-            for cookie in cookies {
-                headers.push(("set-cookie".into(), scalar(cookie)?));
-            }
-        }
-        Some(_) => return Err(GatewayError::Integration),
-    }
-    let text = match response.get("body") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(GatewayError::Integration),
-    };
-    let encoded = match response.get("isBase64Encoded") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(GatewayError::Integration),
-    };
-    let body = if encoded {
-        Bytes::from(
-            base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).map_err(|_| GatewayError::Integration)?,
-        )
-    } else {
-        Bytes::from(text)
-    };
-    Ok(Reply { status, headers, body, rest: None })
+/// A structured proxy response, read into its fields without building maps: payload 1.0's proxy shape, and
+/// payload 2.0's structured form, which adds `cookies`. Fields are checked as API Gateway checks them: a status
+/// in 100–599 (a number or a numeric string), header values that are strings, numbers or booleans, a string body.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProxyResponse {
+    /// `Some` whenever the field is there, `null` included: its presence makes a 2.0 response structured.
+    #[serde(default, deserialize_with = "present")]
+    status_code: Option<Value>,
+    headers: Option<Entries<Value>>,
+    multi_value_headers: Option<Entries<Vec<Value>>>,
+    cookies: Option<Vec<Value>>,
+    body: Option<String>,
+    is_base64_encoded: Option<bool>,
 }
 
-fn object(value: Option<&Value>) -> Result<Option<&serde_json::Map<String, Value>>, GatewayError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => Ok(Some(map)),
-        Some(_) => Err(GatewayError::Integration),
+impl ProxyResponse {
+    fn reply(self) -> Result<Reply, GatewayError> {
+        let status = match self.status_code {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        };
+        let status = status.filter(|s| (100..=599).contains(s)).ok_or(GatewayError::Integration)? as u16;
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (name, value) in self.headers.map(|h| h.0).unwrap_or_default() {
+            headers.push((name.to_ascii_lowercase(), scalar(&value)?));
+        }
+        for (name, values) in self.multi_value_headers.map(|h| h.0).unwrap_or_default() {
+            let name = name.to_ascii_lowercase();
+            headers.retain(|(k, _)| *k != name);
+            for value in values {
+                headers.push((name.clone(), scalar(&value)?));
+            }
+        }
+        for cookie in self.cookies.unwrap_or_default() {
+            headers.push(("set-cookie".into(), scalar(&cookie)?));
+        }
+        let text = self.body.unwrap_or_default();
+        let body = if self.is_base64_encoded.unwrap_or(false) {
+            let decoded = base64::engine::general_purpose::STANDARD.decode(text.as_bytes());
+            Bytes::from(decoded.map_err(|_| GatewayError::Integration)?)
+        } else {
+            Bytes::from(text)
+        };
+        Ok(Reply { status, headers, body, rest: None })
+    }
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// A JSON object's entries in their order, read without a map (a response's headers).
+struct Entries<V>(Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<V> {
+            type Value = Entries<V>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<V>, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor(PhantomData))
     }
 }
 
@@ -286,5 +313,35 @@ mod tests {
         assert_eq!((reply.status, &reply.body[..]), (302, &b"hi"[..]));
         assert!(reply.headers.contains(&("set-cookie".into(), "a=1".into())));
         assert_eq!(http_api_response(&ok("nope")), Err(GatewayError::Integration));
+    }
+
+    #[test]
+    fn http_api_responses_are_structured_by_their_status_code_alone() {
+        // An object without statusCode, or anything that is not an object, is the body of a 200.
+        for simplified in [r#"{"body":5,"headers":[]}"#, r#"[1,{"statusCode":200}]"#, "42", " null"] {
+            let reply = http_api_response(&ok(simplified)).unwrap();
+            let expected = serde_json::from_str::<Value>(simplified).unwrap().to_string();
+            assert_eq!((reply.status, reply.body), (200, Bytes::from(expected)), "{simplified}");
+        }
+        // With statusCode, every field must have its type.
+        for malformed in [
+            r#"{"statusCode":null}"#,
+            r#"{"statusCode":700}"#,
+            r#"{"statusCode":200,"headers":{"a":[1]}}"#,
+            r#"{"statusCode":200,"multiValueHeaders":{"a":"b"}}"#,
+            r#"{"statusCode":200,"body":{"a":1}}"#,
+            r#"{"statusCode":200,"isBase64Encoded":"yes"}"#,
+            r#"{"statusCode":200,"body":"!","isBase64Encoded":true}"#,
+        ] {
+            assert_eq!(http_api_response(&ok(malformed)), Err(GatewayError::Integration), "{malformed}");
+        }
+        let reply = http_api_response(&ok(
+            r#" {"statusCode":"201","headers":{"X-N":1,"X-B":true,"Set-Cookie":"gone"},"multiValueHeaders":{"set-cookie":["a","b"]},"extra":{}}"#,
+        ))
+        .unwrap();
+        assert_eq!(reply.status, 201);
+        let expected = [("x-n", "1"), ("x-b", "true"), ("set-cookie", "a"), ("set-cookie", "b")];
+        assert_eq!(reply.headers, expected.map(|(k, v)| (k.to_string(), v.to_string())));
+        assert_eq!(reply.body, "");
     }
 }

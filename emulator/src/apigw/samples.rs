@@ -4,6 +4,7 @@
 
 use super::events::{self, ApiContext, IncomingRequest};
 use super::http_routes::HttpRoutes;
+use super::payload_v2;
 use crate::aws::endpoints::{HTTP_API, REST_API};
 use serde_json::Value;
 
@@ -25,7 +26,7 @@ pub fn http_event(routes: &HttpRoutes, function: &str, host: &str) -> Option<Val
     let method = concrete_method(&route.method);
     let matched = routes.table.match_http_api(&method, &path)?;
     let api = ApiContext { api_id: HTTP_API.local_id, stage: "$default", binary_media_types: &[] };
-    Some(events::http_api_event(&sample_request(&method, &path, host), &matched, &api))
+    Some(payload_v2::http_api_event(&sample_request(&method, &path, host), &matched, &api).to_value())
 }
 
 fn concrete_method(method: &str) -> String {

@@ -52,7 +52,7 @@ fn met(yes: bool) -> &'static str {
 }
 
 /// A line under a table: ftb-offline against the limit at each connection level measured on both.
-pub fn summary(ours: &[(usize, Stats)], limit: &[(usize, Stats)]) -> String {
+pub fn summary(ours: &[(usize, Stats)], limit: &[(usize, Stats)], given: &str) -> String {
     let parts: Vec<String> = ours
         .iter()
         .zip(limit)
@@ -64,5 +64,5 @@ pub fn summary(ours: &[(usize, Stats)], limit: &[(usize, Stats)]) -> String {
     if parts.is_empty() {
         return String::new();
     }
-    format!("\nftb-offline against the {NAME} (issue #28): {}.\n", parts.join("; "))
+    format!("\nftb-offline against the {NAME}{given} (issue #28): {}.\n", parts.join("; "))
 }

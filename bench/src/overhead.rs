@@ -120,22 +120,24 @@ async fn authorizer_table(plain: &Target, authorized: &Target) -> String {
 }
 
 /// What the limit is given to pass to its handler, and its row's name.
-struct LimitGiven {
-    body: Bytes,
+pub(crate) struct LimitGiven {
+    pub body: Bytes,
+    /// What the body is (empty: the request's body, as for the Invoke API).
+    pub given: &'static str,
     name: String,
 }
 
 impl LimitGiven {
     /// `given` says what the body is, for the row's name (empty: the request's body, as for the Invoke API).
-    fn new(body: Bytes, given: &str) -> Self {
-        Self { body, name: format!("{}{given} ({CONCURRENCY} bench-hello processes)", limit::NAME) }
+    fn new(body: Bytes, given: &'static str) -> Self {
+        Self { body, given, name: format!("{}{given} ({CONCURRENCY} bench-hello processes)", limit::NAME) }
     }
 }
 
 /// For the HTTP route: the event the route gives its handler for wrk's request, asked once of `POST /echo` (the
 /// same route, answered by bench-echo), so that the limit's handler parses what ftb-offline's does and the two
 /// differ only by the tool's own work. Without it, the limit is given the request's body, as for the Invoke API.
-async fn route_event(http_url: &str, body: &Bytes) -> LimitGiven {
+pub(crate) async fn route_event(http_url: &str, body: &Bytes) -> LimitGiven {
     let host = http_url.trim_start_matches("http://");
     match crate::load::post(host, "/echo", body.clone()).await {
         // The route key and path say /echo; the event is otherwise the one POST /hello builds.

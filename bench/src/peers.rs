@@ -73,7 +73,7 @@ pub async fn table(root: &Path) -> Tables {
     let (_stop, hyper_addr) = crate::start_baseline().await;
     let hyper = Target { addr: hyper_addr, path: "/hello".into(), body: tools::body() };
     let peer_dir = root.join("bench/peers/serverless-offline");
-    let started: Vec<(&str, Result<Served, String>)> = vec![
+    let mut started: Vec<(&str, Result<Served, String>)> = vec![
         (limit::NAME, limit::start(root, CONCURRENCY).await),
         (OURS, tools::start_ftb_offline(root, CONCURRENCY).await),
         ("cargo lambda watch", tools::start_cargo_lambda_watch(root, CONCURRENCY).await),
@@ -84,6 +84,7 @@ pub async fn table(root: &Path) -> Tables {
             println!("{name} could not start: {reason}");
         }
     }
+    let given = give_the_limit_the_route_event(&mut started).await;
     let idle: Vec<Option<f64>> =
         started.iter().map(|(_, served)| served.as_ref().ok().map(|s| group_resident_mib(s.pid()))).collect();
     let routes = all_routes(&hyper, &started);
@@ -122,8 +123,20 @@ pub async fn table(root: &Path) -> Tables {
         });
     }
     let mut peers = render(&all, 2);
-    peers.push_str(&limit::summary(&all[2].by_connections, &all[1].by_connections));
+    peers.push_str(&limit::summary(&all[2].by_connections, &all[1].by_connections, given));
     Tables { peers, handler_runtime: render(&runtime, 1), figures: all }
+}
+
+/// Gives the limit's handler the event ftb-offline's route builds for the same request (as the http section does),
+/// so that it parses what every tool's handler parses: the tools build an HTTP event, the limit passes on what it
+/// is given. Says what the limit was given.
+async fn give_the_limit_the_route_event(started: &mut [(&str, Result<Served, String>)]) -> &'static str {
+    let Ok(ftb_offline) = &started[1].1 else { return "" };
+    let limit_given = crate::overhead::route_event(&ftb_offline.target.addr, &tools::body()).await;
+    if let Ok(limit) = &mut started[0].1 {
+        limit.target.body = limit_given.body;
+    }
+    limit_given.given
 }
 
 /// Every route to measure: the hyper server's, then each tool's bench-hello, then the current-thread handlers.

@@ -582,3 +582,57 @@ async fn a_stream_is_reported_when_it_ends_cut_off_at_the_timeout_and_paced_beyo
     assert!(capped >= Duration::from_millis(900), "the last 2 MiB at 2 MiB/s: {capped:?}");
     emulator.stop().await;
 }
+
+/// `kill -9` leaves the emulator no chance to stop its processes. A handler in the middle of an invocation must
+/// end with it all the same: a Node.js one used to outlive it, spinning at full CPU time on its broken log.
+#[tokio::test]
+async fn handler_processes_end_with_an_emulator_killed_outright() {
+    let config = fixture_dir().join("serverless.yml");
+    let mut args = vec!["--config", config.to_str().unwrap(), "start", "--no-build", "--no-watch"];
+    args.extend(FREE_PORTS);
+    let mut process = CliProcess::spawn(&fixture_dir(), &args, &[]);
+    let ready = process.wait_until_ready(Duration::from_secs(60));
+    let client = lambda_client_at(&ready.address("Lambda, SQS and SNS APIs on "));
+    let accepted = client
+        .invoke()
+        .function_name("ticking")
+        .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+        .send()
+        .await
+        .expect("the asynchronous invoke is accepted");
+    assert_eq!(accepted.status_code(), 202);
+    process.wait_for_line("tick 3", Duration::from_secs(30));
+    let handlers = children_running(process.pid(), "bootstrap.mjs");
+    assert_eq!(handlers.len(), 1, "one Node.js handler process, in the middle of its invocation");
+
+    process.crash();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while handlers.iter().any(|pid| is_running(*pid)) {
+        assert!(std::time::Instant::now() < deadline, "handler process {handlers:?} outlived the killed emulator");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The processes whose parent is `parent` and whose command line mentions `needle`.
+fn children_running(parent: u32, needle: &str) -> Vec<u32> {
+    let parent_of = |pid: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    };
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| parent_of(*pid) == Some(parent))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmd| String::from_utf8_lossy(&cmd).contains(needle))
+        })
+        .collect()
+}
+
+/// Whether `pid` is a process that has not ended (a zombie has).
+fn is_running(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+    !matches!(state, None | Some("Z") | Some("X"))
+}

@@ -90,6 +90,7 @@ impl Worker {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        end_with_this_process(&mut command);
         let mut child = command.spawn()?;
         let pid = child.id();
         spawn_reader(child.stdout.take(), link.clone(), WorkerLink::output_line);
@@ -256,6 +257,7 @@ async fn start_external_extensions(
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        end_with_this_process(&mut command);
         match command.spawn() {
             Ok(mut child) => {
                 spawn_reader(child.stdout.take(), link.clone(), WorkerLink::extension_line);
@@ -311,6 +313,29 @@ async fn watch_extension(
             }
         }
     }
+}
+
+/// Makes the process end with the emulator even when the emulator cannot stop it: killed outright (`kill -9`), or
+/// a test process that exits with the emulator still running. The kernel then sends it SIGKILL
+/// (`PR_SET_PDEATHSIG`). Without it such a process outlived us: a Node.js handler in the middle of an invocation
+/// found its log gone and spun at full CPU time, its memory growing, until someone killed it by hand.
+///
+/// The signal follows the thread that started the process: a runtime's worker thread, which lives as long as the
+/// emulator's runtime.
+fn end_with_this_process(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: the closure runs in the child between fork and exec and only calls prctl(2), which is
+    // async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
 }
 
 /// Passes each line of a process's output to `pass` (the runtime's as function output, an extension's as its own).

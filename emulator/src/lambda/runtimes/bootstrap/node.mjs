@@ -478,14 +478,28 @@ async function invokeStreaming(handler, invocation, context) {
 // handler that did not wait for the event loop), as the RIC reports it. `undefined` during init.
 let lastRequestId;
 
+// Set once a fatal error is being reported: an error while reporting it ends nothing more.
+let failing = false;
+
 function onFatal(error, exitCode) {
-  logError(lastRequestId ? 'Uncaught Exception' : 'Init Error', error);
+  if (failing) return;
+  failing = true;
+  try {
+    logError(lastRequestId ? 'Uncaught Exception' : 'Init Error', error);
+  } catch {
+    // The log is gone with the emulator; the error is still posted where it can be.
+  }
   const route = lastRequestId ? `/invocation/${lastRequestId}/error` : '/init/error';
   postError(route, error, { ownSocket: true })
     .catch(() => {})
     .finally(() => process.exit(exitCode));
 }
 process.on('uncaughtException', (error) => onFatal(error, 129));
+// The emulator reads this process's output. Once it is gone (killed outright), a write fails with EPIPE, and
+// reporting that error would write again: the process ends instead of spinning with nobody to serve.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', () => process.exit(129));
+}
 process.on('unhandledRejection', (reason, promise) => {
   const error = new runtimeErrors.UnhandledPromiseRejection(reason?.toString());
   error.reason = reason;

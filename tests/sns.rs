@@ -251,7 +251,7 @@ async fn the_sns_api_answers_and_refuses_as_aws_does() {
 
     // Subscriptions: a filter policy checked when set, and attributes as AWS lists them.
     let queue = sqs.create_queue().queue_name("api-q").send().await.unwrap().queue_url.unwrap();
-    let queue_arn = format!("arn:aws:sqs:eu-north-1:000000000000:api-q");
+    let queue_arn = "arn:aws:sqs:eu-north-1:000000000000:api-q".to_string();
     let bad_policy = sns
         .subscribe()
         .topic_arn(&arn)

@@ -190,7 +190,7 @@ fn render(connected: &[Connected], failures: &[(&str, String)], runs: usize) -> 
         .iter()
         .map(|name| match connected.iter().find(|tool| tool.name == *name) {
             Some(tool) => Ok((cli::median(tool.times.clone()), tools::group_resident_mib(tool.served.pid()))),
-            None => Err(reason(*name).unwrap_or_default()),
+            None => Err(reason(name).unwrap_or_default()),
         })
         .collect();
     for (name, figure) in COLUMNS.iter().zip(&figures) {

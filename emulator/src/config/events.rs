@@ -343,7 +343,7 @@ pub fn parse_function_url(value: &Value, path: &str) -> Result<Option<FunctionUr
         Some(Value::String(s)) if s == "aws_iam" => true,
         Some(other) => {
             return Err(ConfigError::at_path(
-                &format!("{path}.authorizer"),
+                format!("{path}.authorizer"),
                 format!("expected `aws_iam` (the only function URL authorizer), found {other}"),
             ))
         }
@@ -353,7 +353,7 @@ pub fn parse_function_url(value: &Value, path: &str) -> Result<Option<FunctionUr
         Some("RESPONSE_STREAM") => true,
         Some(other) => {
             return Err(ConfigError::at_path(
-                &format!("{path}.invokeMode"),
+                format!("{path}.invokeMode"),
                 format!("expected BUFFERED or RESPONSE_STREAM, found `{other}`"),
             ))
         }

@@ -479,7 +479,7 @@ pub fn properties_as_attributes<'a>(
 /// `Tags: [{Key, Value}]`, as CloudFormation lists them.
 pub fn resource_tags(properties: &Value, path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let Some(tags) = properties.get("Tags").filter(|t| !t.is_null()) else { return Ok(BTreeMap::new()) };
-    let expected = || ConfigError::at_path(&format!("{path}.Tags"), "expected a list of { Key, Value }");
+    let expected = || ConfigError::at_path(format!("{path}.Tags"), "expected a list of { Key, Value }");
     tags.as_array()
         .ok_or_else(expected)?
         .iter()

@@ -16,7 +16,7 @@ pub(super) fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEve
         Value::Object(map) => {
             let arn = map.get("arn").cloned().ok_or_else(|| {
                 ConfigError::at_path(
-                    &format!("{path}.arn"),
+                    format!("{path}.arn"),
                     "expected the stream's ARN (such as !GetAtt TasksTable.StreamArn)",
                 )
             })?;
@@ -43,7 +43,7 @@ pub(super) fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEve
         match map.and_then(|m| m.get(key)) {
             None | Some(Value::Null) => Ok(default),
             Some(v) => v.as_i64().ok_or_else(|| {
-                ConfigError::at_path(&format!("{path}.{key}"), format!("expected a whole number, found {v}"))
+                ConfigError::at_path(format!("{path}.{key}"), format!("expected a whole number, found {v}"))
             }),
         }
     };
@@ -52,7 +52,7 @@ pub(super) fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEve
         Some("LATEST") => true,
         Some(other) => {
             return Err(ConfigError::at_path(
-                &format!("{path}.startingPosition"),
+                format!("{path}.startingPosition"),
                 format!("expected TRIM_HORIZON or LATEST, found `{other}`"),
             ))
         }
@@ -60,14 +60,14 @@ pub(super) fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEve
     let batch_size = number("batchSize", 10)?;
     if !(1..=10_000).contains(&batch_size) {
         return Err(ConfigError::at_path(
-            &format!("{path}.batchSize"),
+            format!("{path}.batchSize"),
             format!("expected 1 to 10000, found {batch_size}"),
         ));
     }
     let window = number("maximumBatchingWindow", 0)?;
     if !(0..=300).contains(&window) {
         return Err(ConfigError::at_path(
-            &format!("{path}.maximumBatchingWindow"),
+            format!("{path}.maximumBatchingWindow"),
             format!("expected 0 to 300 seconds, found {window}"),
         ));
     }
@@ -89,7 +89,7 @@ pub(super) fn parse_stream(value: &Value, path: &str) -> Result<Option<StreamEve
             Some(Value::Array(patterns)) => patterns.clone(),
             Some(other) => {
                 return Err(ConfigError::at_path(
-                    &format!("{path}.filterPatterns"),
+                    format!("{path}.filterPatterns"),
                     format!("expected a list of patterns, found {}", kind_of(other)),
                 ))
             }
@@ -127,13 +127,13 @@ pub(super) fn parse_schedule(value: &Value, path: &str) -> Result<ScheduleEvent,
     };
     let text = |key: &str| optional_str(map.get(key), &format!("{path}.{key}")).map(|s| s.map(String::from));
     let rate =
-        map.get("rate").ok_or_else(|| ConfigError::at_path(&format!("{path}.rate"), "expected rate(…) or cron(…)"))?;
+        map.get("rate").ok_or_else(|| ConfigError::at_path(format!("{path}.rate"), "expected rate(…) or cron(…)"))?;
     let scheduler = match text("method")?.as_deref() {
         None | Some("eventBus") => false,
         Some("scheduler") => true,
         Some(other) => {
             return Err(ConfigError::at_path(
-                &format!("{path}.method"),
+                format!("{path}.method"),
                 format!("expected eventBus or scheduler, found `{other}`"),
             ))
         }
@@ -157,10 +157,10 @@ pub(super) fn parse_schedule(value: &Value, path: &str) -> Result<ScheduleEvent,
         return Err(ConfigError::at_path(path, "method: scheduler takes input, not inputPath or inputTransformer"));
     }
     if event.timezone.is_some() && !scheduler {
-        return Err(ConfigError::at_path(&format!("{path}.timezone"), "timezone needs method: scheduler"));
+        return Err(ConfigError::at_path(format!("{path}.timezone"), "timezone needs method: scheduler"));
     }
     if event.name.is_some() && event.expressions.len() > 1 {
-        return Err(ConfigError::at_path(&format!("{path}.name"), "a name cannot be given to several rates"));
+        return Err(ConfigError::at_path(format!("{path}.name"), "a name cannot be given to several rates"));
     }
     Ok(event)
 }
@@ -199,7 +199,7 @@ pub(super) fn parse_sns(value: &Value, path: &str) -> Result<SnsEvent, ConfigErr
         Some(policy @ Value::Object(_)) => Some(policy.clone()),
         Some(other) => {
             return Err(ConfigError::at_path(
-                &format!("{path}.filterPolicy"),
+                format!("{path}.filterPolicy"),
                 format!("expected an object such as {{pet: [dog, cat]}}, found {}", kind_of(other)),
             ))
         }
@@ -207,7 +207,7 @@ pub(super) fn parse_sns(value: &Value, path: &str) -> Result<SnsEvent, ConfigErr
     let filter_policy_scope = text("filterPolicyScope")?;
     if let Some(scope) = filter_policy_scope.as_deref().filter(|s| !["MessageAttributes", "MessageBody"].contains(s)) {
         return Err(ConfigError::at_path(
-            &format!("{path}.filterPolicyScope"),
+            format!("{path}.filterPolicyScope"),
             format!("expected MessageAttributes or MessageBody, found `{scope}`"),
         ));
     }
@@ -256,11 +256,11 @@ pub(super) fn parse_s3(value: &Value, path: &str) -> Result<S3Event, ConfigError
     };
     let text = |key: &str| optional_str(map.get(key), &format!("{path}.{key}")).map(|s| s.map(String::from));
     let bucket =
-        text("bucket")?.ok_or_else(|| ConfigError::at_path(&format!("{path}.bucket"), "expected the bucket's name"))?;
+        text("bucket")?.ok_or_else(|| ConfigError::at_path(format!("{path}.bucket"), "expected the bucket's name"))?;
     let event = text("event")?.unwrap_or_else(|| DEFAULT_S3_EVENT.into());
     if !event.starts_with("s3:") {
         return Err(ConfigError::at_path(
-            &format!("{path}.event"),
+            format!("{path}.event"),
             format!("expected an S3 event type such as s3:ObjectCreated:*, found `{event}`"),
         ));
     }
@@ -270,7 +270,7 @@ pub(super) fn parse_s3(value: &Value, path: &str) -> Result<S3Event, ConfigError
         Some(Value::Array(rules)) => rules.clone(),
         Some(other) => {
             return Err(ConfigError::at_path(
-                &format!("{path}.rules"),
+                format!("{path}.rules"),
                 format!("expected a list such as [{{prefix: uploads/}}], found {}", kind_of(other)),
             ))
         }

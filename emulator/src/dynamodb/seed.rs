@@ -59,7 +59,7 @@ pub fn sources(service: &Service, categories: &[String]) -> Result<Vec<SeedSourc
                 for file in source.get(key).and_then(Value::as_array).into_iter().flatten() {
                     let file = file
                         .as_str()
-                        .ok_or_else(|| ConfigError::at_path(&format!("{at}.{key}"), "expected file paths"))?;
+                        .ok_or_else(|| ConfigError::at_path(format!("{at}.{key}"), "expected file paths"))?;
                     files.push((service.service_dir.join(file), raw));
                 }
             }

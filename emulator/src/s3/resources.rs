@@ -88,7 +88,7 @@ fn cors_rules(properties: &Value, path: &str) -> Result<Vec<CorsRule>, ConfigErr
     };
     let rules = rules
         .as_array()
-        .ok_or_else(|| ConfigError::at_path(&format!("{path}.CorsRules"), "expected a list of rules"))?;
+        .ok_or_else(|| ConfigError::at_path(format!("{path}.CorsRules"), "expected a list of rules"))?;
     rules
         .iter()
         .enumerate()
@@ -103,7 +103,7 @@ fn cors_rules(properties: &Value, path: &str) -> Result<Vec<CorsRule>, ConfigErr
             };
             if cors.allowed_origins.is_empty() || cors.allowed_methods.is_empty() {
                 return Err(ConfigError::at_path(
-                    &format!("{path}.CorsRules.{i}"),
+                    format!("{path}.CorsRules.{i}"),
                     "expected AllowedOrigins and AllowedMethods",
                 ));
             }
@@ -123,10 +123,10 @@ fn notification_rules(properties: &Value, path: &str) -> Result<Vec<Notification
         for (i, entry) in configuration.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
             let at = format!("{path}.{list}.{i}");
             let arn = entry.get(field).and_then(Value::as_str).ok_or_else(|| {
-                ConfigError::at_path(&format!("{at}.{field}"), "expected an ARN (such as !GetAtt …Arn)")
+                ConfigError::at_path(format!("{at}.{field}"), "expected an ARN (such as !GetAtt …Arn)")
             })?;
             let event = entry.get("Event").and_then(Value::as_str).ok_or_else(|| {
-                ConfigError::at_path(&format!("{at}.Event"), "expected an event type such as s3:ObjectCreated:*")
+                ConfigError::at_path(format!("{at}.Event"), "expected an event type such as s3:ObjectCreated:*")
             })?;
             let (mut prefix, mut suffix) = (None, None);
             let filters =
@@ -138,14 +138,14 @@ fn notification_rules(properties: &Value, path: &str) -> Result<Vec<Notification
                     Some("suffix") => &mut suffix,
                     _ => {
                         return Err(ConfigError::at_path(
-                            &format!("{at}.Filter"),
+                            format!("{at}.Filter"),
                             "expected rules named prefix or suffix",
                         ))
                     }
                 };
                 if slot.replace(value.unwrap_or_default()).is_some() {
                     return Err(ConfigError::at_path(
-                        &format!("{at}.Filter"),
+                        format!("{at}.Filter"),
                         "S3 takes at most one prefix rule and one suffix rule",
                     ));
                 }

@@ -328,7 +328,7 @@ fn key_filter(prefix: Option<String>, suffix: Option<String>) -> Option<Notifica
         })
         .collect();
     (!rules.is_empty())
-        .then(|| NotificationConfigurationFilter { key: Some(S3KeyFilter { filter_rules: Some(rules) }) })
+        .then_some(NotificationConfigurationFilter { key: Some(S3KeyFilter { filter_rules: Some(rules) }) })
 }
 
 /// The rules of a PutBucketNotificationConfiguration, checked as S3 checks them: at most one prefix and one suffix

@@ -81,7 +81,7 @@ fn target(schedule: &ScheduleEvent, path: &str) -> Result<Target, ConfigError> {
     if let Some(input) = &schedule.input {
         let input = match input {
             serde_json::Value::String(text) => serde_json::from_str(text).map_err(|err| {
-                ConfigError::at_path(&format!("{path}.input"), format!("expected JSON text or an object: {err}"))
+                ConfigError::at_path(format!("{path}.input"), format!("expected JSON text or an object: {err}"))
             })?,
             serde_json::Value::Object(map) => {
                 let mut map = map.clone();
@@ -97,7 +97,7 @@ fn target(schedule: &ScheduleEvent, path: &str) -> Result<Target, ConfigError> {
         return Ok(Target::Input(input));
     }
     if let Some(path_text) = &schedule.input_path {
-        event::check_path(path_text).map_err(|reason| ConfigError::at_path(&format!("{path}.inputPath"), reason))?;
+        event::check_path(path_text).map_err(|reason| ConfigError::at_path(format!("{path}.inputPath"), reason))?;
         return Ok(Target::InputPath(path_text.clone()));
     }
     if let Some(transformer) = &schedule.input_transformer {
@@ -105,13 +105,13 @@ fn target(schedule: &ScheduleEvent, path: &str) -> Result<Target, ConfigError> {
         let template = transformer
             .get("inputTemplate")
             .and_then(|t| t.as_str())
-            .ok_or_else(|| ConfigError::at_path(&format!("{at}.inputTemplate"), "expected the template text"))?;
+            .ok_or_else(|| ConfigError::at_path(format!("{at}.inputTemplate"), "expected the template text"))?;
         let mut paths = Vec::new();
         if let Some(map) = transformer.get("inputPathsMap").and_then(|m| m.as_object()) {
             for (name, value) in map {
                 let value_path = value.as_str().unwrap_or_default();
                 event::check_path(value_path)
-                    .map_err(|reason| ConfigError::at_path(&format!("{at}.inputPathsMap.{name}"), reason))?;
+                    .map_err(|reason| ConfigError::at_path(format!("{at}.inputPathsMap.{name}"), reason))?;
                 paths.push((name.clone(), value_path.to_string()));
             }
         }

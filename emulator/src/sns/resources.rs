@@ -88,7 +88,7 @@ fn event_topic(
         return Ok(arn);
     }
     let (region, account, name) = names::parse_topic_arn(&arn)
-        .ok_or_else(|| ConfigError::at_path(&format!("{path}.arn"), format!("expected a topic ARN, found `{arn}`")))?;
+        .ok_or_else(|| ConfigError::at_path(format!("{path}.arn"), format!("expected a topic ARN, found `{arn}`")))?;
     let place = crate::aws::caller::Caller { account: account.to_string(), region: region.to_string() };
     let mut attributes = BTreeMap::new();
     if let Some(display) = &event.display_name {
@@ -173,5 +173,5 @@ fn text(value: &Value, key: &str, path: &str) -> Result<String, ConfigError> {
         .get(key)
         .and_then(Value::as_str)
         .map(String::from)
-        .ok_or_else(|| ConfigError::at_path(&format!("{path}.{key}"), "expected a string"))
+        .ok_or_else(|| ConfigError::at_path(format!("{path}.{key}"), "expected a string"))
 }

@@ -88,7 +88,12 @@ impl Snapshot {
                     .map_err(|err| format!("the saved queue {} cannot be restored: {}", record.name, err.message))?,
             };
             let queue = add_queue(record.place.as_ref().unwrap_or(home), &record.name, settings);
-            queue.change_tags(|tags| Ok(*tags = record.tags)).map_err(|err| err.message)?;
+            queue
+                .change_tags(|tags| {
+                    *tags = record.tags;
+                    Ok(())
+                })
+                .map_err(|err| err.message)?;
             let mut state = queue.state();
             state.next_sequence = record.next_sequence;
             state.deduplication = record

@@ -26,7 +26,7 @@ pub fn define_queues(service: &Service, intrinsics: &Intrinsics, sqs: &Sqs) -> R
     // Dead-letter queues may be defined after the queues that name them: checked once all are there.
     for (queue, path) in &defined {
         sqs.check_dead_letter_queue(queue)
-            .map_err(|err| ConfigError::at_path(&format!("{path}.RedrivePolicy"), err.message))?;
+            .map_err(|err| ConfigError::at_path(format!("{path}.RedrivePolicy"), err.message))?;
     }
     Ok(defined.into_iter().map(|(queue, _)| queue.name.clone()).collect())
 }

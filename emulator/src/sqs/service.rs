@@ -164,7 +164,10 @@ impl Sqs {
             return Ok(existing.clone()); // created meanwhile by another request
         }
         let queue = self.add_queue(&mut queues, caller, name, settings);
-        queue.change_tags(|current| Ok(current.extend(tags.clone())))?;
+        queue.change_tags(|current| {
+            current.extend(tags.clone());
+            Ok(())
+        })?;
         Ok(queue)
     }
 
@@ -207,7 +210,10 @@ impl Sqs {
                 self.add_queue(&mut self.queues.write().unwrap(), &self.home.clone(), name, settings)
             }
         };
-        queue.change_tags(|current| Ok(*current = tags.clone()))?;
+        queue.change_tags(|current| {
+            *current = tags.clone();
+            Ok(())
+        })?;
         Ok(queue)
     }
 

@@ -113,17 +113,30 @@ impl Extensions {
     /// Waits until each of `names` has registered, or `gone` says its process has ended; the names that did not
     /// register.
     pub async fn registered_of(&self, names: &[String], gone: impl Fn(usize) -> bool) -> Vec<String> {
+        let settled = || {
+            let registered = self.names();
+            let waiting: Vec<usize> = (0..names.len()).filter(|&i| !registered.contains(&names[i])).collect();
+            waiting.iter().all(|&i| gone(i)).then(|| waiting.into_iter().map(|i| names[i].clone()).collect())
+        };
+        // A process's end is not announced: look for it now and then.
+        self.wait_for(settled, Some(std::time::Duration::from_millis(50))).await
+    }
+
+    /// Waits until `settled` answers, asking it again whenever an extension registers, becomes ready or goes, and
+    /// at least every `poll` when given.
+    async fn wait_for<T>(&self, settled: impl Fn() -> Option<T>, poll: Option<std::time::Duration>) -> T {
         loop {
+            // Enabled before asking, so that a change between the question and the wait is not missed.
             let notified = self.became_ready.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let registered = self.names();
-            let waiting: Vec<usize> = (0..names.len()).filter(|&i| !registered.contains(&names[i])).collect();
-            if waiting.iter().all(|&i| gone(i)) {
-                return waiting.into_iter().map(|i| names[i].clone()).collect();
+            if let Some(answer) = settled() {
+                return answer;
             }
-            // A process's end is seen at the next wake-up: poll for it now and then.
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), notified).await;
+            match poll {
+                Some(poll) => drop(tokio::time::timeout(poll, notified).await),
+                None => notified.await,
+            }
         }
     }
 
@@ -157,14 +170,8 @@ impl Extensions {
     pub async fn all_ready(&self) {
         let ready = || self.registered.lock().unwrap().iter().all(|e| e.ready.load(Ordering::SeqCst));
         // Without extensions (nearly always), nothing to wait for.
-        while !ready() {
-            let notified = self.became_ready.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if ready() {
-                return;
-            }
-            notified.await;
+        if !ready() {
+            self.wait_for(|| ready().then_some(()), None).await
         }
     }
 

@@ -321,15 +321,22 @@ async fn watch_extension(
 /// found its log gone and spun at full CPU time, its memory growing, until someone killed it by hand.
 ///
 /// The signal follows the thread that started the process: a runtime's worker thread, which lives as long as the
-/// emulator's runtime.
+/// emulator's runtime. An emulator that died between the fork and the `prctl` sends no signal; the child then
+/// has another parent already and does not start.
 fn end_with_this_process(command: &mut Command) {
     #[cfg(target_os = "linux")]
-    // SAFETY: the closure runs in the child between fork and exec and only calls prctl(2), which is
-    // async-signal-safe.
+    // SAFETY: the closure runs in the child between fork and exec and only calls prctl(2) and getppid(2), which
+    // are async-signal-safe.
     unsafe {
-        command.pre_exec(|| {
+        let emulator = std::process::id() as libc::pid_t;
+        command.pre_exec(move || {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
                 return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != emulator {
+                // No allocation here (another thread may have held the allocator's lock at the fork): a bare
+                // error number, "no such process", the emulator.
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
             }
             Ok(())
         });

@@ -3,7 +3,7 @@
 //! changes nothing in it.
 
 use ftb_offline_tests::app::*;
-use ftb_offline_tests::fixtures::{queues_options, sqs_options, start};
+use ftb_offline_tests::fixtures::{aws_sample_event, queues_options, sqs_options, start};
 use ftb_offline_tests::{repo_root, run_browser_script, sqs_client};
 use serde_json::{json, Value};
 
@@ -205,5 +205,29 @@ async fn a_mapping_switched_off_receives_nothing_until_it_is_switched_on() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(empty, "the mapping took the message once switched on: {}", peek().await);
+    emulator.stop().await;
+}
+
+/// A function with an `sqs` trigger gets, as its sample event, one record of its own queue with the fields of
+/// AWS's sample record.
+#[tokio::test]
+async fn the_sample_event_of_a_queues_function_is_a_record_of_that_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = sqs_options(dir.path());
+    options.console_port = Some(0);
+    let emulator = start(options).await;
+    let console = emulator.console_url().unwrap().to_string();
+    let sample: Value =
+        reqwest::get(format!("{console}/api/functions/bulk/sample")).await.unwrap().json().await.unwrap();
+    serde_json::from_value::<aws_lambda_events::sqs::SqsEvent>(sample.clone()).expect("aws_lambda_events reads it");
+    let record = &sample["Records"][0];
+    let aws = &aws_sample_event("example-sqs-event.json")["Records"][0];
+    let keys = |value: &Value| value.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(keys(record), keys(aws), "{record}");
+    assert_eq!(keys(&record["attributes"]), keys(&aws["attributes"]));
+    assert_eq!(record["body"], "{}");
+    assert_eq!(record["md5OfBody"], format!("{:x}", md5::compute("{}")));
+    assert_eq!(record["eventSourceARN"], "arn:aws:sqs:eu-north-1:000000000000:bulk-dev");
+    assert_eq!(record["awsRegion"], "eu-north-1");
     emulator.stop().await;
 }

@@ -23,9 +23,8 @@ pub fn resolved_view(
         for (i, event) in function.events.iter().enumerate() {
             let mut value = serde_json::to_value(event).expect("events serialise");
             if let Event::Sqs(sqs) = event {
-                let path = format!("functions.{}.events.{i}.sqs.arn", function.key);
-                value["arn"] =
-                    Value::String(intrinsics.resolve_string(&sqs.arn, &path).map_err(|e| service.locate(e))?);
+                let arn = crate::sqs::resources::queue_arn_of(&intrinsics, &function.key, i, sqs);
+                value["arn"] = Value::String(arn.map_err(|e| service.locate(e))?);
             }
             events.push(value);
         }

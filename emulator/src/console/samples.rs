@@ -22,8 +22,8 @@ pub fn sample_event(console: &Console, function: &str) -> Value {
                 .and_then(|rule| serde_json::from_slice(&rule.payload(chrono::Utc::now())).ok()),
             Event::Sqs(sqs) => {
                 let intrinsics = Intrinsics::new(&service, &console.endpoints);
-                let path = format!("functions.{function}.events.{i}.sqs.arn");
-                intrinsics.resolve_string(&sqs.arn, &path).ok().map(|arn| sqs_event(&arn, &service.region))
+                let arn = crate::sqs::resources::queue_arn_of(&intrinsics, function, i, sqs).ok();
+                arn.map(|arn| crate::sqs::mapping::sample_event(&arn, &service.region))
             }
             _ => None,
         };
@@ -32,25 +32,4 @@ pub fn sample_event(console: &Console, function: &str) -> Value {
         }
     }
     json!({})
-}
-
-/// One record as an SQS event source mapping delivers it, with the body `{}`.
-fn sqs_event(queue_arn: &str, region: &str) -> Value {
-    let now = chrono::Utc::now().timestamp_millis().to_string();
-    json!({ "Records": [{
-        "messageId": uuid::Uuid::new_v4().to_string(),
-        "receiptHandle": "sample-receipt-handle",
-        "body": "{}",
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": now,
-            "SenderId": crate::aws::ACCOUNT_ID,
-            "ApproximateFirstReceiveTimestamp": now,
-        },
-        "messageAttributes": {},
-        "md5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }] })
 }

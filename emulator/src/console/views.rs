@@ -212,8 +212,7 @@ fn mappings(console: &Console) -> Vec<Value> {
     for function in service.functions.values() {
         for (i, event) in function.events.iter().enumerate() {
             let Event::Sqs(sqs) = event else { continue };
-            let path = format!("functions.{}.events.{i}.sqs.arn", function.key);
-            let Ok(arn) = intrinsics.resolve_string(&sqs.arn, &path) else { continue };
+            let Ok(arn) = crate::sqs::resources::queue_arn_of(&intrinsics, &function.key, i, sqs) else { continue };
             mappings.push(json!({
                 "function": function.key,
                 "queueArn": arn,

@@ -132,7 +132,7 @@ async fn poll(sqs: &Sqs, lambda: &Lambda, mapping: &Mapping, pauses: &Pauses, mu
         }
         // With --persist, the batch is on disk as in flight before the function sees it.
         sqs.flushed().await;
-        let event = json!({ "Records": batch.iter().map(|m| record(m, mapping)).collect::<Vec<_>>() });
+        let event = json!({ "Records": batch.iter().map(|m| record(m, &mapping.queue.arn, &mapping.region)).collect::<Vec<_>>() });
         let message_ids = batch.iter().map(|m| m.message_id.clone()).collect();
         let request = InvokeRequest::new(serde_json::to_vec(&event).expect("events serialise"))
             .by(Trigger::Queue { queue: mapping.queue.name.clone(), message_ids });
@@ -212,8 +212,31 @@ fn failed_items(payload: &[u8], batch: &[Received]) -> Option<HashSet<String>> {
         .collect()
 }
 
+/// The event a mapping of the queue `queue_arn` would deliver with one message, `{}`, received once: the
+/// console's sample event for a function with an `sqs` trigger.
+pub fn sample_event(queue_arn: &str, region: &str) -> Value {
+    let body = "{}".to_string();
+    let now = chrono::Utc::now().timestamp_millis().to_string();
+    let system = [
+        ("ApproximateReceiveCount", "1"),
+        ("SentTimestamp", now.as_str()),
+        ("SenderId", crate::aws::ACCOUNT_ID),
+        ("ApproximateFirstReceiveTimestamp", now.as_str()),
+    ];
+    let message = Received {
+        message_id: uuid::Uuid::new_v4().to_string(),
+        receipt_handle: "sample-receipt-handle".to_string(),
+        md5_body: super::digest::md5_of_body(&body),
+        body,
+        md5_attributes: None,
+        attributes: Default::default(),
+        system: system.into_iter().map(|(name, value)| (name.to_string(), value.to_string())).collect(),
+    };
+    json!({ "Records": [record(&message, queue_arn, region)] })
+}
+
 /// One record of the SQS event, as Lambda delivers it.
-fn record(message: &Received, mapping: &Mapping) -> Value {
+fn record(message: &Received, queue_arn: &str, region: &str) -> Value {
     let attributes: Map<String, Value> = message
         .attributes
         .iter()
@@ -231,7 +254,7 @@ fn record(message: &Received, mapping: &Mapping) -> Value {
         "md5OfBody": message.md5_body,
         "md5OfMessageAttributes": message.md5_attributes,
         "eventSource": "aws:sqs",
-        "eventSourceARN": mapping.queue.arn,
-        "awsRegion": mapping.region,
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
     })
 }

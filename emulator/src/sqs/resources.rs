@@ -5,7 +5,7 @@ use super::mapping::Mapping;
 use super::service::Sqs;
 use super::settings::Setting;
 use crate::config::intrinsics::Intrinsics;
-use crate::config::{ConfigError, Event, Service};
+use crate::config::{ConfigError, Event, Service, SqsEvent};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -42,6 +42,21 @@ fn queue_attributes(properties: &Value) -> BTreeMap<String, String> {
     attributes
 }
 
+/// The queue ARN of `functions.<function>.events.<index>`, an `sqs` event, with its intrinsics resolved; an error
+/// names that path.
+pub fn queue_arn_of(
+    intrinsics: &Intrinsics,
+    function: &str,
+    index: usize,
+    event: &SqsEvent,
+) -> Result<String, ConfigError> {
+    intrinsics.resolve_string(&event.arn, &arn_path(function, index))
+}
+
+fn arn_path(function: &str, index: usize) -> String {
+    format!("functions.{function}.events.{index}.sqs.arn")
+}
+
 /// One mapping per enabled `sqs` event. `concurrency(function)` caps its pollers.
 pub fn mappings(
     service: &Service,
@@ -56,11 +71,10 @@ pub fn mappings(
             if !sqs_event.enabled {
                 continue;
             }
-            let path = format!("functions.{}.events.{i}.sqs.arn", function.key);
-            let arn = intrinsics.resolve_string(&sqs_event.arn, &path)?;
+            let arn = queue_arn_of(intrinsics, &function.key, i, sqs_event)?;
             let queue = sqs.queue_by_url(sqs.home(), &arn).map_err(|_| {
                 ConfigError::at_path(
-                    &path,
+                    arn_path(&function.key, i),
                     format!("no queue `{arn}`: define it under resources.Resources as an AWS::SQS::Queue"),
                 )
             })?;

@@ -2,7 +2,8 @@
 //! tool, written as a self-contained SVG (no fonts or scripts to fetch). A tool that could not start has no bars
 //! ("n/a").
 
-use crate::peers::{micros, number, Figures};
+use crate::figures::{micros, number};
+use crate::peers::Figures;
 use std::fmt::Write;
 
 const WIDTH: f64 = 760.0;

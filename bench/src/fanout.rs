@@ -5,7 +5,7 @@
 //! lambda watch has no WebSocket API. A tool that cannot start, or whose clients cannot connect, is shown as such.
 
 use crate::tools::{self, Served};
-use crate::{cli, peers};
+use crate::{cli, figures};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
@@ -218,14 +218,14 @@ fn render(connected: &[Connected], failures: &[(&str, String)], runs: usize) -> 
     for (row, (figure, value, unit, lower_is_better)) in rows.into_iter().enumerate() {
         let of = |column: usize| figures[column].as_ref().ok().map(|(time, mib)| value(*time, *mib));
         let ours = match (&figures[0], of(0)) {
-            (_, Some(ours)) => format!("**{} {unit}**", peers::number(ours)),
+            (_, Some(ours)) => format!("**{} {unit}**", figures::number(ours)),
             (Err(reason), None) if row == 0 => format!("could not start: {reason}"),
             _ => "–".into(),
         };
         let theirs = match (&figures[1], of(1)) {
             (_, Some(theirs)) => {
-                let ratio = of(0).map(|ours| format!(" ({:.1}×)", peers::lead(ours, theirs, lower_is_better)));
-                format!("{} {unit}{}", peers::number(theirs), ratio.unwrap_or_default())
+                let ratio = of(0).map(|ours| format!(" ({:.1}×)", figures::lead(ours, theirs, lower_is_better)));
+                format!("{} {unit}{}", figures::number(theirs), ratio.unwrap_or_default())
             }
             (Err(reason), None) if row == 0 => format!("could not start: {reason}"),
             _ => "–".into(),

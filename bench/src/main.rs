@@ -18,6 +18,7 @@ mod cli;
 mod console;
 mod dynamodb;
 mod fanout;
+mod figures;
 mod launch;
 mod limit;
 mod load;

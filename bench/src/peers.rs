@@ -10,6 +10,7 @@
 //! wrk's errors at 1 and 32 connections (wrk, the runs of all interleaved), launch to the first 200, and resident
 //! memory idle and after the load. A tool that cannot start is shown as such in its column.
 
+use crate::figures::{lead, micros, number};
 use crate::limit;
 use crate::load::{Stats, Target, CONTRADICTION_NOTE};
 use crate::tools::{self, group_resident_mib, Served, CONCURRENCY};
@@ -283,27 +284,4 @@ impl Table<'_> {
         self.out.push('\n');
         self.reason_shown = true;
     }
-}
-
-/// How far ftb-offline (`ours`) is ahead of a peer (`theirs`) on one figure: above 1 means ahead, whether the
-/// figure is better low (latency, memory) or high (requests/s).
-pub fn lead(ours: f64, theirs: f64, lower_is_better: bool) -> f64 {
-    if lower_is_better {
-        theirs / ours
-    } else {
-        ours / theirs
-    }
-}
-
-/// Three significant figures at most, no fraction above 100.
-pub fn number(value: f64) -> String {
-    if value >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
-}
-
-pub fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
 }

@@ -3,7 +3,7 @@
 //! measurement serves ftb-offline's mapping and serverless-offline-sqs's: each consumer appends `sent,started`
 //! lines to a file. A mapping that cannot start or does not deliver is shown as such, with the reason.
 
-use crate::{peers, tools};
+use crate::{figures, tools};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,11 +68,11 @@ fn report(name: &str, figures: &Result<QueueFigures, String>) {
 
 fn render(ours: &Result<QueueFigures, String>, theirs: &Result<QueueFigures, String>) -> String {
     let latency = |f: &QueueFigures| format!("{} / {}", readable(f.p50), readable(f.p99));
-    let rate = |f: &QueueFigures| peers::number(f.messages_per_second);
+    let rate = |f: &QueueFigures| figures::number(f.messages_per_second);
     let (latency_ratio, rate_ratio) = match (ours, theirs) {
         (Ok(ours), Ok(theirs)) => (
-            format!(" ({:.0}× at p50)", peers::lead(ours.p50.as_secs_f64(), theirs.p50.as_secs_f64(), true)),
-            format!(" ({:.1}×)", peers::lead(ours.messages_per_second, theirs.messages_per_second, false)),
+            format!(" ({:.0}× at p50)", figures::lead(ours.p50.as_secs_f64(), theirs.p50.as_secs_f64(), true)),
+            format!(" ({:.1}×)", figures::lead(ours.messages_per_second, theirs.messages_per_second, false)),
         ),
         _ => (String::new(), String::new()),
     };
@@ -98,8 +98,8 @@ fn render(ours: &Result<QueueFigures, String>, theirs: &Result<QueueFigures, Str
 /// Microseconds below 10 ms, milliseconds above.
 fn readable(d: Duration) -> String {
     match d.as_secs_f64() * 1e6 {
-        micros if micros < 10_000.0 => format!("{} µs", peers::number(micros)),
-        micros => format!("{} ms", peers::number(micros / 1000.0)),
+        micros if micros < 10_000.0 => format!("{} µs", figures::number(micros)),
+        micros => format!("{} ms", figures::number(micros / 1000.0)),
     }
 }
 

@@ -5,8 +5,8 @@
 //! launches), and resident memory with the handler processes after the load. A tool that cannot start, or whose
 //! cold route does not answer, is shown as such in its column.
 
+use crate::figures::{self, lead, number};
 use crate::load::{Stats, Target, CONTRADICTION_NOTE};
-use crate::peers::{self, lead, number};
 use crate::tools::{self, Served};
 use crate::{cli, LEVELS};
 use std::path::Path;
@@ -172,7 +172,7 @@ fn render(figures: &[Result<Figures, String>]) -> String {
             );
             row(
                 format!("{language} route, p50 latency, {connections} connection{plural}"),
-                &|f| peers::micros(stat(f).p50),
+                &|f| figures::micros(stat(f).p50),
                 "µs",
                 true,
                 contradicts,

@@ -43,8 +43,8 @@ impl S3Gateway {
         if request.method() == Method::OPTIONS {
             return self.preflight(&request, origin.as_deref(), &bucket);
         }
-        if let Err(refusal) = super::signature::check_syntax(&request) {
-            return refusal;
+        if let Err(malformed) = super::signature::check_syntax(&request) {
+            return error(malformed.status, malformed.code, &malformed.message);
         }
         let method = request.method().to_string();
         // s3s is not ours: should it panic on some input, that request gets S3's internal error and the rest go on.
@@ -126,7 +126,7 @@ fn bucket_of<B>(request: &Request<B>) -> String {
 }
 
 /// An S3 error document.
-pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>");
     crate::aws::query::element(&mut body, "Code", code);
     crate::aws::query::element(&mut body, "Message", message);

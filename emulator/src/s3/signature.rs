@@ -3,14 +3,24 @@
 //! (`YYYYMMDD'T'HHMMSS'Z'`), in the `Authorization` header or a presigned URL. Checked here, with S3's codes,
 //! because s3s 0.14 reads the digits of these dates without checking them first (a fuzzer found it overflowing).
 
-use super::gateway::error;
-use crate::server::Body;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, StatusCode};
 
 const CREDENTIAL_FORM: &str = "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".";
 
-/// The request, if its signature's dates and scope are well formed (or it is not signed); else S3's answer.
-pub fn check_syntax<B>(request: &Request<B>) -> Result<(), Response<Body>> {
+/// Why S3 refuses a signature's syntax: the status, error code and message of its error document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn malformed(status: StatusCode, code: &'static str, message: impl Into<String>) -> Malformed {
+    Malformed { status, code, message: message.into() }
+}
+
+/// Whether the request's signature has well-formed dates and scope (a request that is not signed has).
+pub fn check_syntax<B>(request: &Request<B>) -> Result<(), Malformed> {
     let headers = request.headers();
     if let Some(auth) = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         if let Some((_, rest)) = auth.split_once("Credential=") {
@@ -18,14 +28,14 @@ pub fn check_syntax<B>(request: &Request<B>) -> Result<(), Response<Body>> {
             if !credential_scope_ok(credential) {
                 let message =
                     format!("The authorization header is malformed; the Credential is mal-formed; {CREDENTIAL_FORM}");
-                return Err(error(StatusCode::BAD_REQUEST, "AuthorizationHeaderMalformed", &message));
+                return Err(malformed(StatusCode::BAD_REQUEST, "AuthorizationHeaderMalformed", message));
             }
         }
     }
     if let Some(date) = headers.get("x-amz-date") {
         if !date.to_str().is_ok_and(amz_date_ok) {
             let message = "AWS authentication requires a valid Date or x-amz-date header";
-            return Err(error(StatusCode::FORBIDDEN, "AccessDenied", message));
+            return Err(malformed(StatusCode::FORBIDDEN, "AccessDenied", message));
         }
     }
     let query = request.uri().query().unwrap_or_default();
@@ -40,11 +50,11 @@ pub fn check_syntax<B>(request: &Request<B>) -> Result<(), Response<Body>> {
             let message = format!(
                 "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; {CREDENTIAL_FORM}"
             );
-            return Err(error(StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", &message));
+            return Err(malformed(StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", message));
         }
         if !parameter("X-Amz-Date").is_some_and(|d| amz_date_ok(&d)) {
             let message = "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"";
-            return Err(error(StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", message));
+            return Err(malformed(StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", message));
         }
     }
     Ok(())
@@ -75,7 +85,7 @@ mod tests {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        check_syntax(&request.body(()).unwrap()).err().map(|reply| reply.status().as_u16())
+        check_syntax(&request.body(()).unwrap()).err().map(|refusal| refusal.status.as_u16())
     }
 
     #[test]

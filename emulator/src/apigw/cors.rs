@@ -2,8 +2,8 @@
 //! invoking a function, and (HTTP API) the allow headers added to actual responses. A disallowed origin gets no
 //! `Access-Control-Allow-Origin`.
 
+use super::api::Api;
 use super::response::Reply;
-use super::routes::Api;
 use crate::config::Cors;
 use bytes::Bytes;
 

@@ -1,6 +1,7 @@
 //! The HTTP server on port 4000: reads a request, routes it, builds the event, invokes the function through
 //! [`Lambda::invoke`], maps the result back, applies CORS, and logs one line per request.
 
+use super::api::Api;
 use super::auth::api_keys::Key;
 use super::auth::identity::Parts;
 use super::auth::lambda_authorizer::{AuthRequest, Flavour};
@@ -11,7 +12,7 @@ use super::function_urls::{self, Addressed, FunctionUrls};
 use super::http_routes::HttpRoutes;
 use super::payload_v2;
 use super::response::{self, GatewayError, Reply};
-use super::routes::{Api, Matched, Route};
+use super::routes::{Matched, Route};
 use crate::aws::apigw as limits;
 use crate::aws::endpoints::{HTTP_API, REST_API};
 use crate::aws::names;

@@ -1,6 +1,7 @@
 //! API Gateway's HTTP side on one port: the REST API (`http` events, payload 1.0, served under `/{stage}`) and
 //! the HTTP API (`httpApi` events, payload 2.0, served at the root), as serverless-offline serves them.
 //!
+//! - [`api`]: which API a request came through (REST, HTTP API, function URL).
 //! - [`routes`]: which route (and function) a request goes to.
 //! - [`auth`]: authorizers and API keys, checked before the integration.
 //! - [`events`]: the request as received, and the REST API's events (payload 1.0; pure).
@@ -15,6 +16,7 @@
 //! Both gateways take a live edit the same way: `apply` swaps their route table, and a request or message keeps
 //! the table it arrived under.
 
+pub mod api;
 pub mod auth;
 pub mod cors;
 pub mod events;

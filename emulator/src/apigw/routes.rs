@@ -2,31 +2,10 @@
 //! route API Gateway would pick: literal segments beat `{param}`, which beats greedy `{proxy+}`; a method route
 //! beats `ANY`; the HTTP API's `$default` (`*`) route comes last.
 
+use super::api::Api;
 use super::auth::{Guard, RouteGuard};
 use crate::config::{ConfigError, Cors, Event, Service};
 use std::collections::BTreeMap;
-
-/// Which API a route belongs to, which fixes the event payload format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
-    /// REST API, Lambda proxy integration, payload format 1.0.
-    Rest,
-    /// HTTP API, payload format 2.0.
-    HttpApi,
-    /// A Lambda function URL: payload format 2.0, Lambda's own errors and CORS.
-    FunctionUrl,
-}
-
-impl Api {
-    /// The event and response format, as log lines name it.
-    pub fn payload_format(self) -> &'static str {
-        match self {
-            Api::Rest => "Lambda proxy (payload 1.0)",
-            Api::HttpApi => "HTTP API (payload 2.0)",
-            Api::FunctionUrl => "function URL (payload 2.0)",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {

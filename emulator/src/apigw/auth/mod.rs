@@ -21,8 +21,8 @@ pub mod policy;
 
 pub use plan::{AuthOptions, Guard, RouteGuard};
 
+use super::api::Api;
 use super::response::Reply;
-use super::routes::Api;
 use crate::lambda::Lambda;
 use lambda_authorizer::AuthRequest;
 use serde_json::Value;

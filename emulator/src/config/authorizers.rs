@@ -5,7 +5,7 @@
 //! `websockets/lib/validate.js` of serverless@3.40.0); the plan resolves the functions they name.
 
 use super::error::ConfigError;
-use super::events::string_list;
+use super::fields::string_list;
 use super::variables::{kind_of, text_of};
 use serde::Serialize;
 use serde_json::Value;

@@ -3,6 +3,7 @@
 
 use super::authorizers;
 use super::error::ConfigError;
+use super::fields::{is_intrinsic, required_str, string_list};
 use super::model::{
     Cors, Event, FunctionUrl, HttpApiEvent, HttpEvent, SqsEvent, WebsocketEvent, DEFAULT_FUNCTION_URL_CORS_HEADERS,
     DEFAULT_REST_CORS_HEADERS,
@@ -398,39 +399,4 @@ fn normalize_path(path: &str) -> String {
     } else {
         format!("/{trimmed}")
     }
-}
-
-fn required_str<'v>(value: Option<&'v Value>, path: &str) -> Result<&'v str, ConfigError> {
-    match value {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(ConfigError::at_path(path, format!("expected a string, found {}", kind_of(other)))),
-        None => Err(ConfigError::at_path(path, "this key is required")),
-    }
-}
-
-pub(super) fn optional_str<'v>(value: Option<&'v Value>, path: &str) -> Result<Option<&'v str>, ConfigError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        some => required_str(some, path).map(Some),
-    }
-}
-
-pub(super) fn string_list(value: Option<&Value>, path: &str) -> Result<Vec<String>, ConfigError> {
-    match value {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| required_str(Some(item), &format!("{path}.{i}")).map(String::from))
-            .collect(),
-        Some(other) => {
-            Err(ConfigError::at_path(path, format!("expected a string or a list of strings, found {}", kind_of(other))))
-        }
-    }
-}
-
-/// `{"Fn::GetAtt": …}` or `{"Ref": …}`: a value CloudFormation computes.
-pub fn is_intrinsic(map: &serde_json::Map<String, Value>) -> bool {
-    map.len() == 1 && map.keys().next().is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
 }

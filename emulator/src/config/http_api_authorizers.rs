@@ -5,7 +5,7 @@
 
 use super::authorizers::{describe_reference, expected_authorizer, ttl, IdentitySource};
 use super::error::ConfigError;
-use super::events::string_list;
+use super::fields::string_list;
 use super::variables::{kind_of, text_of};
 use indexmap::IndexMap;
 use serde::Serialize;

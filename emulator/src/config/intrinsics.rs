@@ -7,7 +7,7 @@
 //! `http://127.0.0.1:<port>/<stage>`. Handlers read the same variables on AWS and here.
 
 use super::error::ConfigError;
-use super::events::is_intrinsic;
+use super::fields::is_intrinsic;
 use super::model::{Function, Service};
 use super::variables::{join_path, kind_of};
 use crate::aws::endpoints::{LocalEndpoints, GENERATED_APIS, HTTP_API, WEBSOCKET_API};
@@ -137,7 +137,7 @@ impl<'a> Intrinsics<'a> {
         if let Some(api) = GENERATED_APIS.iter().find(|api| api.logical_id == target) {
             return text(api.local_id.to_string());
         }
-        if let Some(function) = self.function_by_logical_id(target) {
+        if let Some(function) = self.service.function_by_logical_id(target) {
             return text(function.name.clone());
         }
         let Some(resource) = service.resources.resources.get(target) else {
@@ -187,7 +187,7 @@ impl<'a> Intrinsics<'a> {
                 _ => Err(unknown()),
             };
         }
-        if let Some(function) = self.function_by_logical_id(&logical) {
+        if let Some(function) = self.service.function_by_logical_id(&logical) {
             return match attribute.as_str() {
                 "Arn" => Ok(Value::String(names::lambda_arn(region, &function.name))),
                 _ => Err(unknown()),
@@ -195,7 +195,7 @@ impl<'a> Intrinsics<'a> {
         }
         // Serverless names a function's URL `<Key>LambdaFunctionUrl`; locally it is served on the HTTP port.
         if let Some(base) = logical.strip_suffix("Url") {
-            if let Some(function) = self.function_by_logical_id(base).filter(|f| f.url.is_some()) {
+            if let Some(function) = self.service.function_by_logical_id(base).filter(|f| f.url.is_some()) {
                 return match attribute.as_str() {
                     "FunctionUrl" => Ok(Value::String(self.endpoints.function_url(&function.key))),
                     "FunctionArn" => Ok(Value::String(names::lambda_arn(region, &function.name))),
@@ -416,13 +416,6 @@ impl<'a> Intrinsics<'a> {
         names::queue_url(&self.endpoints.lambda_url(), names::ACCOUNT_ID, name)
     }
 
-    /// Serverless names a function's CloudFormation resource `<Key>LambdaFunction` (`submitTask` →
-    /// `SubmitTaskLambdaFunction`; `-` and `_` become `Dash` and `Underscore`).
-    fn function_by_logical_id(&self, logical: &str) -> Option<&Function> {
-        let base = logical.strip_suffix("LambdaFunction")?;
-        self.service.functions.values().find(|f| normalized_name(&f.key) == base)
-    }
-
     /// Points execute-api URLs of the local APIs at the local servers.
     fn localize_url(&self, text: &str) -> String {
         if !text.contains(".execute-api.") {
@@ -447,12 +440,6 @@ impl<'a> Intrinsics<'a> {
         }
         out
     }
-}
-
-pub fn normalized_name(key: &str) -> String {
-    let replaced = key.replace('-', "Dash").replace('_', "Underscore");
-    let mut chars = replaced.chars();
-    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
 fn scalar_text(value: &Value) -> Option<String> {

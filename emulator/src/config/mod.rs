@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod authorizers;
 pub mod error;
 pub mod events;
+pub mod fields;
 pub mod http_api_authorizers;
 pub mod intrinsics;
 pub mod model;

@@ -76,10 +76,16 @@ impl Service {
     pub fn function(&self, name: &str) -> Option<&Function> {
         let short = arn_function_name(name).unwrap_or(name);
         let short = short.split(':').next().unwrap_or(short);
-        self.functions.values().find(|f| f.key == short || f.name == short).or_else(|| {
-            let base = name.strip_suffix("LambdaFunction")?;
-            self.functions.values().find(|f| super::intrinsics::normalized_name(&f.key) == base)
-        })
+        self.functions
+            .values()
+            .find(|f| f.key == short || f.name == short)
+            .or_else(|| self.function_by_logical_id(name))
+    }
+
+    /// The function whose CloudFormation resource is `logical` (see [`Function::normalized_name`]).
+    pub fn function_by_logical_id(&self, logical: &str) -> Option<&Function> {
+        let base = logical.strip_suffix("LambdaFunction")?;
+        self.functions.values().find(|f| f.normalized_name() == base)
     }
 }
 
@@ -169,6 +175,15 @@ pub struct FunctionUrl {
 }
 
 impl Function {
+    /// The stem of the names Serverless gives the function's CloudFormation resources: its key with the first
+    /// letter upper-case, `-` and `_` spelt `Dash` and `Underscore` (`submitTask` → `SubmitTask`, whose function
+    /// is `SubmitTaskLambdaFunction`).
+    pub fn normalized_name(&self) -> String {
+        let replaced = self.key.replace('-', "Dash").replace('_', "Underscore");
+        let mut chars = replaced.chars();
+        chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    }
+
     /// The cargo binary that serves this function: the folder name in a cargo-lambda artifact path
     /// (`target/lambda/<binary>/bootstrap.zip`), else a handler that is not the generic `bootstrap`.
     pub fn binary_name(&self) -> Option<String> {
@@ -418,15 +433,5 @@ where
         other => serde_json::from_value(other.clone())
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("invalid value {other}, expected a number"))),
-    }
-}
-
-/// A boolean, also written as `"true"`/`"false"`: Serverless variables (`${param:…}`, `${env:…}`) give strings.
-pub(crate) fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    match Value::deserialize(deserializer)? {
-        Value::Bool(b) => Ok(b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") || s.is_empty() => Ok(false),
-        other => Err(serde::de::Error::custom(format!("invalid value {other}, expected true or false"))),
     }
 }

@@ -2,7 +2,7 @@
 //! (host, ports, timeouts), `custom.s3` (serverless-s3-local's port) and `custom.dynamodb.start`
 //! (serverless-dynamodb-local's), each with its plugin's defaults.
 
-use super::model::lenient_bool;
+use super::fields::lenient_bool;
 use crate::aws::endpoints::LocalEndpoints;
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 //! checked where they run ([`crate::schedule`], [`crate::streams`]), with the located error built there.
 
 use super::error::ConfigError;
-use super::events::{optional_str, string_list};
+use super::fields::{optional_str, string_list};
 use super::model::{S3Event, ScheduleEvent, SnsEvent, StreamEvent};
 use super::variables::kind_of;
 use serde_json::Value;

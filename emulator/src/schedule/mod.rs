@@ -56,7 +56,7 @@ pub fn rules(service: &Service) -> Result<Vec<Rule>, ConfigError> {
                 count += 1;
                 let expression = Expression::parse(text).map_err(|reason| ConfigError::at_path(&path, reason))?;
                 let name = schedule.name.clone().unwrap_or_else(|| {
-                    let logical = crate::config::intrinsics::normalized_name(&function.key);
+                    let logical = function.normalized_name();
                     format!("{}-{}-{logical}EventsRuleSchedule{count}", service.service, service.stage)
                 });
                 rules.push(Rule {

@@ -8,7 +8,8 @@
 //! - [`checks`]: what SQS refuses before queueing a message (size, characters, names, FIFO ids, batch ids).
 //! - [`settings`]: the settable queue attributes (the one list of them), parsed, checked and compared.
 //! - [`policy`]: the JSON attributes: the access policy AddPermission edits, and RedriveAllowPolicy.
-//! - [`move_tasks`]: message move tasks, the DLQ redrive of StartMessageMoveTask.
+//! - [`move_tasks`]: message move tasks and their registry.
+//! - [`redrive`]: the DLQ redrive (StartMessageMoveTask and the rest): running move tasks on [`Sqs`].
 //! - [`error`]: SQS errors, with the code each protocol sends.
 //! - [`durable`]: with `--persist`, the queues written crash-safely before each change is acknowledged.
 //! - [`digest`]: the MD5s SQS returns and content-based deduplication's SHA-256, computed as AWS computes them.
@@ -33,6 +34,7 @@ pub mod pauses;
 pub mod policy;
 pub mod query_protocol;
 pub mod queue;
+pub mod redrive;
 pub mod requests;
 pub mod resources;
 pub mod service;

@@ -1,6 +1,6 @@
 //! [`Sqs`], the service: every queue of the emulator by account, region and name, and the operations on them that
 //! the protocols (via [`super::requests`]), the event source mappings and `serverless.yml` definitions all call:
-//! queues, messages and permissions (tags are in [`super::tags`], message move tasks in [`super::move_tasks`]). It wakes long polls,
+//! queues, messages and permissions (tags are in [`super::tags`], the DLQ redrive in [`super::redrive`]). It wakes long polls,
 //! redrives to dead-letter queues, and with `--persist` has every change written before it returns.
 
 use super::checks::{check_queue_name, check_tags, named_queue};

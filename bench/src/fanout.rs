@@ -181,6 +181,9 @@ fn percent_encode(id: &str) -> String {
 /// The tools of the table, in its column order.
 const COLUMNS: [&str; 2] = ["ftb-offline", "serverless-offline 13"];
 
+/// A row's figure from a tool's median fan-out time and its resident memory (MiB).
+type Figure<'a> = &'a dyn Fn(Duration, f64) -> f64;
+
 /// A row per figure, a column per tool; serverless-offline's figures with their ratio to ftb-offline's. A tool in
 /// `failures` says why in its column.
 fn render(connected: &[Connected], failures: &[(&str, String)], runs: usize) -> String {
@@ -205,7 +208,7 @@ fn render(connected: &[Connected], failures: &[(&str, String)], runs: usize) -> 
         out.push_str(&format!(" {name} |"));
     }
     out.push_str(" cargo lambda watch |\n|---|---|---|---|\n");
-    let rows: [(String, &dyn Fn(Duration, f64) -> f64, &str, bool); 3] = [
+    let rows: [(String, Figure, &str, bool); 3] = [
         (
             format!("{CLIENTS} PostToConnection → every client has its message (median of {runs})"),
             &|t, _| ms(t),

@@ -30,7 +30,7 @@ pub async fn respond(lambda: &Lambda, key: &str, request: InvokeRequest, tail: b
     let (content_type, events): (String, futures_util::stream::BoxStream<'static, Bytes>) = match response.result {
         FunctionResult::Streaming(stream) => {
             let content_type = stream.content_type.clone();
-            let Some(chunks) = stream.take() else { return None };
+            let chunks = stream.take()?;
             let events = futures_util::stream::unfold(Some(chunks), move |state| {
                 let complete = complete.clone();
                 async move {

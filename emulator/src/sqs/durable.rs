@@ -50,7 +50,8 @@ struct QueueRecord {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 enum SavedSettings {
-    Typed(QueueSettings),
+    /// Boxed: a snapshot holds one per queue, and the old form is a small map.
+    Typed(Box<QueueSettings>),
     Attributes(BTreeMap<String, String>),
 }
 
@@ -83,7 +84,7 @@ impl Snapshot {
         let mut messages = 0;
         for record in self.queues {
             let settings = match record.settings {
-                SavedSettings::Typed(settings) => settings,
+                SavedSettings::Typed(settings) => *settings,
                 SavedSettings::Attributes(attributes) => QueueSettings::for_new_queue(&record.name, &attributes)
                     .map_err(|err| format!("the saved queue {} cannot be restored: {}", record.name, err.message))?,
             };
@@ -110,7 +111,7 @@ impl Snapshot {
 
 impl QueueRecord {
     fn of(queue: &Queue, clock: &Clock) -> Self {
-        let settings = SavedSettings::Typed(queue.settings());
+        let settings = SavedSettings::Typed(Box::new(queue.settings()));
         let state = queue.state();
         Self {
             name: queue.name.clone(),

@@ -46,7 +46,8 @@ try {
   await page.locator("#connection.open").waitFor({ timeout: 20000 });
   await page.fill("#answer", answer);
   await page.click("button[type=submit]");
-  await page.locator("#message").filter({ hasText: "Task received" }).waitFor({ timeout: 20000 });
+  // Longer than the 20 s the response may be held for (above).
+  await page.locator("#message").filter({ hasText: "Task received" }).waitFor({ timeout: 40000 });
   const taskId = (await page.textContent("#message")).split(": ").pop().trim();
   const status = page.locator(`tr[data-task-id="${taskId}"] td.status`);
   await status.filter({ hasText: "success" }).waitFor({ timeout: 30000 });

@@ -75,7 +75,7 @@ async fn cors_preflight_passes_for_the_frontend_origin_only() {
 
 #[tokio::test]
 async fn a_task_that_keeps_failing_lands_in_the_dlq_and_the_client_sees_error() {
-    let app = App::start(&stage("e2efail"), &["failureRate=1", "queueVisibilityTimeout=1"]);
+    let app = App::start(&stage("e2efail"), &["failureRate=1", RETRY_AFTER_3_S]);
     let mut socket = app.connect().await;
     let response = app.submit(json!({"taskId": "doomed", "answer": "never"})).await;
     assert_eq!(response.status(), 201);

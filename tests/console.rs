@@ -14,7 +14,7 @@ const WATCHED_INVOCATIONS: usize = 1000;
 async fn headless_chromium_follows_a_task_invokes_redrives_browses_and_stays_live() {
     let ui = StaticServer::start(&repo_root().join("examples/dashboard"));
     let cors = format!("corsOrigin={}", ui.origin);
-    let app = App::start(&stage("e2econsole"), &["failureRate=1", "queueVisibilityTimeout=1", &cors]);
+    let app = App::start(&stage("e2econsole"), &["failureRate=1", RETRY_AFTER_3_S, &cors]);
     let dashboard = format!("{}/?api={}/{}&ws={}", ui.origin, app.http, app.stage, app.websocket);
     let screenshots = repo_root().join("target/console-screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
@@ -53,11 +53,13 @@ async fn headless_chromium_follows_a_task_invokes_redrives_browses_and_stays_liv
     assert!(seen["routes"].as_u64().unwrap() >= 5, "{seen}");
     assert_eq!(seen["disconnected"], true);
 
+    // Both tasks' messages, in the order they were dead-lettered, which the order they were sent does not fix.
     let peeked = seen["peeked"].as_array().unwrap();
     assert_eq!(peeked.len(), 2, "{peeked:?}");
-    for (message, task) in peeked.iter().zip(seen["failing"].as_array().unwrap()) {
-        assert_eq!(message["state"], "visible");
-        assert!(message["body"].as_str().unwrap().contains(task.as_str().unwrap()), "{message}");
+    assert!(peeked.iter().all(|message| message["state"] == "visible"), "{peeked:?}");
+    for task in seen["failing"].as_array().unwrap() {
+        let task = task.as_str().unwrap();
+        assert!(peeked.iter().any(|m| m["body"].as_str().unwrap().contains(task)), "{task} in {peeked:?}");
     }
     assert_eq!(seen["peekedAgain"], json!(["visible", "visible"]), "peeking changes nothing");
     assert!(seen["moves"].as_str().unwrap().contains("COMPLETED, 2 of 2 moved"), "{}", seen["moves"]);

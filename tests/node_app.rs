@@ -60,7 +60,7 @@ async fn node_app_tasks_turn_success_over_the_websocket_and_in_the_dashboard() {
 
 #[tokio::test]
 async fn node_app_failing_tasks_reach_the_python_dlq_handler_and_the_client_sees_error() {
-    let app = App::start_in(&node_app(), &stage("nodefail"), &["failureRate=1", "queueVisibilityTimeout=1"], &[]);
+    let app = App::start_in(&node_app(), &stage("nodefail"), &["failureRate=1", RETRY_AFTER_3_S], &[]);
     let mut socket = app.connect().await;
     assert_eq!(app.submit(json!({"taskId": "doomed", "answer": "never"})).await.status(), 201);
     let pushes = pushes_until_final(&mut socket, "doomed").await;

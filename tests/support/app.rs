@@ -11,6 +11,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub const ALLOWED_ORIGIN: &str = "http://localhost:4200";
 pub const READY: Duration = Duration::from_secs(120);
+/// The tasks queue's visibility timeout for tests whose tasks fail: the gap between attempts. SQS hands a message
+/// out again once it expires, whether or not the attempt holding it has ended, so it must outlast an attempt
+/// on a loaded machine (a cold start, DynamoDB Local, the push); at 1 s the retries' pushes could overlap.
+pub const RETRY_AFTER_3_S: &str = "queueVisibilityTimeout=3";
 
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 

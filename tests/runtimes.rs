@@ -356,13 +356,8 @@ async fn a_missing_interpreter_is_one_clear_error() {
 
 /// Writes the two versioned handlers of the reload test.
 fn write_versions(dir: &Path, version: u32) {
-    std::fs::write(dir.join("version.js"), format!("exports.handler = async () => ({{ version: {version} }});\n"))
-        .unwrap();
-    std::fs::write(
-        dir.join("version.py"),
-        format!("def handler(event, context):\n    return {{'version': {version}}}\n"),
-    )
-    .unwrap();
+    save(&dir.join("version.js"), format!("exports.handler = async () => ({{ version: {version} }});\n"));
+    save(&dir.join("version.py"), format!("def handler(event, context):\n    return {{'version': {version}}}\n"));
 }
 
 #[tokio::test]
@@ -404,18 +399,16 @@ async fn node_and_python_functions_reload_under_load_without_a_failed_request() 
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let pools = ["node", "python"].map(|function| emulator.lambda().find(function).unwrap());
+    let before = pools.each_ref().map(|pool| pool.code_generation());
     write_versions(&code, 2);
-    // Both functions answer the new version within a few seconds. Until the watcher has reloaded them, an old
-    // process may still answer (one started just before the save may even have read the new file already);
-    // after the reload (its debounce is 80 ms), only new processes answer.
-    for function in ["node", "python"] {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while invoke_json(&client, function, json!({})).await.0["version"] != 2 {
-            assert!(std::time::Instant::now() < deadline, "{function} never reloaded");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    // Until the watcher has reloaded a function (its debounce is 80 ms), an old process may still answer (one
+    // started just before the save may even have read the new file already); once its code generation has
+    // moved on, every invocation starts on the new code.
+    for (pool, before) in pools.iter().zip(before) {
+        let moved_on = eventually(Duration::from_secs(20), || pool.code_generation() > before).await;
+        assert!(moved_on, "{} never reloaded", pool.spec.key);
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
     reloaded.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::SeqCst);

@@ -392,6 +392,12 @@ impl FunctionPool {
         (code.launch.clone(), code.unavailable.clone())
     }
 
+    /// How many times the code was replaced since the function was created (for tests: the moment a reload
+    /// took effect, after which no invocation starts on the old code).
+    pub fn code_generation(&self) -> u64 {
+        self.code.lock().unwrap().generation
+    }
+
     /// Warm processes right now (for tests and benchmarks).
     pub fn idle_workers(&self) -> usize {
         self.idle.lock().unwrap().len()

@@ -100,14 +100,14 @@ async fn edits_reload_under_load_and_a_broken_build_keeps_the_old_code_serving()
         })
     };
 
-    std::fs::write(dir.path().join("src/main.rs"), handler("2")).unwrap();
+    save(&dir.path().join("src/main.rs"), handler("2"));
     assert!(wait_for_version(&client, 2).await, "the edit was picked up");
 
-    std::fs::write(dir.path().join("src/main.rs"), handler("this is not rust")).unwrap();
+    save(&dir.path().join("src/main.rs"), handler("this is not rust"));
     assert!(eventually(Duration::from_secs(180), || emulator.reloads().1 == 1).await, "the broken build was attempted");
     assert_eq!(version(&client).await.unwrap(), json!(2), "the previous build keeps serving");
 
-    std::fs::write(dir.path().join("src/main.rs"), handler("3")).unwrap();
+    save(&dir.path().join("src/main.rs"), handler("3"));
     assert!(wait_for_version(&client, 3).await, "the fix was picked up");
 
     stop.store(true, Ordering::SeqCst);
@@ -172,7 +172,7 @@ async fn serverless_yml_edits_apply_live_and_an_invalid_edit_keeps_the_running_c
     let sqs = sqs_client(&emulator);
 
     // Added: a route, a function consuming a new queue; changed: hello's environment.
-    std::fs::write(&config, live_service("two", ADDED_FUNCTIONS, JOBS_QUEUE)).unwrap();
+    save(&config, live_service("two", ADDED_FUNCTIONS, JOBS_QUEUE));
     assert!(wait_for_status(&emulator, "/added", 200).await, "the added route appears without a restart");
     assert_eq!(emulator.config_reloads().applied, 1);
     assert_eq!(get(&emulator, "/hello").await.1["greeting"], json!("two"), "the new environment applies");
@@ -200,7 +200,7 @@ async fn serverless_yml_edits_apply_live_and_an_invalid_edit_keeps_the_running_c
 
     // Invalid: a mapping to a queue that does not exist, together with another greeting. Nothing changes.
     let broken = live_service("three", &ADDED_FUNCTIONS.replace("JobsQueue.Arn", "MissingQueue.Arn"), JOBS_QUEUE);
-    std::fs::write(&config, broken).unwrap();
+    save(&config, broken);
     assert!(eventually(Duration::from_secs(30), || emulator.config_reloads().rejected == 1).await);
     let error = emulator.config_reloads().last_error.unwrap();
     assert!(error.contains("serverless.yml:") && error.contains("MissingQueue"), "located error: {error}");
@@ -208,7 +208,7 @@ async fn serverless_yml_edits_apply_live_and_an_invalid_edit_keeps_the_running_c
     assert_eq!(get(&emulator, "/added").await.0, 200);
 
     // Removed: the route, the functions, the queue and its mapping.
-    std::fs::write(&config, live_service("four", "", "")).unwrap();
+    save(&config, live_service("four", "", ""));
     assert!(wait_for_status(&emulator, "/added", 404).await, "the removed route is gone");
     assert_eq!(get(&emulator, "/hello").await.1["greeting"], json!("four"));
     let gone = sqs.get_queue_url().queue_name("live-jobs").send().await;

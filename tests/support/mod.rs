@@ -26,6 +26,16 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repository").to_path_buf()
 }
 
+/// Replaces `path`'s content in one step, as editors that save atomically do: written in the system's temporary
+/// folder (outside the watched tree, on the file system of the tests' folders), then renamed over it. A plain
+/// `fs::write` truncates first, and a watcher that looks in between sees an empty file.
+pub fn save(path: &Path, contents: impl AsRef<[u8]>) {
+    use std::io::Write;
+    let mut staged = tempfile::NamedTempFile::new().unwrap();
+    staged.write_all(contents.as_ref()).unwrap();
+    staged.persist(path).unwrap_or_else(|e| panic!("renaming over {}: {e}", path.display()));
+}
+
 /// Polls `condition` every 20 ms until it holds or `limit` passes.
 pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + limit;

@@ -262,8 +262,10 @@ async fn a_client_that_goes_away_mid_request_leaves_the_function_to_finish_on_a_
     let request = format!("POST /v2/patient HTTP/1.1\r\nHost: {address}\r\nContent-Length: 10\r\n\r\n{{\"ms\":600}}");
     send_then_reset(address, request.as_bytes(), Duration::from_millis(150)).await;
     // On Lambda the invocation runs to its end and its environment stays warm: the next request, once the first
-    // has had time to finish, is answered by the same process. (Dropped with the connection, it used to be killed.)
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // has finished, is answered by the same process. (Dropped with the connection, it used to be killed.)
+    let pool = emulator.lambda().find("patient").unwrap();
+    let back = eventually(Duration::from_secs(10), || pool.busy_processes() == 0 && pool.idle_workers() == 1).await;
+    assert!(back, "the abandoned request's invocation ended and its process is warm again");
     let next = json_of(client.post(url(&emulator, "/v2/patient")).body(r#"{"ms":0}"#).send().await.unwrap()).await;
     assert_eq!(next["pid"], warm["pid"], "the process that served the abandoned request serves the next one");
     emulator.stop().await;

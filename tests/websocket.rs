@@ -17,10 +17,10 @@ async fn connect(emulator: &Emulator, path: &str) -> Client {
     tokio_tungstenite::connect_async(url).await.unwrap_or_else(|e| panic!("connect {path}: {e}")).0
 }
 
-/// The next text message, within 5 s.
+/// The next text message, within 20 s (a thousand invocations of an unoptimised build on a loaded machine).
 async fn next_text(client: &mut Client) -> Value {
     loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), client.next()).await.expect("a message in time");
+        let message = tokio::time::timeout(Duration::from_secs(20), client.next()).await.expect("a message in time");
         match message.expect("open").expect("no error") {
             Message::Text(text) => {
                 return serde_json::from_str(text.as_str()).unwrap_or(Value::String(text.to_string()))

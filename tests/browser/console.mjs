@@ -111,8 +111,11 @@ try {
   await page.waitForTimeout(2500); // a few points of the chart
   seen.peeked = await page.$$eval("#messages tr.message", (rows) => rows.map((r) => ({ id: r.dataset.message, state: r.dataset.state, body: r.cells[4].textContent })));
   await shot(page, "queues");
-  // Peeking again changes nothing: same messages, still visible.
-  await Promise.all([page.waitForResponse((r) => r.url().endsWith("/messages")), page.click('nav button[data-view="queues"]')]);
+  // Peeking again changes nothing: same messages, still visible. The rows read are the new ones: the old ones
+  // are marked first, and a render replaces them.
+  await page.$$eval("#messages tr.message", (rows) => rows.forEach((r) => { r.dataset.old = "yes"; }));
+  await page.click('nav button[data-view="queues"]');
+  await page.locator("#messages tr.message:not([data-old])").nth(1).waitFor({ timeout: 10000 });
   seen.peekedAgain = await page.$$eval("#messages tr.message", (rows) => rows.map((r) => r.dataset.state));
   await page.click("#redrive");
   await page.locator("#moves", { hasText: "COMPLETED" }).waitFor({ timeout: 30000 });

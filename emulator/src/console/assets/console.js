@@ -31,6 +31,15 @@ async function get(path) {
   return body;
 }
 
+// The views reload on live events, so two answers for one view can arrive in either order: only the answer to
+// the view's newest request is shown; an older one resolves to null.
+const newestRequest = {};
+async function getFor(view, path) {
+  const ticket = (newestRequest[view] = (newestRequest[view] ?? 0) + 1);
+  const body = await get(path);
+  return ticket === newestRequest[view] ? body : null;
+}
+
 async function post(path, body) {
   const response = await fetch(path, {
     method: "POST",
@@ -70,7 +79,8 @@ function showView(name) {
 }
 
 async function loadOverview() {
-  const overview = await get("/api/overview");
+  const overview = await getFor("overview", "/api/overview");
+  if (!overview) return;
   state.overview = overview;
   $("#service").textContent = `${overview.service} · ${overview.stage} · ${overview.region}`;
   renderFunctions(overview.functions);
@@ -119,8 +129,8 @@ function selectFunction(key) {
 async function loadInvocations() {
   const only = $("#only-selected").checked && state.selectedFunction;
   const query = only ? `?function=${encodeURIComponent(state.selectedFunction)}&limit=${MAX_ROWS}` : `?limit=${MAX_ROWS}`;
-  const { entries } = await get(`/api/invocations${query}`);
-  $("#invocations tbody").replaceChildren(...entries.map(invocationRow));
+  const answer = await getFor("invocations", `/api/invocations${query}`);
+  if (answer) $("#invocations tbody").replaceChildren(...answer.entries.map(invocationRow));
 }
 
 // "success", "success, 1 item failed" (a batch's partial failure) or "<errorType>: <message>", and its class.
@@ -247,15 +257,18 @@ function selectQueue(name) {
 
 async function loadMessages() {
   if (!state.selectedQueue) return;
-  const { messages } = await get(`/api/queues/${encodeURIComponent(state.selectedQueue)}/messages`);
-  $("#messages tbody").replaceChildren(...messages.map((m) => el("tr", { class: "message", "data-message": m.messageId, "data-state": m.state },
+  const answer = await getFor("messages", `/api/queues/${encodeURIComponent(state.selectedQueue)}/messages`);
+  if (!answer) return;
+  $("#messages tbody").replaceChildren(...answer.messages.map((m) => el("tr", { class: "message", "data-message": m.messageId, "data-state": m.state },
     el("td", {}, storyLink(m.messageId)), el("td", { text: m.state }), el("td", { text: m.receiveCount }),
     el("td", { text: time(m.sentMs) }), el("td", { class: "mono", text: m.body }))));
 }
 
 async function loadMoves() {
   if (!state.selectedQueue) return;
-  const { tasks } = await get(`/api/queues/${encodeURIComponent(state.selectedQueue)}/moves`);
+  const answer = await getFor("moves", `/api/queues/${encodeURIComponent(state.selectedQueue)}/moves`);
+  if (!answer) return;
+  const { tasks } = answer;
   $("#moves").textContent = tasks.length ? `Redrive: ${tasks[0].status}, ${tasks[0].moved} of ${tasks[0].toMove} moved` : "";
   if (tasks.length && tasks[0].status === "RUNNING") setTimeout(loadMoves, 500);
 }
@@ -304,7 +317,9 @@ function drawChart() {
 
 async function loadTables() {
   try {
-    const { tables } = await get("/api/tables");
+    const answer = await getFor("tables", "/api/tables");
+    if (!answer) return;
+    const { tables } = answer;
     state.tables = tables;
     $("#tables tbody").replaceChildren(...tables.map((t) => el("tr", { "data-table": t.name, onclick: () => selectTable(t.name) },
       el("td", { text: t.name }), el("td", { class: "mono", text: (t.keySchema ?? []).map((k) => `${k.AttributeName} (${k.KeyType})`).join(", ") }),
@@ -380,8 +395,8 @@ async function loadStory() {
     $("#story").replaceChildren(el("li", { text: `an id of at least ${MIN_STORY_ID} characters` }));
     return;
   }
-  const { entries } = await get(`/api/story?id=${encodeURIComponent(id)}`);
-  $("#story").replaceChildren(...entries.map(storyStep));
+  const answer = await getFor("story", `/api/story?id=${encodeURIComponent(id)}`);
+  if (answer) $("#story").replaceChildren(...answer.entries.map(storyStep));
 }
 
 function storyStep(entry) {

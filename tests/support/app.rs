@@ -152,22 +152,29 @@ pub struct StaticServer {
 }
 
 impl StaticServer {
+    /// Serves `dir` on a port the system picks: the server binds port 0 and says which port it got ("Serving HTTP
+    /// on 127.0.0.1 port N …", once it listens), so no other test can take the port in between.
     pub fn start(dir: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("python3")
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "-d"])
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "-d"])
             .arg(dir)
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("python3 serves the dashboard");
-        let origin = format!("http://127.0.0.1:{port}");
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "the static server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, origin }
+        let mut first_line = String::new();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut first_line).expect("the static server says where it listens");
+        let port = first_line
+            .split_whitespace()
+            .skip_while(|word| *word != "port")
+            .nth(1)
+            .and_then(|port| port.parse::<u16>().ok())
+            .unwrap_or_else(|| panic!("the static server's first line names its port: {first_line:?}"));
+        // Its request log goes to stderr, discarded; whatever else it prints is drained until it ends.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Self { child, origin: format!("http://127.0.0.1:{port}") }
     }
 }
 

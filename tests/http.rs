@@ -486,7 +486,9 @@ async fn a_streaming_function_url_sends_each_chunk_as_it_is_written() {
     let text: String = chunks.iter().map(|(text, _)| text.as_str()).collect();
     assert_eq!(text, "one,two,three");
     let arrival = |part: &str| chunks.iter().find(|(text, _)| text.contains(part)).map(|(_, at)| *at).unwrap();
-    assert!(arrival("one,") < Duration::from_millis(300), "the first chunk came at once: {chunks:?}");
-    assert!(arrival("two,") >= Duration::from_millis(500), "the second came when written, 0.6 s later: {chunks:?}");
-    assert!(arrival("three") >= Duration::from_millis(1100), "{chunks:?}");
+    // Each chunk arrives when written, 0.6 s after the one before (buffered, they would arrive together). Gaps,
+    // not times since the headers, which a loaded machine may deliver late themselves.
+    let gap = |earlier: &str, later: &str| arrival(later).saturating_sub(arrival(earlier));
+    assert!(gap("one,", "two,") >= Duration::from_millis(500), "the second came when written: {chunks:?}");
+    assert!(gap("two,", "three") >= Duration::from_millis(500), "the third came when written: {chunks:?}");
 }

@@ -554,7 +554,8 @@ async fn a_stream_is_reported_when_it_ends_cut_off_at_the_timeout_and_paced_beyo
     assert_eq!(String::from_utf8_lossy(&body), "first ", "what was written before the timeout");
     assert_eq!(complete.error_code(), Some("Sandbox.Timedout"), "{complete:?}");
     let took = started.elapsed();
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(4), "cut off at the 1 s timeout: {took:?}");
+    // The handler never ends on its own; the upper bound leaves room for its cold start (not in the timeout).
+    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(10), "cut off at the 1 s timeout: {took:?}");
 
     // 2 MiB beyond the first 6 MiB at 2 MiB/s: at least a second from the moment the 6 MiB are through (a lower
     // bound: a slower machine only adds to it).

@@ -310,13 +310,15 @@ async fn http_api_jwt_authorizers_check_real_tokens() {
     let auth = start_auth().await;
     let (url, scoped) = (auth.http_api("/jwt"), auth.http_api("/jwt-scoped"));
     let issuer = &auth.issuer;
-    let valid = issuer.token(&issuer.claims());
+    // One set of claims: two would differ in `iat` and `exp` when a second passes between them.
+    let claims = issuer.claims();
+    let valid = issuer.token(&claims);
 
     let event = auth.get_as(&url, &format!("Bearer {valid}")).await.event();
     let jwt = &event["requestContext"]["authorizer"]["jwt"];
     assert_eq!(jwt["claims"]["sub"], "user-1");
     assert_eq!(jwt["claims"]["aud"], "ftb-app");
-    assert_eq!(jwt["claims"]["exp"], issuer.claims()["exp"].to_string(), "numbers reach the integration as strings");
+    assert_eq!(jwt["claims"]["exp"], claims["exp"].to_string(), "numbers reach the integration as strings");
     assert_eq!(jwt["scopes"], Value::Null, "no scopes on a route without scopes");
     assert_eq!(auth.get_as(&url, &valid).await.status, 200, "a bare token is accepted too");
     assert_eq!(issuer.key_fetches(), 1, "the key set is fetched once, then kept");

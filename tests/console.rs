@@ -74,6 +74,14 @@ async fn headless_chromium_follows_a_task_invokes_redrives_browses_and_stays_liv
     assert!(seen["rows"].as_u64().unwrap() > 0);
 }
 
+/// An emulator started from `options` with its console on a free port, and the console's address.
+async fn start_with_console(mut options: ftb_offline::EmulatorOptions) -> (ftb_offline::Emulator, String) {
+    options.console_port = Some(0);
+    let emulator = start(options).await;
+    let console = emulator.console_url().expect("the console runs").to_string();
+    (emulator, console)
+}
+
 /// The console's address with the token its page carries.
 async fn page_token(client: &reqwest::Client, console: &str) -> String {
     let page = client.get(console).send().await.unwrap();
@@ -87,10 +95,7 @@ async fn page_token(client: &reqwest::Client, console: &str) -> String {
 
 #[tokio::test]
 async fn the_console_refuses_foreign_hosts_origins_and_changes_without_its_token() {
-    let mut options = queues_options();
-    options.console_port = Some(0);
-    let emulator = start(options).await;
-    let console = emulator.console_url().expect("the console runs").to_string();
+    let (emulator, console) = start_with_console(queues_options()).await;
     let port = console.rsplit(':').next().unwrap().to_string();
     let client = reqwest::Client::new();
     let token = page_token(&client, &console).await;
@@ -163,10 +168,7 @@ async fn the_console_refuses_foreign_hosts_origins_and_changes_without_its_token
 #[tokio::test]
 async fn a_mapping_switched_off_receives_nothing_until_it_is_switched_on() {
     let dir = tempfile::tempdir().unwrap();
-    let mut options = sqs_options(dir.path());
-    options.console_port = Some(0);
-    let emulator = start(options).await;
-    let console = emulator.console_url().unwrap().to_string();
+    let (emulator, console) = start_with_console(sqs_options(dir.path())).await;
     let client = reqwest::Client::new();
     let token = page_token(&client, &console).await;
     let switch = |state: &'static str| {
@@ -215,10 +217,7 @@ async fn a_mapping_switched_off_receives_nothing_until_it_is_switched_on() {
 #[tokio::test]
 async fn the_sample_event_of_a_queues_function_is_a_record_of_that_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let mut options = sqs_options(dir.path());
-    options.console_port = Some(0);
-    let emulator = start(options).await;
-    let console = emulator.console_url().unwrap().to_string();
+    let (emulator, console) = start_with_console(sqs_options(dir.path())).await;
     let sample: Value =
         reqwest::get(format!("{console}/api/functions/bulk/sample")).await.unwrap().json().await.unwrap();
     serde_json::from_value::<aws_lambda_events::sqs::SqsEvent>(sample.clone()).expect("aws_lambda_events reads it");

@@ -3,7 +3,7 @@
 //! after the visibility timeout, so the queue's redrive policy moves messages that keep failing to the
 //! dead-letter queue. `functionResponseType: ReportBatchItemFailures` deletes all but the failed items.
 
-use super::message::Received;
+use super::message::{Message, Received};
 use super::pauses::Pauses;
 use super::queue::Queue;
 use super::service::Sqs;
@@ -215,24 +215,8 @@ fn failed_items(payload: &[u8], batch: &[Received]) -> Option<HashSet<String>> {
 /// The event a mapping of the queue `queue_arn` would deliver with one message, `{}`, received once: the
 /// console's sample event for a function with an `sqs` trigger.
 pub fn sample_event(queue_arn: &str, region: &str) -> Value {
-    let body = "{}".to_string();
-    let now = chrono::Utc::now().timestamp_millis().to_string();
-    let system = [
-        ("ApproximateReceiveCount", "1"),
-        ("SentTimestamp", now.as_str()),
-        ("SenderId", crate::aws::ACCOUNT_ID),
-        ("ApproximateFirstReceiveTimestamp", now.as_str()),
-    ];
-    let message = Received {
-        message_id: uuid::Uuid::new_v4().to_string(),
-        receipt_handle: "sample-receipt-handle".to_string(),
-        md5_body: super::digest::md5_of_body(&body),
-        body,
-        md5_attributes: None,
-        attributes: Default::default(),
-        system: system.into_iter().map(|(name, value)| (name.to_string(), value.to_string())).collect(),
-    };
-    json!({ "Records": [record(&message, queue_arn, region)] })
+    let received = Message::sent_now("{}").receive(tokio::time::Instant::now(), Duration::ZERO);
+    json!({ "Records": [record(&received, queue_arn, region)] })
 }
 
 /// One record of the SQS event, as Lambda delivers it.

@@ -89,6 +89,25 @@ pub(super) struct Message {
 }
 
 impl Message {
+    /// A message of `body`, as if sent just now to a standard queue and never received (the console's sample).
+    pub(super) fn sent_now(body: &str) -> Self {
+        let now = Instant::now();
+        let content = Content {
+            id: uuid::Uuid::new_v4().to_string(),
+            body: body.to_string(),
+            attributes: BTreeMap::new(),
+            md5_body: super::digest::md5_of_body(body),
+            md5_attributes: None,
+            sent_ms: epoch_ms(),
+            trace_header: None,
+            dead_letter_source_arn: None,
+            group_id: None,
+            deduplication_id: None,
+            sequence_number: None,
+        };
+        Self { content, available_at: now, expires_at: now, receive_count: 0, first_receive_ms: None, receipt: None }
+    }
+
     /// The same message sent anew: a new id and sent time (a message move task's copy).
     pub(super) fn renewed(mut self) -> Self {
         self.content.id = uuid::Uuid::new_v4().to_string();

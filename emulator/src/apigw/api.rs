@@ -13,6 +13,15 @@ pub enum Api {
 }
 
 impl Api {
+    /// The API's name, as the console and the journal show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Rest => "REST API",
+            Api::HttpApi => "HTTP API",
+            Api::FunctionUrl => "function URL",
+        }
+    }
+
     /// The event and response format, as log lines name it.
     pub fn payload_format(self) -> &'static str {
         match self {

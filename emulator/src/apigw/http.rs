@@ -403,12 +403,7 @@ fn error_reply(api: Api, error: GatewayError) -> Reply {
 /// and path the event carries (REST: `httpMethod` and `path`; HTTP API and function URLs: `requestContext.http`
 /// and `rawPath`).
 fn invocation(api: Api, payload: Vec<u8>, method: &str, path: &str) -> InvokeRequest {
-    let api = match api {
-        Api::Rest => "REST API",
-        Api::HttpApi => "HTTP API",
-        Api::FunctionUrl => "function URL",
-    };
-    let trigger = Trigger::Http { api: api.to_string(), method: method.to_string(), path: path.to_string() };
+    let trigger = Trigger::Http { api: api.name().to_string(), method: method.to_string(), path: path.to_string() };
     InvokeRequest::new(payload).by(trigger)
 }
 
